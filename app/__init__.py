@@ -1,0 +1,1 @@
+"""What people touch: the `tierwise` command line and the Streamlit dashboard."""

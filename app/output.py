@@ -1,0 +1,83 @@
+"""Terminal rendering for the CLI: progress bars, ingest summaries and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+import polars as pl
+from tqdm import tqdm
+
+from ingest import loader, store
+from ingest.settings import Settings, load_settings
+from ingest.sources import expand_paths
+from queries.loader import fetch
+
+
+def run_ingest(paths: list[Path], settings: Settings, signal: str | None, progress: bool) -> list[loader.FileResult]:
+    """Ingest every file below `paths` with a byte-progress bar per file."""
+    con = store.open_writer(settings.db_path)
+    results = []
+    try:
+        for f in expand_paths(paths):
+            with tqdm(total=f.stat().st_size, unit="B", unit_scale=True, desc=f.name, leave=False,
+                      disable=not progress) as bar:
+                def tick(pos: int, bar: Any = bar) -> None:
+                    bar.update(pos - bar.n)
+                results.append(loader.ingest_file(con, f, settings, signal, tick))
+    finally:
+        con.close()
+    return results
+
+
+def print_ingest(results: Sequence[loader.FileResult]) -> None:
+    """One line per file, the first rejections with file, record and field, and the totals."""
+    for r in results:
+        detail = f" ({r.message})" if r.message else ""
+        click.echo(f"{r.status:>16}  {r.source}: {r.accepted} accepted, {r.rejected} rejected, "
+                   f"{r.skipped} skipped{detail}")
+        for q in r.rejections[:5]:
+            click.echo(f"{'':>18}{r.source}:{q.record_no}: {q.item} {q.field}: {q.reason}", err=True)
+        if len(r.rejections) > 5:
+            click.echo(f"{'':>18}… {len(r.rejections) - 5} more (see `tierwise quarantine`)", err=True)
+    acc = sum(f.accepted for f in results)
+    rej = sum(f.rejected for f in results)
+    skip = sum(f.skipped for f in results)
+    bad = sum(not f.ok for f in results)
+    click.echo(f"total: {len(results)} files, {acc} accepted, {rej} rejected, {skip} skipped"
+               + (f", {bad} files could not be read completely" if bad else ""))
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        click.echo("nothing here")
+        return
+    print_frame(pl.DataFrame(rows))
+
+
+def print_frame(df: pl.DataFrame) -> None:
+    with pl.Config(tbl_rows=100, tbl_cols=20, tbl_width_chars=160, fmt_str_lengths=60, float_precision=2,
+                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+        click.echo(str(df))
+
+
+def print_summary(db_path: Path) -> None:
+    con = store.connect(db_path, read_only=True)
+    try:
+        store.check_current(con)
+        click.echo("Latency and errors by tier (server, consumer and root spans):")
+        print_frame(fetch(con, "latency_by_tier", start_ns=None, end_ns=None))
+    finally:
+        con.close()
+
+
+def run_demo(workdir: Path) -> None:
+    """Ingest the bundled sample into `workdir` (reusing what is there) and print the summary."""
+    settings = load_settings(db=workdir / "tierwise.duckdb")
+    sample = Path(str(resources.files("sample_data").joinpath("committed")))
+    click.echo(f"tierwise demo: store {settings.db_path}, sample {sample}")
+    print_ingest(run_ingest([sample], settings, None, progress=True))
+    print_summary(settings.db_path)

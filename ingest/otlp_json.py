@@ -1,0 +1,278 @@
+"""Pure decoding of OTLP/JSON TracesData and MetricsData objects into row batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ingest import contract as c
+from ingest.otlp_values import UINT64_MAX, Issue, json_attributes, parse_double, parse_id, parse_int
+from ingest.rows import PointColumns, Rejection, SpanColumns, dumps, resource_context, scrub
+from ingest.settings import Settings
+
+KIND_NAMES = {f"SPAN_KIND_{k.upper()}": k for k in c.SPAN_KINDS}
+STATUS_NAMES = {f"STATUS_CODE_{s.upper()}": s for s in c.STATUS_CODES}
+TEMPORALITY = {0: None, 1: "delta", 2: "cumulative"}
+
+
+def _enum(value: Any, names: tuple[str, ...], by_name: dict[str, str], field: str) -> str:
+    if value is None:
+        return names[0]
+    if type(value) is str and value in by_name:
+        return by_name[value]
+    n = parse_int(value, field)
+    if not 0 <= n < len(names):
+        raise Issue(field, f"unknown enum value {n}")
+    return names[n]
+
+
+def _list(value: Any, field: str) -> list[Any]:
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise Issue(field, f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _obj(value: Any, field: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if type(value) is not dict:
+        raise Issue(field, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _opt_str(value: Any, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise Issue(field, f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _count(v: Any, field: str) -> int:
+    return 0 if v is None else parse_int(v, field, 0, 2**32 - 1)
+
+
+def _event(ev: Any, field: str, settings: Settings) -> dict[str, Any]:
+    ev = _obj(ev, field)
+    name = _opt_str(ev.get("name"), f"{field}.name") or ""
+    attrs = scrub(json_attributes(ev.get("attributes"), f"{field}.attributes"), settings, f"{field}.attributes")
+    if not settings.store_content and name in c.CONTENT_EVENT_NAMES:
+        attrs = {}
+    return {"time_ns": parse_int(ev.get("timeUnixNano", 0), f"{field}.timeUnixNano", 0), "name": name,
+            "attributes": attrs}
+
+
+def _link(ln: Any, field: str, settings: Settings) -> dict[str, Any]:
+    ln = _obj(ln, field)
+    return {
+        "trace_id": parse_id(ln.get("traceId"), 16, f"{field}.traceId"),
+        "span_id": parse_id(ln.get("spanId"), 8, f"{field}.spanId"),
+        "trace_state": _opt_str(ln.get("traceState"), f"{field}.traceState"),
+        "attributes": scrub(json_attributes(ln.get("attributes"), f"{field}.attributes"), settings,
+                            f"{field}.attributes"),
+    }
+
+
+def _span(sp: Any, ctx: Any, scope: Any, settings: Settings, out: SpanColumns) -> None:
+    sp = _obj(sp, "span")
+    start = parse_int(sp.get("startTimeUnixNano"), "startTimeUnixNano", 0)
+    end = parse_int(sp.get("endTimeUnixNano"), "endTimeUnixNano", 0)
+    if end < start:
+        raise Issue("endTimeUnixNano", f"span ends ({end}) before it starts ({start})")
+    status = _obj(sp.get("status"), "status")
+    name = sp.get("name", "")
+    if type(name) is not str:
+        raise Issue("name", f"expected a string, got {type(name).__name__}")
+    out.add(
+        ctx,
+        scope,
+        (
+            parse_id(sp.get("traceId"), 16, "traceId"),
+            parse_id(sp.get("spanId"), 8, "spanId"),
+            parse_id(sp.get("parentSpanId"), 8, "parentSpanId"),
+            _opt_str(sp.get("traceState"), "traceState"),
+        ),
+        parse_int(sp.get("flags", 0), "flags", 0, 2**32 - 1),
+        name,
+        _enum(sp.get("kind"), c.SPAN_KINDS, KIND_NAMES, "kind"),
+        (_enum(status.get("code"), c.STATUS_CODES, STATUS_NAMES, "status.code"),
+         _opt_str(status.get("message"), "status.message")),
+        start,
+        end,
+        scrub(json_attributes(sp.get("attributes"), "attributes"), settings, "attributes"),
+        [_event(e, f"events[{i}]", settings) for i, e in enumerate(_list(sp.get("events"), "events"))],
+        [_link(x, f"links[{i}]", settings) for i, x in enumerate(_list(sp.get("links"), "links"))],
+        (_count(sp.get("droppedAttributesCount"), "droppedAttributesCount"),
+         _count(sp.get("droppedEventsCount"), "droppedEventsCount"),
+         _count(sp.get("droppedLinksCount"), "droppedLinksCount")),
+    )
+
+
+Leaf = Callable[[Any, Any, Any, Settings, Any], None]
+
+
+def _walk(doc: dict[str, Any], record_no: int, keys: tuple[str, str, str], leaf: Leaf,
+          settings: Settings, out: Any) -> list[Rejection]:
+    """Walk resource → scope → leaf items, quarantining what fails at the level where it fails."""
+    top, mid, leaf_key = keys
+    rejected: list[Rejection] = []
+    for i, rs in enumerate(_list(doc.get(top), top)):
+        where = f"{top}[{i}]"
+        try:
+            rs = _obj(rs, where)
+            res = _obj(rs.get("resource"), f"{where}.resource")
+            rattrs = json_attributes(res.get("attributes"), f"{where}.resource.attributes")
+            ctx = resource_context(scrub(rattrs, settings, f"{where}.resource.attributes"), settings)
+            scopes = _list(rs.get(mid), f"{where}.{mid}")
+        except Issue as e:
+            rejected.append(Rejection(record_no, where, e.field, e.reason, _leaf_count(rs, mid, leaf_key)))
+            continue
+        for j, ss in enumerate(scopes):
+            swhere = f"{where}.{mid}[{j}]"
+            try:
+                ss = _obj(ss, swhere)
+                sc = _obj(ss.get("scope"), f"{swhere}.scope")
+                sattrs = json_attributes(sc.get("attributes"), f"{swhere}.scope.attributes")
+                scope = (_opt_str(sc.get("name"), f"{swhere}.scope.name"),
+                         _opt_str(sc.get("version"), f"{swhere}.scope.version"),
+                         dumps(sattrs) if sattrs else None)
+                items = _list(ss.get(leaf_key), f"{swhere}.{leaf_key}")
+            except Issue as e:
+                n = len(ss.get(leaf_key) or []) if isinstance(ss, dict) else 1
+                rejected.append(Rejection(record_no, swhere, e.field, e.reason, max(n, 1)))
+                continue
+            for k, item in enumerate(items):
+                try:
+                    leaf(item, ctx, scope, settings, out)
+                except Issue as e:
+                    rejected.append(Rejection(record_no, f"{swhere}.{leaf_key}[{k}]", e.field, e.reason,
+                                              e.rows if isinstance(e, PointIssue) else 1, dumps(item)[:300]))
+    return rejected
+
+
+def _leaf_count(rs: Any, mid: str, leaf_key: str) -> int:
+    try:
+        return max(1, sum(len(ss.get(leaf_key) or []) for ss in rs.get(mid) or []))
+    except (AttributeError, TypeError):
+        return 1
+
+
+def decode_traces(doc: dict[str, Any], record_no: int, settings: Settings, out: SpanColumns) -> list[Rejection]:
+    """Append the spans of one TracesData object to `out`; return what was quarantined."""
+    return _walk(doc, record_no, ("resourceSpans", "scopeSpans", "spans"), _span, settings, out)
+
+
+class PointIssue(Issue):
+    """An Issue that rejects every data point of one metric."""
+
+    def __init__(self, field: str, reason: str, rows: int) -> None:
+        super().__init__(field, reason)
+        self.rows = rows
+
+
+def _number_point(dp: dict[str, Any]) -> dict[str, Any]:
+    if "asDouble" in dp:
+        return {"value": parse_double(dp["asDouble"], "asDouble")}
+    if "asInt" in dp:
+        return {"value": float(parse_int(dp["asInt"], "asInt"))}
+    return {"value": None}
+
+
+def _uints(v: Any, field: str) -> list[int]:
+    return [parse_int(x, f"{field}[{i}]", 0, UINT64_MAX) for i, x in enumerate(_list(v, field))]
+
+
+def _opt_double(dp: dict[str, Any], key: str) -> float | None:
+    return parse_double(dp[key], key) if dp.get(key) is not None else None
+
+
+def _histogram_point(dp: dict[str, Any]) -> dict[str, Any]:
+    counts = _uints(dp.get("bucketCounts"), "bucketCounts")
+    bounds = [parse_double(x, f"explicitBounds[{i}]") for i, x in enumerate(_list(dp.get("explicitBounds"), "explicitBounds"))]
+    if counts and len(counts) != len(bounds) + 1:
+        raise Issue("bucketCounts", f"{len(counts)} buckets for {len(bounds)} bounds (expected bounds + 1)")
+    return {"count": parse_int(dp.get("count", 0), "count", 0, UINT64_MAX), "sum": _opt_double(dp, "sum"),
+            "min": _opt_double(dp, "min"), "max": _opt_double(dp, "max"), "bucket_counts": counts,
+            "explicit_bounds": bounds}
+
+
+def _exp_point(dp: dict[str, Any]) -> dict[str, Any]:
+    pos, neg = _obj(dp.get("positive"), "positive"), _obj(dp.get("negative"), "negative")
+    return {"count": parse_int(dp.get("count", 0), "count", 0, UINT64_MAX), "sum": _opt_double(dp, "sum"),
+            "min": _opt_double(dp, "min"), "max": _opt_double(dp, "max"),
+            "scale": parse_int(dp.get("scale", 0), "scale", -20, 20),
+            "zero_count": parse_int(dp.get("zeroCount", 0), "zeroCount", 0, UINT64_MAX),
+            "zero_threshold": _opt_double(dp, "zeroThreshold"),
+            "positive_offset": parse_int(pos.get("offset", 0), "positive.offset", -(2**31), 2**31 - 1),
+            "positive_bucket_counts": _uints(pos.get("bucketCounts"), "positive.bucketCounts"),
+            "negative_offset": parse_int(neg.get("offset", 0), "negative.offset", -(2**31), 2**31 - 1),
+            "negative_bucket_counts": _uints(neg.get("bucketCounts"), "negative.bucketCounts")}
+
+
+def _summary_point(dp: dict[str, Any]) -> dict[str, Any]:
+    qs = [{"quantile": parse_double(_obj(q, "quantileValues").get("quantile", 0), "quantileValues.quantile"),
+           "value": parse_double(_obj(q, "quantileValues").get("value", 0), "quantileValues.value")}
+          for q in _list(dp.get("quantileValues"), "quantileValues")]
+    return {"count": parse_int(dp.get("count", 0), "count", 0, UINT64_MAX), "sum": _opt_double(dp, "sum"),
+            "quantile_values": dumps(qs)}
+
+
+METRIC_TYPES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "gauge": ("gauge", _number_point),
+    "sum": ("sum", _number_point),
+    "histogram": ("histogram", _histogram_point),
+    "exponentialHistogram": ("exponential_histogram", _exp_point),
+    "summary": ("summary", _summary_point),
+}
+
+
+def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns) -> None:
+    m = _obj(m, "metric")
+    name = m.get("name")
+    if type(name) is not str or not name:
+        raise Issue("name", "a metric needs a non-empty string name")
+    found = [k for k in METRIC_TYPES if k in m]
+    if not found:
+        return
+    key = found[0]
+    metric_type, decode = METRIC_TYPES[key]
+    body = _obj(m[key], key)
+    points = _list(body.get("dataPoints"), f"{key}.dataPoints")
+    base = {"metric_name": name, "description": _opt_str(m.get("description"), "description"),
+            "unit": _opt_str(m.get("unit"), "unit"), "metric_type": metric_type,
+            "temporality": TEMPORALITY.get(parse_int(body.get("aggregationTemporality", 0), "aggregationTemporality")),
+            "is_monotonic": body.get("isMonotonic") if key == "sum" else None}
+    bad: list[Issue] = []
+    for i, dp in enumerate(points):
+        f = f"{key}.dataPoints[{i}]"
+        try:
+            dp = _obj(dp, f)
+            attrs = scrub(json_attributes(dp.get("attributes"), "attributes"), settings, "attributes")
+            row = {**base, **decode(dp), "time_ns": parse_int(dp.get("timeUnixNano"), "timeUnixNano", 0),
+                   "start_time_ns": parse_int(dp.get("startTimeUnixNano", 0), "startTimeUnixNano", 0) or None,
+                   "flags": parse_int(dp.get("flags", 0), "flags", 0, 2**32 - 1),
+                   "exemplars": dumps(dp["exemplars"]) if dp.get("exemplars") else None,
+                   "attributes": dumps(attrs)}
+        except Issue as e:
+            bad.append(Issue(f"{f}.{e.field}", e.reason))
+            continue
+        out.add(ctx, scope[:2], row)
+    if bad:
+        more = f" (and {len(bad) - 1} more points)" if len(bad) > 1 else ""
+        raise PointIssue(bad[0].field, bad[0].reason + more, len(bad))
+
+
+def decode_metrics(doc: dict[str, Any], record_no: int, settings: Settings, out: PointColumns) -> list[Rejection]:
+    """Append the data points of one MetricsData object to `out`; return what was quarantined."""
+    return _walk(doc, record_no, ("resourceMetrics", "scopeMetrics", "metrics"), _metric, settings, out)
+
+
+def count_logs(doc: dict[str, Any]) -> int:
+    """How many log records a LogsData object holds (tierwise does not store logs)."""
+    n = 0
+    for rl in _list(doc.get("resourceLogs"), "resourceLogs"):
+        for sl in _list(_obj(rl, "resourceLogs").get("scopeLogs"), "scopeLogs"):
+            n += len(_list(_obj(sl, "scopeLogs").get("logRecords"), "logRecords"))
+    return n

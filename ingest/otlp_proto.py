@@ -1,0 +1,198 @@
+"""Pure decoding of OTLP protobuf requests (traces, metrics, logs) into row batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from ingest import contract as c
+from ingest.otlp_values import Issue, bytes_id, proto_any, proto_attributes
+from ingest.rows import PointColumns, Rejection, SpanColumns, dumps, resource_context, scrub
+from ingest.settings import Settings
+
+TEMPORALITY = {0: None, 1: "delta", 2: "cumulative"}
+REQUESTS: dict[str, Any] = {"traces": ExportTraceServiceRequest, "metrics": ExportMetricsServiceRequest,
+            "logs": ExportLogsServiceRequest}
+
+
+def parse(signal: str, payload: bytes) -> Any:
+    """Parse one serialized request of `signal`; undecodable bytes raise Issue."""
+    msg = REQUESTS[signal]()
+    try:
+        msg.ParseFromString(payload)
+    except DecodeError as e:
+        raise Issue("record", f"not a valid OTLP {signal} protobuf message ({e})") from None
+    return msg
+
+
+def sniff_signal(payload: bytes) -> str | None:
+    """Which signal a framed protobuf record holds, judged by which parse yields sensible leaves."""
+    for signal, check in (("traces", _looks_like_traces), ("metrics", _looks_like_metrics),
+                          ("logs", _looks_like_logs)):
+        try:
+            msg = REQUESTS[signal]()
+            msg.ParseFromString(payload)
+        except DecodeError:
+            continue
+        if check(msg):
+            return signal
+    return None
+
+
+def _looks_like_traces(m: Any) -> bool:
+    spans = [s for rs in m.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    return bool(spans) and all(len(s.trace_id) in (0, 16) and len(s.span_id) in (0, 8) and s.name
+                               for s in spans[:50])
+
+
+def _looks_like_metrics(m: Any) -> bool:
+    ms = [x for rm in m.resource_metrics for sm in rm.scope_metrics for x in sm.metrics]
+    return bool(ms) and all(x.name and x.WhichOneof("data") for x in ms[:50])
+
+
+def _looks_like_logs(m: Any) -> bool:
+    return any(sl.log_records for rl in m.resource_logs for sl in rl.scope_logs)
+
+
+def _event(ev: Any, settings: Settings) -> dict[str, Any]:
+    attrs = scrub(proto_attributes(ev.attributes), settings, "events.attributes")
+    if not settings.store_content and ev.name in c.CONTENT_EVENT_NAMES:
+        attrs = {}
+    return {"time_ns": ev.time_unix_nano, "name": ev.name, "attributes": attrs}
+
+
+def _link(ln: Any, settings: Settings) -> dict[str, Any]:
+    return {"trace_id": bytes_id(ln.trace_id, 16, "links.traceId"), "span_id": bytes_id(ln.span_id, 8, "links.spanId"),
+            "trace_state": ln.trace_state or None,
+            "attributes": scrub(proto_attributes(ln.attributes), settings, "links.attributes")}
+
+
+def _span(sp: Any, ctx: Any, scope: Any, settings: Settings, out: SpanColumns) -> None:
+    start, end = sp.start_time_unix_nano, sp.end_time_unix_nano
+    if end < start:
+        raise Issue("endTimeUnixNano", f"span ends ({end}) before it starts ({start})")
+    if end >= 2**63:
+        raise Issue("endTimeUnixNano", f"timestamp {end} is out of range")
+    if sp.kind >= len(c.SPAN_KINDS) or sp.status.code >= len(c.STATUS_CODES):
+        raise Issue("kind" if sp.kind >= len(c.SPAN_KINDS) else "status.code", "unknown enum value")
+    out.add(
+        ctx, scope,
+        (bytes_id(sp.trace_id, 16, "traceId"), bytes_id(sp.span_id, 8, "spanId"),
+         bytes_id(sp.parent_span_id, 8, "parentSpanId"), sp.trace_state or None),
+        sp.flags, sp.name, c.SPAN_KINDS[sp.kind], (c.STATUS_CODES[sp.status.code], sp.status.message or None),
+        start, end,
+        scrub(proto_attributes(sp.attributes), settings, "attributes"),
+        [_event(e, settings) for e in sp.events],
+        [_link(x, settings) for x in sp.links],
+        (sp.dropped_attributes_count, sp.dropped_events_count, sp.dropped_links_count),
+    )
+
+
+def _number(dp: Any) -> dict[str, Any]:
+    which = dp.WhichOneof("value")
+    return {"value": None if which is None else float(getattr(dp, which))}
+
+
+def _opt(dp: Any, name: str) -> float | None:
+    return getattr(dp, name) if dp.HasField(name) else None
+
+
+def _histogram(dp: Any) -> dict[str, Any]:
+    if dp.bucket_counts and len(dp.bucket_counts) != len(dp.explicit_bounds) + 1:
+        raise Issue("bucketCounts", f"{len(dp.bucket_counts)} buckets for {len(dp.explicit_bounds)} bounds")
+    return {"count": dp.count, "sum": _opt(dp, "sum"), "min": _opt(dp, "min"), "max": _opt(dp, "max"),
+            "bucket_counts": list(dp.bucket_counts), "explicit_bounds": list(dp.explicit_bounds)}
+
+
+def _exponential(dp: Any) -> dict[str, Any]:
+    return {"count": dp.count, "sum": _opt(dp, "sum"), "min": _opt(dp, "min"), "max": _opt(dp, "max"),
+            "scale": dp.scale, "zero_count": dp.zero_count, "zero_threshold": dp.zero_threshold,
+            "positive_offset": dp.positive.offset, "positive_bucket_counts": list(dp.positive.bucket_counts),
+            "negative_offset": dp.negative.offset, "negative_bucket_counts": list(dp.negative.bucket_counts)}
+
+
+def _summary(dp: Any) -> dict[str, Any]:
+    return {"count": dp.count, "sum": dp.sum,
+            "quantile_values": dumps([{"quantile": q.quantile, "value": q.value} for q in dp.quantile_values])}
+
+
+METRIC_TYPES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    "gauge": ("gauge", _number), "sum": ("sum", _number), "histogram": ("histogram", _histogram),
+    "exponential_histogram": ("exponential_histogram", _exponential), "summary": ("summary", _summary),
+}
+
+
+def _exemplars(dp: Any) -> str | None:
+    if not dp.exemplars:
+        return None
+    return dumps([{"time_ns": e.time_unix_nano, "value": getattr(e, e.WhichOneof("value") or "as_double"),
+                   "trace_id": e.trace_id.hex() or None, "span_id": e.span_id.hex() or None,
+                   "attributes": {kv.key: proto_any(kv.value) for kv in e.filtered_attributes}}
+                  for e in dp.exemplars])
+
+
+def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns) -> None:
+    key = m.WhichOneof("data")
+    if key is None:
+        return
+    if not m.name:
+        raise Issue("name", "a metric needs a non-empty name")
+    metric_type, decode = METRIC_TYPES[key]
+    body = getattr(m, key)
+    temporality = TEMPORALITY.get(getattr(body, "aggregation_temporality", 0))
+    for dp in body.data_points:
+        row = {"metric_name": m.name, "description": m.description or None, "unit": m.unit or None,
+               "metric_type": metric_type, "temporality": temporality,
+               "is_monotonic": body.is_monotonic if key == "sum" else None, **decode(dp),
+               "time_ns": dp.time_unix_nano, "start_time_ns": dp.start_time_unix_nano or None, "flags": dp.flags,
+               "exemplars": _exemplars(dp),
+               "attributes": dumps(scrub(proto_attributes(dp.attributes), settings, "attributes"))}
+        out.add(ctx, scope[:2], row)
+
+
+Leaf = Callable[[Any, Any, Any, Settings, Any], None]
+
+
+def _walk(groups: Any, record_no: int, names: tuple[str, str, str], leaf: Leaf, settings: Settings,
+          out: Any) -> list[Rejection]:
+    top, mid, leaf_key = names
+    rejected: list[Rejection] = []
+    for i, rg in enumerate(groups):
+        where = f"{top}[{i}]"
+        try:
+            ctx = resource_context(scrub(proto_attributes(rg.resource.attributes), settings,
+                                         f"{where}.resource.attributes"), settings)
+        except Issue as e:
+            n = sum(len(getattr(sg, leaf_key)) for sg in getattr(rg, mid))
+            rejected.append(Rejection(record_no, where, e.field, e.reason, max(n, 1)))
+            continue
+        for j, sg in enumerate(getattr(rg, mid)):
+            sattrs = proto_attributes(sg.scope.attributes)
+            scope = (sg.scope.name or None, sg.scope.version or None, dumps(sattrs) if sattrs else None)
+            for k, item in enumerate(getattr(sg, leaf_key)):
+                try:
+                    leaf(item, ctx, scope, settings, out)
+                except Issue as e:
+                    rejected.append(Rejection(record_no, f"{where}.{mid}[{j}].{leaf_key}[{k}]", e.field, e.reason))
+    return rejected
+
+
+def decode_traces(msg: Any, record_no: int, settings: Settings, out: SpanColumns) -> list[Rejection]:
+    """Append the spans of one ExportTraceServiceRequest to `out`; return what was quarantined."""
+    return _walk(msg.resource_spans, record_no, ("resourceSpans", "scopeSpans", "spans"), _span, settings, out)
+
+
+def decode_metrics(msg: Any, record_no: int, settings: Settings, out: PointColumns) -> list[Rejection]:
+    """Append the data points of one ExportMetricsServiceRequest to `out`; return what was quarantined."""
+    return _walk(msg.resource_metrics, record_no, ("resourceMetrics", "scopeMetrics", "metrics"), _metric,
+                 settings, out)
+
+
+def count_logs(msg: Any) -> int:
+    """How many log records a logs request holds (tierwise does not store logs)."""
+    return sum(len(sl.log_records) for rl in msg.resource_logs for sl in rl.scope_logs)

@@ -1,0 +1,94 @@
+"""The one place that reads tierwise settings from flags, environment and the config file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = "tierwise.duckdb"
+DEFAULT_CONFIG = "tierwise.toml"
+ENV_DB = "TIERWISE_DB"
+ENV_CONFIG = "TIERWISE_CONFIG"
+ENV_TOKEN = "TIERWISE_TOKEN"
+ENV_STORE_CONTENT = "TIERWISE_STORE_CONTENT"
+
+
+@dataclass(frozen=True)
+class TierRules:
+    """How a tier is derived when telemetry does not declare `tierwise.tier`."""
+
+    edge_hosts: frozenset[str] = frozenset()
+    edge_sites: frozenset[str] = frozenset()
+    edge_platforms: frozenset[str] = frozenset()
+    region_tiers: tuple[tuple[str, str], ...] = ()
+    default_cloud_tier: str = "hyperscale"
+
+    def cloud_tier(self, region: str | None) -> str:
+        """The tier configured for a cloud region, else the default cloud tier."""
+        for name, tier in self.region_tiers:
+            if name == region:
+                return tier
+        return self.default_cloud_tier
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with `load_settings`."""
+
+    db_path: Path = Path(DEFAULT_DB)
+    config_path: Path | None = None
+    tier_rules: TierRules = field(default_factory=TierRules)
+    store_content: bool = False
+    token: str | None = None
+    max_attribute_bytes: int = 256 * 1024
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _tier_rules(raw: dict[str, Any]) -> TierRules:
+    tiers = raw.get("tiers", {})
+    regions = tiers.get("regions", {})
+    return TierRules(
+        edge_hosts=frozenset(tiers.get("edge_hosts", [])),
+        edge_sites=frozenset(tiers.get("edge_sites", [])),
+        edge_platforms=frozenset(tiers.get("edge_platforms", [])),
+        region_tiers=tuple(sorted((str(k), str(v)) for k, v in regions.items())),
+        default_cloud_tier=str(tiers.get("default_cloud_tier", "hyperscale")),
+    )
+
+
+def load_settings(
+    db: str | os.PathLike[str] | None = None,
+    config: str | os.PathLike[str] | None = None,
+    store_content: bool | None = None,
+    token: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Settings:
+    """Resolve settings: explicit argument, else environment, else default.
+
+    The config file is TOML (`tierwise.toml` in the working directory when present);
+    its `[tiers]` table feeds the tier derivation rules described in docs/data-contract.md.
+    """
+    environ = os.environ if env is None else env
+    db_path = Path(db or environ.get(ENV_DB) or DEFAULT_DB)
+    config_path: Path | None = None
+    if config or environ.get(ENV_CONFIG):
+        config_path = Path(config or environ[ENV_CONFIG])
+    elif Path(DEFAULT_CONFIG).is_file():
+        config_path = Path(DEFAULT_CONFIG)
+    raw: dict[str, Any] = {}
+    if config_path is not None:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    return Settings(
+        db_path=db_path,
+        config_path=config_path,
+        tier_rules=_tier_rules(raw),
+        store_content=_truthy(environ.get(ENV_STORE_CONTENT)) if store_content is None else store_content,
+        token=token or environ.get(ENV_TOKEN) or None,
+        max_attribute_bytes=int(raw.get("ingest", {}).get("max_attribute_bytes", 256 * 1024)),
+    )

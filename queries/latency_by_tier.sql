@@ -1,0 +1,18 @@
+-- One row per tier: requests (server, consumer and root spans), error rate and exact latency percentiles.
+-- Parameters: $start_ns, $end_ns (BIGINT Unix nanoseconds, NULL for unbounded).
+-- Units: p50_ms/p95_ms/p99_ms/mean_ms in milliseconds; error_rate is a fraction from 0 to 1.
+SELECT
+    tier,
+    count(*)                                                    AS requests,
+    avg(CASE WHEN status_code = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate,
+    quantile_cont(duration_ns, 0.50) / 1e6                      AS p50_ms,
+    quantile_cont(duration_ns, 0.95) / 1e6                      AS p95_ms,
+    quantile_cont(duration_ns, 0.99) / 1e6                      AS p99_ms,
+    avg(duration_ns) / 1e6                                      AS mean_ms
+FROM spans
+WHERE (kind IN ('server', 'consumer') OR parent_span_id IS NULL)
+  AND ($start_ns IS NULL OR start_ns >= $start_ns)
+  AND ($end_ns IS NULL OR start_ns < $end_ns)
+GROUP BY tier
+ORDER BY CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
+                   WHEN 'hyperscale' THEN 4 ELSE 5 END
