@@ -135,5 +135,6 @@ def derive_tier(attrs: Mapping[str, Any], rules: TierRules) -> tuple[str, str]:
         return "edge", "derived:edge-inventory"
     region = attrs.get(ATTR_CLOUD_REGION)
     if attrs.get(ATTR_CLOUD_PROVIDER) is not None or region is not None:
-        return rules.cloud_tier(region if isinstance(region, str) else None), "derived:cloud"
+        configured = normalize_tier(rules.cloud_tier(region if isinstance(region, str) else None))
+        return (configured, "derived:cloud") if configured else (UNKNOWN_TIER, "unknown")
     return UNKNOWN_TIER, "unknown"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from ingest import otlp_json, otlp_proto
+from ingest import fast_json, fast_proto, otlp_json, otlp_proto, parallel
 from ingest.otlp_values import Issue
 from ingest.rows import PointColumns, Rejection, SpanColumns
 from ingest.settings import Settings
@@ -55,6 +56,22 @@ class _Batch:
     signals: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded batch, ready to commit: Arrow tables (picklable, so a worker process can build it)."""
+
+    spans: pa.Table | None
+    points: pa.Table | None
+    rejections: tuple[Rejection, ...]
+    skipped: int
+    signals: frozenset[str]
+
+    @property
+    def accepted(self) -> int:
+        return (self.spans.num_rows if self.spans is not None else 0) + (
+            self.points.num_rows if self.points is not None else 0)
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -63,16 +80,25 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _batches(records: Iterator[Record]) -> Iterator[list[Record]]:
-    """Group records into batches whose boundaries depend only on the file's content."""
+def _batches(records: Iterator[Record], batch_bytes: int = BATCH_BYTES) -> Iterator[list[Record]]:
+    """Group records into batches whose boundaries depend only on the file's content (and batch_bytes).
+
+    When the file turns out truncated, the records read before the damage still form a last batch
+    (so they are kept) before the SourceError is raised.
+    """
     batch: list[Record] = []
     size = 0
-    for r in records:
-        batch.append(r)
-        size += len(r.payload)
-        if size >= BATCH_BYTES:
+    try:
+        for r in records:
+            batch.append(r)
+            size += len(r.payload)
+            if size >= batch_bytes:
+                yield batch
+                batch, size = [], 0
+    except SourceError:
+        if batch:
             yield batch
-            batch, size = [], 0
+        raise
     if batch:
         yield batch
 
@@ -120,8 +146,21 @@ def _decode_proto(rec: Record, out: _Batch, settings: Settings, signal: str) -> 
         out.skipped += otlp_proto.count_logs(msg)
 
 
-def decode_batch(records: list[Record], fmt: str, settings: Settings, signal: str | None = None) -> _Batch:
-    """Decode records into span and point columns plus rejections (pure: no store access)."""
+def decode_batch(records: list[Record], fmt: str, settings: Settings, signal: str | None = None,
+                 fast: bool | None = None) -> Decoded:
+    """Decode records into span and point tables plus rejections (pure: no store access).
+
+    Trace batches first try a fast path (ingest.fast_json in DuckDB, ingest.fast_proto columnar), which
+    declines any batch it cannot prove it decodes exactly as the Python decoders below do.
+    """
+    if fmt in ("jsonl", "json") and (fast_json.enabled() if fast is None else fast):
+        spans = fast_json.decode_traces(records, settings)
+        if spans is not None:
+            return Decoded(spans if spans.num_rows else None, None, (), 0, frozenset({"traces"}))
+    if fmt == "proto" and signal in (None, "traces") and (fast_json.enabled() if fast is None else fast):
+        spans = fast_proto.decode_traces(records, settings)
+        if spans is not None:
+            return Decoded(spans if spans.num_rows else None, None, (), 0, frozenset({"traces"}))
     out = _Batch()
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived dicts make the cyclic collector the main cost
@@ -137,13 +176,15 @@ def decode_batch(records: list[Record], fmt: str, settings: Settings, signal: st
                 _decode_proto(rec, out, settings, sig)
             else:
                 _decode_json(rec, out, settings, signal)
+        return Decoded(out.spans.to_arrow() if len(out.spans) else None,
+                       out.points.to_arrow() if len(out.points) else None,
+                       tuple(out.rejections), out.skipped, frozenset(out.signals))
     finally:
         if gc_was_enabled:
             gc.enable()
-    return out
 
 
-def _rejection_table(rejections: list[Rejection], sha: str, source: str, batch_index: int) -> pa.Table:
+def _rejection_table(rejections: tuple[Rejection, ...], sha: str, source: str, batch_index: int) -> pa.Table:
     return pa.table({
         "content_sha256": [sha] * len(rejections), "source": [source] * len(rejections),
         "batch_index": [batch_index] * len(rejections), "record_no": [r.record_no for r in rejections],
@@ -152,18 +193,18 @@ def _rejection_table(rejections: list[Rejection], sha: str, source: str, batch_i
     })
 
 
-def commit_batch(con: duckdb.DuckDBPyConnection, sha: str, source: str, batch_index: int, batch: _Batch) -> None:
+def commit_batch(con: duckdb.DuckDBPyConnection, sha: str, source: str, batch_index: int, batch: Decoded) -> None:
     """Write one decoded batch and its ledger row in a single transaction."""
     key = f"{sha[:16]}:{batch_index}"
     rejected = sum(r.rows for r in batch.rejections)
     con.execute("BEGIN TRANSACTION")
     try:
-        if len(batch.spans):
-            con.register("span_batch", batch.spans.to_arrow())
+        if batch.spans is not None:
+            con.register("span_batch", batch.spans)
             con.execute("INSERT INTO spans BY NAME SELECT *, $k AS batch_key FROM span_batch", {"k": key})
             con.unregister("span_batch")
-        if len(batch.points):
-            con.register("point_batch", batch.points.to_arrow())
+        if batch.points is not None:
+            con.register("point_batch", batch.points)
             con.execute("INSERT INTO metric_points BY NAME SELECT *, $k AS batch_key FROM point_batch", {"k": key})
             con.unregister("point_batch")
         if batch.rejections:
@@ -173,7 +214,7 @@ def commit_batch(con: duckdb.DuckDBPyConnection, sha: str, source: str, batch_in
         con.execute(
             "INSERT INTO ingest_batches VALUES ($sha, $i, $k, $src, $acc, $rej, $skip, now())",
             {"sha": sha, "i": batch_index, "k": key, "src": source,
-             "acc": len(batch.spans) + len(batch.points), "rej": rejected, "skip": batch.skipped},
+             "acc": batch.accepted, "rej": rejected, "skip": batch.skipped},
         )
         con.execute("COMMIT")
     except BaseException:
@@ -199,8 +240,12 @@ def _record_file(con: duckdb.DuckDBPyConnection, r: FileResult, size: int) -> No
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, signal: str | None = None,
-                progress: Progress | None = None) -> FileResult:
-    """Load one OTLP file; committed batches are never written twice, so a rerun resumes."""
+                progress: Progress | None = None, workers: int | None = None) -> FileResult:
+    """Load one OTLP file; committed batches are never written twice, so a rerun resumes.
+
+    Batches are decoded by `workers` processes (default: one per core, see ingest.parallel) and
+    committed here in file order, each in its own transaction.
+    """
     source = str(path)
     sha = sha256_file(path)
     size = path.stat().st_size
@@ -220,18 +265,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, 
     committed = resumed = accepted = skipped = 0
     status, message = "complete", ""
     try:
-        for index, records in enumerate(_batches(iter_records(opened))):
+        decode = functools.partial(decode_batch, fmt=opened.fmt, settings=settings, signal=signal)
+        for index, batch in parallel.decoded(_batches(iter_records(opened), settings.batch_bytes), decode, done, workers):
             if progress:
                 progress(raw_position(opened))
-            if index in done:
+            if batch is None:
                 resumed += 1
                 continue
-            batch = decode_batch(records, opened.fmt, settings, signal)
             commit_batch(con, sha, source, index, batch)
             committed += 1
             signals |= batch.signals
             rejections.extend(batch.rejections)
-            accepted += len(batch.spans) + len(batch.points)
+            accepted += batch.accepted
             skipped += batch.skipped
     except SourceError as e:
         nothing_read = e.record_no == 0 and not committed and not done

@@ -6,13 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ingest import contract as c
-from ingest.otlp_values import UINT64_MAX, Issue, json_attributes, parse_double, parse_id, parse_int
+from ingest.otlp_values import UINT64_MAX, Issue, PointIssue, json_attributes, parse_double, parse_id, parse_int
 from ingest.rows import PointColumns, Rejection, SpanColumns, dumps, resource_context, scrub
 from ingest.settings import Settings
 
 KIND_NAMES = {f"SPAN_KIND_{k.upper()}": k for k in c.SPAN_KINDS}
 STATUS_NAMES = {f"STATUS_CODE_{s.upper()}": s for s in c.STATUS_CODES}
 TEMPORALITY = {0: None, 1: "delta", 2: "cumulative"}
+TEMPORALITY_NAMES = {"AGGREGATION_TEMPORALITY_UNSPECIFIED": 0, "AGGREGATION_TEMPORALITY_DELTA": 1,
+                     "AGGREGATION_TEMPORALITY_CUMULATIVE": 2}
 
 
 def _enum(value: Any, names: tuple[str, ...], by_name: dict[str, str], field: str) -> str:
@@ -20,6 +22,8 @@ def _enum(value: Any, names: tuple[str, ...], by_name: dict[str, str], field: st
         return names[0]
     if type(value) is str and value in by_name:
         return by_name[value]
+    if type(value) is str and not value.lstrip("-").isdigit():
+        raise Issue(field, f"unknown enum name {value[:40]!r} (expected one of {', '.join(by_name)} or 0-{len(names) - 1})")
     n = parse_int(value, field)
     if not 0 <= n < len(names):
         raise Issue(field, f"unknown enum value {n}")
@@ -127,34 +131,55 @@ def _walk(doc: dict[str, Any], record_no: int, keys: tuple[str, str, str], leaf:
             ctx = resource_context(scrub(rattrs, settings, f"{where}.resource.attributes"), settings)
             scopes = _list(rs.get(mid), f"{where}.{mid}")
         except Issue as e:
-            rejected.append(Rejection(record_no, where, e.field, e.reason, _leaf_count(rs, mid, leaf_key)))
+            rejected.append(Rejection(record_no, where, e.field, e.reason, _leaf_count([rs], mid, leaf_key)))
             continue
         for j, ss in enumerate(scopes):
             swhere = f"{where}.{mid}[{j}]"
             try:
                 ss = _obj(ss, swhere)
                 sc = _obj(ss.get("scope"), f"{swhere}.scope")
-                sattrs = json_attributes(sc.get("attributes"), f"{swhere}.scope.attributes")
+                sattrs = scrub(json_attributes(sc.get("attributes"), f"{swhere}.scope.attributes"), settings,
+                               f"{swhere}.scope.attributes")
                 scope = (_opt_str(sc.get("name"), f"{swhere}.scope.name"),
                          _opt_str(sc.get("version"), f"{swhere}.scope.version"),
                          dumps(sattrs) if sattrs else None)
                 items = _list(ss.get(leaf_key), f"{swhere}.{leaf_key}")
             except Issue as e:
-                n = len(ss.get(leaf_key) or []) if isinstance(ss, dict) else 1
-                rejected.append(Rejection(record_no, swhere, e.field, e.reason, max(n, 1)))
+                rejected.append(Rejection(record_no, swhere, e.field, e.reason, _leaf_count([{mid: [ss]}], mid, leaf_key)))
                 continue
             for k, item in enumerate(items):
                 try:
                     leaf(item, ctx, scope, settings, out)
                 except Issue as e:
                     rejected.append(Rejection(record_no, f"{swhere}.{leaf_key}[{k}]", e.field, e.reason,
-                                              e.rows if isinstance(e, PointIssue) else 1, dumps(item)[:300]))
+                                              e.rows if isinstance(e, PointIssue) else _item_rows(item, leaf_key),
+                                              _excerpt(item)))
     return rejected
 
 
-def _leaf_count(rs: Any, mid: str, leaf_key: str) -> int:
+def _excerpt(item: Any) -> str:
     try:
-        return max(1, sum(len(ss.get(leaf_key) or []) for ss in rs.get(mid) or []))
+        return dumps(item)[:300]
+    except TypeError:
+        return repr(item)[:300]
+
+
+def _item_rows(item: Any, leaf_key: str) -> int:
+    """Rows one leaf would have given: 1 per span, 1 per data point of a metric (at least 1)."""
+    if leaf_key != "metrics" or type(item) is not dict:
+        return 1
+    for key in METRIC_TYPES:
+        body = item.get(key)
+        if type(body) is dict and type(body.get("dataPoints")) is list:
+            return max(1, len(body["dataPoints"]))
+    return 1
+
+
+def _leaf_count(groups: list[Any], mid: str, leaf_key: str) -> int:
+    """Rows lost when whole resources or scopes are rejected (best effort on malformed input)."""
+    try:
+        return max(1, sum(_item_rows(x, leaf_key) for rs in groups for ss in rs.get(mid) or []
+                          for x in ss.get(leaf_key) or []))
     except (AttributeError, TypeError):
         return 1
 
@@ -162,14 +187,6 @@ def _leaf_count(rs: Any, mid: str, leaf_key: str) -> int:
 def decode_traces(doc: dict[str, Any], record_no: int, settings: Settings, out: SpanColumns) -> list[Rejection]:
     """Append the spans of one TracesData object to `out`; return what was quarantined."""
     return _walk(doc, record_no, ("resourceSpans", "scopeSpans", "spans"), _span, settings, out)
-
-
-class PointIssue(Issue):
-    """An Issue that rejects every data point of one metric."""
-
-    def __init__(self, field: str, reason: str, rows: int) -> None:
-        super().__init__(field, reason)
-        self.rows = rows
 
 
 def _number_point(dp: dict[str, Any]) -> dict[str, Any]:
@@ -204,7 +221,7 @@ def _exp_point(dp: dict[str, Any]) -> dict[str, Any]:
             "min": _opt_double(dp, "min"), "max": _opt_double(dp, "max"),
             "scale": parse_int(dp.get("scale", 0), "scale", -20, 20),
             "zero_count": parse_int(dp.get("zeroCount", 0), "zeroCount", 0, UINT64_MAX),
-            "zero_threshold": _opt_double(dp, "zeroThreshold"),
+            "zero_threshold": parse_double(dp.get("zeroThreshold", 0), "zeroThreshold"),
             "positive_offset": parse_int(pos.get("offset", 0), "positive.offset", -(2**31), 2**31 - 1),
             "positive_bucket_counts": _uints(pos.get("bucketCounts"), "positive.bucketCounts"),
             "negative_offset": parse_int(neg.get("offset", 0), "negative.offset", -(2**31), 2**31 - 1),
@@ -215,8 +232,8 @@ def _summary_point(dp: dict[str, Any]) -> dict[str, Any]:
     qs = [{"quantile": parse_double(_obj(q, "quantileValues").get("quantile", 0), "quantileValues.quantile"),
            "value": parse_double(_obj(q, "quantileValues").get("value", 0), "quantileValues.value")}
           for q in _list(dp.get("quantileValues"), "quantileValues")]
-    return {"count": parse_int(dp.get("count", 0), "count", 0, UINT64_MAX), "sum": _opt_double(dp, "sum"),
-            "quantile_values": dumps(qs)}
+    return {"count": parse_int(dp.get("count", 0), "count", 0, UINT64_MAX),
+            "sum": parse_double(dp.get("sum", 0), "sum"), "quantile_values": dumps(qs)}
 
 
 METRIC_TYPES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
@@ -226,6 +243,30 @@ METRIC_TYPES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] 
     "exponentialHistogram": ("exponential_histogram", _exp_point),
     "summary": ("summary", _summary_point),
 }
+
+
+def _temporality(value: Any, field: str) -> str | None:
+    if type(value) is str and value in TEMPORALITY_NAMES:
+        return TEMPORALITY[TEMPORALITY_NAMES[value]]
+    n = 0 if value is None else parse_int(value, field)
+    if n not in TEMPORALITY:
+        raise Issue(field, f"unknown aggregation temporality {n}")
+    return TEMPORALITY[n]
+
+
+def _exemplars(value: Any) -> str | None:
+    """Exemplars in the same normalised shape the protobuf decoder stores."""
+    out = []
+    for i, ex in enumerate(_list(value, "exemplars")):
+        f = f"exemplars[{i}]"
+        ex = _obj(ex, f)
+        v: float | int | None = parse_double(ex["asDouble"], f"{f}.asDouble") if "asDouble" in ex else (
+            parse_int(ex["asInt"], f"{f}.asInt") if "asInt" in ex else None)
+        out.append({"time_ns": parse_int(ex.get("timeUnixNano", 0), f"{f}.timeUnixNano", 0), "value": v,
+                    "trace_id": parse_id(ex.get("traceId"), 16, f"{f}.traceId"),
+                    "span_id": parse_id(ex.get("spanId"), 8, f"{f}.spanId"),
+                    "attributes": json_attributes(ex.get("filteredAttributes"), f"{f}.filteredAttributes")})
+    return dumps(out) if out else None
 
 
 def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns) -> None:
@@ -240,10 +281,14 @@ def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns)
     metric_type, decode = METRIC_TYPES[key]
     body = _obj(m[key], key)
     points = _list(body.get("dataPoints"), f"{key}.dataPoints")
+    monotonic = body.get("isMonotonic", False) if key == "sum" else None
+    if monotonic is not None and type(monotonic) is not bool:
+        raise PointIssue(f"{key}.isMonotonic", f"expected true or false, got {type(monotonic).__name__}",
+                         max(1, len(points)))
     base = {"metric_name": name, "description": _opt_str(m.get("description"), "description"),
             "unit": _opt_str(m.get("unit"), "unit"), "metric_type": metric_type,
-            "temporality": TEMPORALITY.get(parse_int(body.get("aggregationTemporality", 0), "aggregationTemporality")),
-            "is_monotonic": body.get("isMonotonic") if key == "sum" else None}
+            "temporality": _temporality(body.get("aggregationTemporality"), f"{key}.aggregationTemporality"),
+            "is_monotonic": monotonic}
     bad: list[Issue] = []
     for i, dp in enumerate(points):
         f = f"{key}.dataPoints[{i}]"
@@ -253,7 +298,7 @@ def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns)
             row = {**base, **decode(dp), "time_ns": parse_int(dp.get("timeUnixNano"), "timeUnixNano", 0),
                    "start_time_ns": parse_int(dp.get("startTimeUnixNano", 0), "startTimeUnixNano", 0) or None,
                    "flags": parse_int(dp.get("flags", 0), "flags", 0, 2**32 - 1),
-                   "exemplars": dumps(dp["exemplars"]) if dp.get("exemplars") else None,
+                   "exemplars": _exemplars(dp.get("exemplars")),
                    "attributes": dumps(attrs)}
         except Issue as e:
             bad.append(Issue(f"{f}.{e.field}", e.reason))

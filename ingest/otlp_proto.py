@@ -11,7 +11,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from ingest import contract as c
-from ingest.otlp_values import Issue, bytes_id, proto_any, proto_attributes
+from ingest.otlp_values import Issue, PointIssue, bytes_id, proto_any, proto_attributes
 from ingest.rows import PointColumns, Rejection, SpanColumns, dumps, resource_context, scrub
 from ingest.settings import Settings
 
@@ -78,8 +78,10 @@ def _span(sp: Any, ctx: Any, scope: Any, settings: Settings, out: SpanColumns) -
         raise Issue("endTimeUnixNano", f"span ends ({end}) before it starts ({start})")
     if end >= 2**63:
         raise Issue("endTimeUnixNano", f"timestamp {end} is out of range")
-    if sp.kind >= len(c.SPAN_KINDS) or sp.status.code >= len(c.STATUS_CODES):
-        raise Issue("kind" if sp.kind >= len(c.SPAN_KINDS) else "status.code", "unknown enum value")
+    if not 0 <= sp.kind < len(c.SPAN_KINDS):
+        raise Issue("kind", f"unknown enum value {sp.kind}")
+    if not 0 <= sp.status.code < len(c.STATUS_CODES):
+        raise Issue("status.code", f"unknown enum value {sp.status.code}")
     out.add(
         ctx, scope,
         (bytes_id(sp.trace_id, 16, "traceId"), bytes_id(sp.span_id, 8, "spanId"),
@@ -145,14 +147,24 @@ def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns)
     metric_type, decode = METRIC_TYPES[key]
     body = getattr(m, key)
     temporality = TEMPORALITY.get(getattr(body, "aggregation_temporality", 0))
-    for dp in body.data_points:
-        row = {"metric_name": m.name, "description": m.description or None, "unit": m.unit or None,
-               "metric_type": metric_type, "temporality": temporality,
-               "is_monotonic": body.is_monotonic if key == "sum" else None, **decode(dp),
-               "time_ns": dp.time_unix_nano, "start_time_ns": dp.start_time_unix_nano or None, "flags": dp.flags,
-               "exemplars": _exemplars(dp),
-               "attributes": dumps(scrub(proto_attributes(dp.attributes), settings, "attributes"))}
+    bad: list[Issue] = []
+    for i, dp in enumerate(body.data_points):
+        try:
+            if max(dp.time_unix_nano, dp.start_time_unix_nano) >= 2**63:
+                raise Issue("timeUnixNano", f"timestamp {dp.time_unix_nano} is out of range")
+            row = {"metric_name": m.name, "description": m.description or None, "unit": m.unit or None,
+                   "metric_type": metric_type, "temporality": temporality,
+                   "is_monotonic": body.is_monotonic if key == "sum" else None, **decode(dp),
+                   "time_ns": dp.time_unix_nano, "start_time_ns": dp.start_time_unix_nano or None,
+                   "flags": dp.flags, "exemplars": _exemplars(dp),
+                   "attributes": dumps(scrub(proto_attributes(dp.attributes), settings, "attributes"))}
+        except Issue as e:
+            bad.append(Issue(f"{key}.dataPoints[{i}].{e.field}", e.reason))
+            continue
         out.add(ctx, scope[:2], row)
+    if bad:
+        more = f" (and {len(bad) - 1} more points)" if len(bad) > 1 else ""
+        raise PointIssue(bad[0].field, bad[0].reason + more, len(bad))
 
 
 Leaf = Callable[[Any, Any, Any, Settings, Any], None]
@@ -161,6 +173,7 @@ Leaf = Callable[[Any, Any, Any, Settings, Any], None]
 def _walk(groups: Any, record_no: int, names: tuple[str, str, str], leaf: Leaf, settings: Settings,
           out: Any) -> list[Rejection]:
     top, mid, leaf_key = names
+    mid_attr = {"scopeSpans": "scope_spans", "scopeMetrics": "scope_metrics"}[mid]
     rejected: list[Rejection] = []
     for i, rg in enumerate(groups):
         where = f"{top}[{i}]"
@@ -168,18 +181,33 @@ def _walk(groups: Any, record_no: int, names: tuple[str, str, str], leaf: Leaf, 
             ctx = resource_context(scrub(proto_attributes(rg.resource.attributes), settings,
                                          f"{where}.resource.attributes"), settings)
         except Issue as e:
-            n = sum(len(getattr(sg, leaf_key)) for sg in getattr(rg, mid))
+            n = sum(_item_rows(x) for sg in getattr(rg, mid_attr) for x in getattr(sg, leaf_key))
             rejected.append(Rejection(record_no, where, e.field, e.reason, max(n, 1)))
             continue
-        for j, sg in enumerate(getattr(rg, mid)):
-            sattrs = proto_attributes(sg.scope.attributes)
+        for j, sg in enumerate(getattr(rg, mid_attr)):
+            try:
+                sattrs = scrub(proto_attributes(sg.scope.attributes), settings, f"{where}.{mid}[{j}].scope.attributes")
+            except Issue as e:
+                n = sum(_item_rows(x) for x in getattr(sg, leaf_key))
+                rejected.append(Rejection(record_no, f"{where}.{mid}[{j}]", e.field, e.reason, max(n, 1)))
+                continue
             scope = (sg.scope.name or None, sg.scope.version or None, dumps(sattrs) if sattrs else None)
             for k, item in enumerate(getattr(sg, leaf_key)):
                 try:
                     leaf(item, ctx, scope, settings, out)
                 except Issue as e:
-                    rejected.append(Rejection(record_no, f"{where}.{mid}[{j}].{leaf_key}[{k}]", e.field, e.reason))
+                    rows = e.rows if isinstance(e, PointIssue) else _item_rows(item)
+                    rejected.append(Rejection(record_no, f"{where}.{mid}[{j}].{leaf_key}[{k}]", e.field, e.reason,
+                                              rows))
     return rejected
+
+
+def _item_rows(item: Any) -> int:
+    """Rows one leaf would have given: 1 per span, 1 per data point of a metric (at least 1)."""
+    if not hasattr(item, "data_points") and "data" not in item.DESCRIPTOR.oneofs_by_name:
+        return 1
+    key = item.WhichOneof("data")
+    return max(1, len(getattr(item, key).data_points)) if key else 1
 
 
 def decode_traces(msg: Any, record_no: int, settings: Settings, out: SpanColumns) -> list[Rejection]:

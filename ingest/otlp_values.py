@@ -22,6 +22,14 @@ class Issue(ValueError):
         self.reason = reason
 
 
+class PointIssue(Issue):
+    """An Issue that rejects `rows` data points of one metric at once (so rejected counts stay exact)."""
+
+    def __init__(self, field: str, reason: str, rows: int) -> None:
+        super().__init__(field, reason)
+        self.rows = rows
+
+
 def parse_id(value: Any, nbytes: int, field: str) -> str | None:
     """A trace or span id as lowercase hex; empty or missing ids are None.
 
@@ -95,6 +103,16 @@ def _json_kv(values: Any, field: str, depth: int) -> dict[str, Any]:
     return out
 
 
+def _wrapper(value: Any, field: str) -> Any:
+    """The `values` of an ArrayValue or KeyValueList object (missing or null: empty)."""
+    if value is None:
+        return []
+    if type(value) is not dict:
+        raise Issue(field, f"expected an object with a values list, got {type(value).__name__}")
+    values = value.get("values")
+    return [] if values is None else values
+
+
 def json_any(v: Any, field: str, depth: int = 0) -> Any:
     """An OTLP/JSON AnyValue as a plain Python value (bytes stay base64 text)."""
     if v is None:
@@ -118,12 +136,12 @@ def json_any(v: Any, field: str, depth: int = 0) -> Any:
     if "doubleValue" in v:
         return _finite_or_text(parse_double(v["doubleValue"], field))
     if "arrayValue" in v:
-        arr = (v["arrayValue"] or {}).get("values", [])
+        arr = _wrapper(v["arrayValue"], f"{field}.arrayValue")
         if not isinstance(arr, list):
             raise Issue(field, "arrayValue.values must be a list")
         return [json_any(x, f"{field}[{i}]", depth + 1) for i, x in enumerate(arr)]
     if "kvlistValue" in v:
-        return _json_kv((v["kvlistValue"] or {}).get("values", []), field, depth + 1)
+        return _json_kv(_wrapper(v["kvlistValue"], f"{field}.kvlistValue"), field, depth + 1)
     if "bytesValue" in v:
         b64 = v["bytesValue"]
         if type(b64) is not str:

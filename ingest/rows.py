@@ -89,13 +89,12 @@ def as_str(v: Any) -> str | None:
 
 def as_int(v: Any) -> int | None:
     """A promoted integer attribute; strings of digits and integral doubles count too."""
+    n: int | None = None
     if type(v) is int:
-        return v
-    if type(v) is float and v.is_integer():
-        return int(v)
-    if type(v) is str and v.strip().lstrip("-").isdigit():
-        return int(v)
-    return None
+        n = v
+    elif (type(v) is float and v.is_integer()) or (type(v) is str and v.strip().lstrip("-").isdigit()):
+        n = int(v)
+    return n if n is not None and -(2**63) <= n < 2**63 else None  # a BIGINT column; out of range is not promoted
 
 
 def as_float(v: Any) -> float | None:
@@ -117,19 +116,37 @@ def as_bool(v: Any) -> bool | None:
     return None
 
 
+_CONTENT_KEYS: dict[str, bool] = {}
+
+
+def _is_content(key: str) -> bool:
+    known = _CONTENT_KEYS.get(key)
+    if known is None:
+        if len(_CONTENT_KEYS) > 100_000:  # attribute keys are a small vocabulary; bound it anyway
+            _CONTENT_KEYS.clear()
+        known = _CONTENT_KEYS[key] = c.is_content_attr(key)
+    return known
+
+
 def scrub(attrs: dict[str, Any], settings: Settings, field: str) -> dict[str, Any]:
     """Drop prompt/completion text unless opted in, and refuse oversized values."""
     limit = settings.max_attribute_bytes
-    out = attrs
+    quarter = limit // 4
+    check_content = not settings.store_content
+    content = False
     for k, v in attrs.items():
-        if not settings.store_content and c.is_content_attr(k):
-            out = {kk: vv for kk, vv in out.items() if not c.is_content_attr(kk)}
+        if check_content and _is_content(k):
+            content = True
             continue
-        if type(v) is str and len(v) > limit // 4 and len(v.encode()) > limit:
-            raise Issue(f"{field}[{k!r}]", f"value is {len(v.encode())} bytes, above the {limit}-byte limit")
-        if type(v) in (list, dict) and len(dumps(v)) > limit:
+        t = type(v)
+        if t is str:
+            if len(v) > quarter and len(v.encode()) > limit:
+                raise Issue(f"{field}[{k!r}]", f"value is {len(v.encode())} bytes, above the {limit}-byte limit")
+        elif (t is list or t is dict) and len(dumps(v)) > limit:
             raise Issue(f"{field}[{k!r}]", f"value is larger than the {limit}-byte limit")
-    return out
+    if content:
+        return {k: v for k, v in attrs.items() if not _is_content(k)}
+    return attrs
 
 
 def resource_context(attrs: dict[str, Any], settings: Settings) -> ResourceContext:
@@ -151,14 +168,34 @@ def resource_context(attrs: dict[str, Any], settings: Settings) -> ResourceConte
     )
 
 
+_TIER = c.ATTR_TIER
+_SITE, _WORKLOAD, _WTYPE, _DCLASS = c.ATTR_SITE, c.ATTR_WORKLOAD, c.ATTR_WORKLOAD_TYPE, c.ATTR_DATA_CLASS
+_BUDGET, _HIT, _CACHE = c.ATTR_LATENCY_BUDGET_MS, c.ATTR_CACHE_HIT, c.ATTR_CACHE_NAME
+_MODEL0, _MODEL1 = c.ATTR_MODEL
+_IN, _OUT, _CREAD = c.ATTR_INPUT_TOKENS, c.ATTR_OUTPUT_TOKENS, c.ATTR_CACHE_READ_TOKENS
+_REQ, _RESP = c.ATTR_REQUEST_BYTES, c.ATTR_RESPONSE_BYTES
+_WORKLOAD_TYPES, _DATA_CLASSES = c.WORKLOAD_TYPES, c.DATA_CLASSES
+_dumps = orjson.dumps
+CHUNK_ROWS = 8192
+
+
+def _int_attr(v: Any) -> int | None:
+    return v if type(v) is int else (None if v is None else as_int(v))
+
+
 @dataclass
 class SpanColumns:
-    """Column lists for one batch of spans (a builder: appended to, then frozen into Arrow)."""
+    """Rows of one batch of spans (a builder: appended to as tuples, then frozen into Arrow).
 
-    cols: dict[str, list[Any]] = field(default_factory=lambda: {n: [] for n in SPAN_SCHEMA.names})
+    One tuple per span keeps the per-span cost to a single append; `to_arrow` transposes in C.
+    """
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    chunks: list[pa.RecordBatch] = field(default_factory=list)  # full row groups already frozen into Arrow
+    frozen: int = 0
 
     def __len__(self) -> int:
-        return len(self.cols["name"])
+        return self.frozen + len(self.rows)
 
     def add(
         self,
@@ -176,30 +213,45 @@ class SpanColumns:
         links: list[dict[str, Any]],
         dropped: tuple[int, int, int],
     ) -> None:
-        """Append one decoded span, promoting contract attributes to columns."""
+        """Append one decoded span, promoting contract attributes to columns (span values win)."""
         a = attrs.get
-        span_tier = c.normalize_tier(a(c.ATTR_TIER))
-        model = a(c.ATTR_MODEL[0]) or a(c.ATTR_MODEL[1])
-        budget = as_float(a(c.ATTR_LATENCY_BUDGET_MS))
-        values = (
+        tier_v, site, workload = a(_TIER), a(_SITE), a(_WORKLOAD)
+        span_tier = None if tier_v is None else c.normalize_tier(tier_v)
+        wtype, dclass, budget_v = a(_WTYPE), a(_DCLASS), a(_BUDGET)
+        budget = None if budget_v is None else as_float(budget_v)
+        model = a(_MODEL0) or a(_MODEL1)
+        hit, cache = a(_HIT), a(_CACHE)
+        self.rows.append((
             ids[0], ids[1], ids[2], ids[3], flags, name, kind, status[0], status[1], ctx.service_name,
             span_tier or ctx.tier, "declared" if span_tier else ctx.tier_source,
-            as_str(a(c.ATTR_SITE)) or ctx.site, as_str(a(c.ATTR_WORKLOAD)) or ctx.workload,
-            c.normalize_enum(a(c.ATTR_WORKLOAD_TYPE), c.WORKLOAD_TYPES) or ctx.workload_type,
-            c.normalize_enum(a(c.ATTR_DATA_CLASS), c.DATA_CLASSES) or ctx.data_class,
+            site if type(site) is str and site else ctx.site,
+            workload if type(workload) is str and workload else ctx.workload,
+            (None if wtype is None else c.normalize_enum(wtype, _WORKLOAD_TYPES)) or ctx.workload_type,
+            (None if dclass is None else c.normalize_enum(dclass, _DATA_CLASSES)) or ctx.data_class,
             budget if budget is not None else ctx.latency_budget_ms, ctx.host_name,
-            start_ns, end_ns, end_ns - start_ns, as_bool(a(c.ATTR_CACHE_HIT)), as_str(a(c.ATTR_CACHE_NAME)),
-            as_str(model), as_int(a(c.ATTR_INPUT_TOKENS)), as_int(a(c.ATTR_OUTPUT_TOKENS)),
-            as_int(a(c.ATTR_CACHE_READ_TOKENS)), as_int(a(c.ATTR_REQUEST_BYTES)),
-            as_int(a(c.ATTR_RESPONSE_BYTES)), scope[0], scope[1], ctx.attrs_json, scope[2],
-            dumps(attrs), dumps(events) if events else None, dumps(links) if links else None,
+            start_ns, end_ns, end_ns - start_ns,
+            hit if type(hit) is bool else (None if hit is None else as_bool(hit)),
+            cache if type(cache) is str else None, model if type(model) is str else None,
+            _int_attr(a(_IN)), _int_attr(a(_OUT)), _int_attr(a(_CREAD)), _int_attr(a(_REQ)), _int_attr(a(_RESP)),
+            scope[0], scope[1], ctx.attrs_json, scope[2],
+            _dumps(attrs).decode(), _dumps(events).decode() if events else None,
+            _dumps(links).decode() if links else None,
             dropped[0], dropped[1], dropped[2],
-        )
-        for col, v in zip(self.cols.values(), values, strict=True):
-            col.append(v)
+        ))
+        if len(self.rows) >= CHUNK_ROWS:  # Arrow holds a span in far fewer bytes than Python tuples do
+            self._freeze()
+
+    def _freeze(self) -> None:
+        columns = zip(*self.rows, strict=True)
+        self.chunks.append(pa.RecordBatch.from_arrays(
+            [pa.array(col, f.type) for col, f in zip(columns, SPAN_SCHEMA, strict=True)], schema=SPAN_SCHEMA))
+        self.frozen += len(self.rows)
+        self.rows = []
 
     def to_arrow(self) -> pa.Table:
-        return pa.table(self.cols, schema=SPAN_SCHEMA)
+        if self.rows:
+            self._freeze()
+        return pa.Table.from_batches(self.chunks, schema=SPAN_SCHEMA)
 
 
 @dataclass

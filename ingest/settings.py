@@ -14,6 +14,8 @@ ENV_DB = "TIERWISE_DB"
 ENV_CONFIG = "TIERWISE_CONFIG"
 ENV_TOKEN = "TIERWISE_TOKEN"
 ENV_STORE_CONTENT = "TIERWISE_STORE_CONTENT"
+ENV_BATCH_BYTES = "TIERWISE_BATCH_BYTES"
+DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Settings:
     store_content: bool = False
     token: str | None = None
     max_attribute_bytes: int = 256 * 1024
+    batch_bytes: int = DEFAULT_BATCH_BYTES  # records per ingest transaction, by payload size
 
 
 def _truthy(value: str | None) -> bool:
@@ -91,4 +94,5 @@ def load_settings(
         store_content=_truthy(environ.get(ENV_STORE_CONTENT)) if store_content is None else store_content,
         token=token or environ.get(ENV_TOKEN) or None,
         max_attribute_bytes=int(raw.get("ingest", {}).get("max_attribute_bytes", 256 * 1024)),
+        batch_bytes=max(1, int(environ.get(ENV_BATCH_BYTES) or raw.get("ingest", {}).get("batch_bytes", DEFAULT_BATCH_BYTES))),
     )

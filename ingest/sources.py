@@ -82,7 +82,10 @@ def open_source(path: Path) -> Opened:
 
 def _first_line_is_object(stream: BinaryIO) -> bool:
     head = stream.peek(1 << 20) if hasattr(stream, "peek") else b""
-    line = head.lstrip().split(b"\n", 1)[0]
+    body = head.lstrip()
+    if b"\n" not in body:  # the first line is longer than the peek window: one compact object per line
+        return body[:1] == b"{"
+    line = body.split(b"\n", 1)[0]
     try:
         return isinstance(orjson.loads(line), dict)
     except orjson.JSONDecodeError:
@@ -117,11 +120,24 @@ def _framed(stream: BinaryIO) -> Iterator[Record]:
             raise SourceError(f"record {n}: truncated length prefix", n - 1)
         size = int.from_bytes(head, "big")
         if size > MAX_PROTO_RECORD:
+            if n == 1 and _looks_like_text(head + stream.peek(60)[:60] if hasattr(stream, "peek") else head):
+                raise SourceError("not an OTLP file: it starts with text that is not JSON "
+                                  "(expected OTLP/JSON or length-prefixed OTLP protobuf)", 0)
             raise SourceError(f"record {n}: length {size} is not plausible; not a framed OTLP protobuf file", n - 1)
         payload = stream.read(size)
         if len(payload) < size:
             raise SourceError(f"record {n}: truncated ({len(payload)} of {size} bytes)", n - 1)
         yield Record(n, payload)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3:  # not just a character cut at the end of the window
+            return False
+        text = head[: e.start].decode("utf-8")
+    return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
 
 
 def raw_position(opened: Opened) -> int:

@@ -1,0 +1,1 @@
+"""Billing ingest: native cloud exports and rate cards mapped into the FOCUS `costs` ledger."""

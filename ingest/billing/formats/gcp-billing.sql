@@ -1,0 +1,47 @@
+-- Google Cloud Billing export (standard or detailed BigQuery table dumped as JSON lines or Parquet) → ledger,
+-- following focus_converters' gcp.csv: BilledCost = cost, EffectiveCost = cost + Σ credits (credits are negative).
+SELECT
+    __row AS x_SourceRow,
+    tw_num(cost) AS BilledCost,
+    tw_num(cost) + coalesce(list_sum(list_transform(json_extract_string(credits, '$[*].amount'), lambda a: tw_num(a))), 0)
+        AS EffectiveCost,
+    tw_num(cost_at_list) AS ListCost,
+    tw_num(cost) AS ContractedCost,
+    CASE lower(cost_type) WHEN 'regular' THEN 'Usage' WHEN 'tax' THEN 'Tax'
+                          WHEN 'adjustment' THEN 'Adjustment' WHEN 'rounding_error' THEN 'Adjustment' END AS ChargeCategory,
+    CASE WHEN lower(cost_type) = 'regular' THEN 'Usage-Based' ELSE 'One-Time' END AS ChargeFrequency,
+    json_extract_string(sku, '$.description') AS ChargeDescription,
+    tw_ts(usage_start_time) AS ChargePeriodStart,
+    tw_ts(usage_end_time) AS ChargePeriodEnd,
+    try_strptime(json_extract_string(invoice, '$.month') || '01', '%Y%m%d') AS BillingPeriodStart,
+    try_strptime(json_extract_string(invoice, '$.month') || '01', '%Y%m%d') + INTERVAL 1 MONTH AS BillingPeriodEnd,
+    billing_account_id AS BillingAccountId,
+    upper(currency) AS BillingCurrency,
+    'Google Cloud' AS InvoiceIssuerName,
+    'Google Cloud' AS ProviderName,
+    coalesce(seller_name, 'Google Cloud') AS PublisherName,
+    json_extract_string(project, '$.id') AS SubAccountId,
+    json_extract_string(project, '$.name') AS SubAccountName,
+    json_extract_string(service, '$.description') AS ServiceName,
+    coalesce((SELECT min(c.ServiceCategory) FROM tw_gcp_category c
+              WHERE c.ConsumedService = json_extract_string(service, '$.description')), 'Other') AS ServiceCategory,
+    coalesce(json_extract_string(location, '$.region'), json_extract_string(location, '$.location')) AS RegionId,
+    json_extract_string(location, '$.zone') AS AvailabilityZone,
+    coalesce(json_extract_string(resource, '$.global_name'), json_extract_string(resource, '$.name')) AS ResourceId,
+    json_extract_string(resource, '$.name') AS ResourceName,
+    json_extract_string(sku, '$.id') AS SkuId,
+    tw_num(json_extract_string(usage, '$.amount')) AS ConsumedQuantity,
+    json_extract_string(usage, '$.unit') AS ConsumedUnit,
+    tw_num(json_extract_string(usage, '$.amount_in_pricing_units')) AS PricingQuantity,
+    json_extract_string(usage, '$.pricing_unit') AS PricingUnit,
+    CASE WHEN json_array_length(labels) > 0 THEN to_json(map_from_entries(list_transform(
+        json_extract(labels, '$[*]'), lambda e: struct_pack(k := e ->> 'key', v := e ->> 'value'))))::VARCHAR END AS Tags,
+    NULL::VARCHAR AS x_Tier, NULL::VARCHAR AS x_SiteId, NULL::VARCHAR AS x_Workload,
+    NULL::VARCHAR AS x_TransferDirection, 'cloud' AS x_CostComponent, NULL::VARCHAR AS x_ToRegionId,
+    json_extract_string(sku, '$.description') AS x_UsageType,
+    tw_num(cost) AS __source_billed,
+    CASE WHEN regexp_matches(lower(json_extract_string(sku, '$.description')),
+                             'egress|ingress|inter region|inter-region|inter zone|inter-zone|intra zone|intra-zone|data transfer')
+         THEN lower(json_extract_string(sku, '$.description')) END AS __xfer_text,
+    concat_ws(',', cost, cost_type, usage_start_time) AS __excerpt
+FROM tw_billing_src

@@ -1,0 +1,152 @@
+"""The billing writer: one file → FOCUS rows in `costs`, quarantine and source totals, in one transaction."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from ingest.billing import egress, ratecard
+from ingest.billing.config import CostSettings, cost_settings
+from ingest.billing.detect import Detected
+from ingest.billing.formats import FORMATS
+from ingest.billing.source import (
+    SRC_VIEW,
+    BillingFileError,
+    install_macros,
+    open_raw,
+    project_src,
+    tags_from_columns,
+)
+from ingest.loader import FileResult, sha256_file
+from ingest.rows import Rejection
+from ingest.settings import Settings
+
+LOOKUPS = {"tw_aws_category": "aws_category_mapping.csv", "tw_gcp_category": "gcp_category_mapping.csv",
+           "tw_azure_category": "azure_category_mapping.csv"}
+REJECT_SQL = """CASE WHEN BilledCost IS NULL THEN 'BilledCost'
+    WHEN EffectiveCost IS NULL THEN 'EffectiveCost'
+    WHEN ChargePeriodStart IS NULL THEN 'ChargePeriodStart'
+    WHEN ChargeCategory IS NULL OR ChargeCategory NOT IN ('Usage', 'Purchase', 'Tax', 'Credit', 'Adjustment')
+        THEN 'ChargeCategory'
+    WHEN ProviderName IS NULL THEN 'ProviderName' END"""
+REASON_SQL = """CASE __reject WHEN 'BilledCost' THEN 'missing or not a decimal number'
+    WHEN 'EffectiveCost' THEN 'missing or not a decimal number'
+    WHEN 'ChargePeriodStart' THEN 'missing or not a date-time'
+    WHEN 'ChargeCategory' THEN 'missing or not one of Usage, Purchase, Tax, Credit, Adjustment'
+    ELSE 'missing' END"""
+HELPER_COLUMNS = "__xfer_text, __source_billed, __excerpt, __reject, x_TransferDirection, x_Workload, x_Tier"
+
+
+def _lookups(con: duckdb.DuckDBPyConnection) -> None:
+    for table, name in LOOKUPS.items():
+        path = str(resources.files("ingest.billing").joinpath("mappings", name))
+        con.register(table, con.sql("SELECT * FROM read_csv($p, all_varchar = true)", params={"p": path}))
+
+
+def _link_sql(cs: CostSettings, settings: Settings) -> tuple[str, str, dict[str, object]]:
+    """Expressions for x_Workload and x_Tier: mapped value, else tag keys in order, else (cloud) region rules."""
+    params: dict[str, object] = {"wk": [f'$."{k}"' for k in cs.workload_tags] or ["$.__none"],
+                                 "tk": [f'$."{k}"' for k in cs.tier_tags] or ["$.__none"]}
+    first = "list_filter(json_extract_string(v.Tags, ${}::VARCHAR[]), lambda t: t IS NOT NULL AND t <> '')[1]"
+    wl = ["v.x_Workload", first.format("wk")]
+    tier = ["v.x_Tier", f"lower({first.format('tk')})"]
+    rules = settings.tier_rules
+    params["regions"] = [r for r, _ in rules.region_tiers] or [""]
+    params["region_tiers"] = [t for _, t in rules.region_tiers] or [""]
+    params["default_tier"] = rules.default_cloud_tier
+    tier.append("CASE WHEN v.x_CostComponent = 'cloud' THEN coalesce(nullif(list_extract($region_tiers::VARCHAR[], "
+                "list_position($regions::VARCHAR[], v.RegionId)), ''), $default_tier) END")
+    return f"coalesce({', '.join(wl)})", f"coalesce({', '.join(tier)})", params
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected) -> str:
+    """Create SRC_VIEW for the file and return its mapping SELECT; raises BillingFileError on a bad header."""
+    if det.fmt == "rate-card":
+        con.register(SRC_VIEW, ratecard.compile_file(path))
+        return f"SELECT * FROM {SRC_VIEW}"
+    fmt = FORMATS[det.fmt]
+    present = open_raw(con, path, det, fmt.reads if det.container == "jsonl" else ())
+    have = {c.lower() for c in present}
+    missing = [c for c in fmt.required if c.lower() not in have]
+    if missing:
+        raise BillingFileError(f"{det.fmt} file lacks required column {missing[0]!r}")
+    extra, params = "", dict[str, object]()
+    if fmt.tag_prefix:
+        extra, params = tags_from_columns(present, fmt.tag_prefix, fmt.tag_strip)
+    elif det.fmt == "aws-cur2":
+        extra = "tw_json(regexp_replace(resource_tags, '\"user[:_]', '\"', 'g')) AS __tags_json"
+    project_src(con, present, fmt.reads, extra, params)
+    return fmt.sql
+
+
+def _record(con: duckdb.DuckDBPyConnection, r: FileResult, size: int) -> None:
+    con.execute(
+        "INSERT INTO ingest_files VALUES ($h, $src, 'costs', $fmt, $size, $st, $msg, $acc, $rej, 0, now(), "
+        "CASE WHEN $st = 'complete' THEN now() END) "
+        "ON CONFLICT (content_sha256) DO UPDATE SET source = excluded.source, format = excluded.format, "
+        "status = excluded.status, message = excluded.message, rows_accepted = excluded.rows_accepted, "
+        "rows_rejected = excluded.rows_rejected, completed_at = excluded.completed_at",
+        {"h": r.content_sha256, "src": r.source, "fmt": r.fmt or None, "size": size, "st": r.status,
+         "msg": r.message or None, "acc": r.accepted, "rej": r.rejected},
+    )
+
+
+def ingest_billing(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, det: Detected) -> FileResult:
+    """Load one billing file; the same content twice adds nothing, broken rows go to quarantine."""
+    source, sha, size = str(path), sha256_file(path), path.stat().st_size
+    fmt_label = f"{det.fmt}-{det.version}" if det.version else det.fmt
+    prior = con.execute("SELECT status FROM ingest_files WHERE content_sha256 = $h", {"h": sha}).fetchall()
+    if prior and prior[0][0] == "complete":
+        return FileResult(source, sha, "already-ingested", fmt_label, ("costs",),
+                          message="same content was ingested before")
+    install_macros(con)
+    _lookups(con)
+    try:
+        mapping = _prepare(con, path, det)
+    except (BillingFileError, duckdb.Error, OSError, ValueError) as e:
+        res = FileResult(source, sha, "unreadable", fmt_label, ("costs",), message=f"{path}: {e}")
+        _record(con, res, size)
+        return res
+    xfer, params = egress.case_sql("v.__xfer_text")
+    wl, tier, link_params = _link_sql(cost_settings(settings), settings)
+    params |= link_params | {"src": source, "fmt": fmt_label, "key": f"{sha[:16]}:0"}
+    view = f"(SELECT m.*, {REJECT_SQL} AS __reject FROM ({mapping}) m)"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"INSERT INTO costs BY NAME SELECT v.* EXCLUDE ({HELPER_COLUMNS}), "
+            f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier, "
+            f"$src AS x_SourceFile, $fmt AS x_SourceFormat, $key AS batch_key FROM {view} v WHERE v.__reject IS NULL",
+            params)
+        con.execute(
+            f"INSERT INTO quarantine SELECT $sha, $src, 0, x_SourceRow, 'row', __reject, {REASON_SQL}, "
+            f"left(__excerpt, 200), now() FROM {view} WHERE __reject IS NOT NULL ORDER BY x_SourceRow",
+            {"sha": sha, "src": source})
+        con.execute(
+            f"INSERT INTO billing_source_totals SELECT $sha, $src, $fmt, coalesce(ProviderName, '(unknown)'), "
+            f"BillingPeriodStart, count(*), coalesce(sum(__source_billed), 0), $key FROM {view} GROUP BY ALL",
+            {"sha": sha, "src": source, "fmt": fmt_label, "key": f"{sha[:16]}:0"})
+        counts = con.execute("SELECT (SELECT count(*) FROM costs WHERE batch_key = $k), "
+                             "(SELECT count(*) FROM quarantine WHERE content_sha256 = $h)",
+                             {"k": f"{sha[:16]}:0", "h": sha}).fetchall()
+        accepted, rejected = int(counts[0][0]), int(counts[0][1])
+        con.execute("INSERT INTO ingest_batches VALUES ($sha, 0, $key, $src, $acc, $rej, 0, now()) "
+                    "ON CONFLICT DO NOTHING",
+                    {"sha": sha, "key": f"{sha[:16]}:0", "src": source, "acc": accepted, "rej": rejected})
+        con.execute("COMMIT")
+    except duckdb.Error as e:
+        con.execute("ROLLBACK")
+        res = FileResult(source, sha, "unreadable", fmt_label, ("costs",), message=f"{path}: {e}")
+        _record(con, res, size)
+        return res
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    rejections = tuple(Rejection(int(r[0]), "row", str(r[1]), str(r[2])) for r in con.execute(
+        "SELECT record_no, field, reason FROM quarantine WHERE content_sha256 = $h ORDER BY record_no LIMIT 20",
+        {"h": sha}).fetchall())
+    res = FileResult(source, sha, "complete", fmt_label, ("costs",), accepted, rejected, 0, 1, 0, "", rejections)
+    _record(con, res, size)
+    return res

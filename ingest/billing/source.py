@@ -1,0 +1,107 @@
+"""Opens a billing file as an all-VARCHAR temporary DuckDB view with a 1-based row number, plus shared SQL macros."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from ingest.billing.detect import Detected
+
+RAW_VIEW = "tw_billing_raw"
+SRC_VIEW = "tw_billing_src"
+NULL_STRINGS = ["NULL", "null", ""]
+
+# Static helper macros used by the mapping files in ingest/billing/formats/.
+MACROS: tuple[str, ...] = (
+    "CREATE OR REPLACE TEMP MACRO tw_num(x) AS TRY_CAST(x AS DECIMAL(38, 15))",
+    "CREATE OR REPLACE TEMP MACRO tw_ts(x) AS coalesce(timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)), "
+    "try_strptime(trim(x::VARCHAR), ['%m/%d/%Y', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %I:%M:%S %p']))",
+    "CREATE OR REPLACE TEMP MACRO tw_canon(x, allowed) AS "
+    "coalesce(list_extract(list_filter(allowed, lambda a: lower(a) = lower(trim(x))), 1), nullif(trim(x), ''))",
+    "CREATE OR REPLACE TEMP MACRO tw_json(x) AS CASE WHEN x IS NULL OR trim(x) IN ('', '{}', '[]') THEN NULL "
+    "WHEN json_valid(x) THEN x "
+    "WHEN json_valid('{' || x || '}') THEN '{' || x || '}' END",
+    "CREATE OR REPLACE TEMP MACRO tw_month_start(t) AS date_trunc('month', t)::TIMESTAMP",
+    "CREATE OR REPLACE TEMP MACRO tw_month_end(t) AS (date_trunc('month', t) + INTERVAL 1 MONTH)::TIMESTAMP",
+)
+
+
+class BillingFileError(ValueError):
+    """A billing file that cannot be mapped as a whole (e.g. a required column is missing)."""
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier for a column name taken from a file header."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    for m in MACROS:
+        con.execute(m)
+
+
+def _flat(name: str, dtype: str) -> str:
+    """Nested Parquet columns (map, struct, list) become JSON text; scalars keep their type for the mapping casts."""
+    col = ident(name)
+    if dtype.startswith(("STRUCT", "MAP")) or dtype.endswith("]"):
+        return f"to_json({col})::VARCHAR AS {col}"
+    return col
+
+
+def open_raw(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, json_keys: Sequence[str] = ()) -> tuple[str, ...]:
+    """Create RAW_VIEW over `path` (CSV/JSON all VARCHAR, Parquet scalars typed, `__row` 1-based); returns its columns."""
+    p = str(path)
+    if det.container in ("csv", "csv.gz"):
+        rel = con.sql("SELECT row_number() OVER () AS __row, * FROM read_csv($p, all_varchar = true, header = true, "
+                      "nullstr = $nulls, quote = $q, escape = $q, compression = $c)",
+                      params={"p": p, "nulls": NULL_STRINGS, "q": '"', "c": "gzip" if det.container == "csv.gz" else "none"})
+    elif det.container == "parquet":
+        described = con.sql("DESCRIBE SELECT * FROM read_parquet($p)", params={"p": p}).fetchall()
+        types = {str(r[0]): str(r[1]) for r in described}
+        cols = ", ".join(_flat(n, t) for n, t in types.items())
+        rel = con.sql(f"SELECT file_row_number + 1 AS __row, {cols} FROM read_parquet($p, file_row_number = true)",
+                      params={"p": p})
+    elif det.container == "jsonl":
+        keys = list(dict.fromkeys([*json_keys, *det.columns]))
+        params: dict[str, object] = {"p": p}
+        exprs = []
+        for i, k in enumerate(keys):
+            params[f"k{i}"] = "$." + ident(k)
+            exprs.append(f"nullif(json ->> $k{i}, 'null') AS {ident(k)}")
+        rel = con.sql(f"SELECT row_number() OVER () AS __row, {', '.join(exprs)} FROM read_ndjson_objects($p)",
+                      params=params)
+    else:
+        raise BillingFileError(f"cannot read a {det.container} file as a billing table")
+    con.register(RAW_VIEW, rel)
+    return tuple(str(c) for c in rel.columns[1:])
+
+
+def project_src(con: duckdb.DuckDBPyConnection, present: Sequence[str], wanted: Sequence[str],
+                extra: str = "", params: dict[str, object] | None = None) -> None:
+    """Create SRC_VIEW: every `wanted` column (NULL when the file lacks it) plus `extra` expressions."""
+    have = {c.lower(): c for c in present}
+    cols = [f"{ident(have[w.lower()])} AS {ident(w)}" if w.lower() in have else f"NULL::VARCHAR AS {ident(w)}"
+            for w in dict.fromkeys(wanted)]
+    sel = ", ".join(["__row", *cols, *([extra] if extra else [])])
+    con.register(SRC_VIEW, con.sql(f"SELECT {sel} FROM {RAW_VIEW}", params=params or {}))
+
+
+def tags_from_columns(present: Sequence[str], prefix: str, strip: Sequence[str] = ()) -> tuple[str, dict[str, object]]:
+    """SQL (+ params) building a JSON object from one-column-per-tag headers such as `resourceTags/user:app`."""
+    tag_cols = [c for c in present if c.startswith(prefix)]
+    if not tag_cols:
+        return "NULL::VARCHAR AS __tags_json", {}
+    params: dict[str, object] = {}
+    items = []
+    for i, c in enumerate(tag_cols):
+        key = c[len(prefix):]
+        for s in strip:
+            key = key.removeprefix(s)
+        params[f"tag{i}"] = key
+        items.append(f"struct_pack(k := $tag{i}, v := {ident(c)})")
+    entries = f"list_filter([{', '.join(items)}], lambda e: e.v IS NOT NULL)"
+    sql = f"CASE WHEN len({entries}) = 0 THEN NULL ELSE to_json(map_from_entries({entries}))::VARCHAR END AS __tags_json"
+    return sql, params

@@ -1,0 +1,59 @@
+"""Helpers for the ingest tests: run the real loader or CLI against a real DuckDB file and read rows back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from click.testing import CliRunner, Result
+
+from app.cli import cli
+from ingest import loader, store
+from ingest.settings import Settings, load_settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+OTLP = FIXTURES / "otlp"
+
+
+def ingest(db: Path, path: Path, settings: Settings | None = None, **kw: Any) -> loader.FileResult:
+    """Ingest one file with the real loader into the store at `db`."""
+    con = store.open_writer(db)
+    try:
+        return loader.ingest_file(con, path, settings or load_settings(db=db, env={}), **kw)
+    finally:
+        con.close()
+
+
+def run_cli(*args: str) -> Result:
+    """Invoke `tierwise ARGS...` in-process; stdout and stderr are kept apart."""
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def rows(db: Path, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows of a read-only query as dicts; JSON columns come back parsed."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cur = con.execute(sql, params or {})
+        names = [d[0] for d in cur.description]
+        out = []
+        for r in cur.fetchall():
+            out.append({n: _maybe_json(n, v) for n, v in zip(names, r, strict=True)})
+        return out
+    finally:
+        con.close()
+
+
+JSON_COLUMNS = {"attributes", "resource_attributes", "scope_attributes", "events", "links", "exemplars",
+                "quantile_values"}
+
+
+def _maybe_json(name: str, v: Any) -> Any:
+    return json.loads(v) if name in JSON_COLUMNS and isinstance(v, str) else v
+
+
+def count(db: Path, table: str) -> int:
+    """Rows in one of the store's tables."""
+    assert table in {"spans", "metric_points", "quarantine", "ingest_batches", "ingest_files"}
+    return int(rows(db, f"SELECT count(*) AS n FROM {table}")[0]["n"])
