@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo
 export TIERWISE_DB ?= $(DEMO_DIR)/tierwise.duckdb
 
-.PHONY: demo test venv chromium lint typecheck unit bench clean sample
+.PHONY: demo test venv chromium lint typecheck unit bench clean sample focus-validator
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ chromium:
 	fi
 
 demo: $(STAMP)
-	$(BIN)/tierwise demo --dir $(DEMO_DIR)
+	$(BIN)/tierwise demo --dir $(DEMO_DIR) --serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check app ingest queries sample_data tests bench
@@ -35,10 +35,16 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) chromium lint typecheck unit
+test: $(STAMP) chromium focus-validator lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+# focus-validator 2.2.1 needs Python >= 3.12 and pyarrow < 20, so it lives in its own venv (tests find it there).
+FOCUS_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12)
+focus-validator:
+	test -x .venv-focus/bin/focus-validator || ($(FOCUS_PYTHON) -m venv .venv-focus && \
+	  .venv-focus/bin/pip install --quiet "focus-validator==2.2.1" "pyarrow<20")
 
 sample: $(STAMP)
 	$(BIN)/tierwise sample --out sample_data/committed

@@ -1,0 +1,151 @@
+"""Benchmark of billing ingest: a CUR 2.0 Parquet and a FOCUS CSV against DuckDB's raw read of the same file.
+
+Run from the repository root:
+
+    .venv/bin/python bench/billing.py --rows 5000000    # the figure in docs/benchmarks.md (## Billing)
+    .venv/bin/python bench/billing.py --rows 200000     # a quick run
+
+Each measurement runs in a fresh child process against a fresh store; peak RSS is sampled every 50 ms with
+psutil. "tierwise" is `ingest.route.ingest_any` (detection, hashing, mapping to FOCUS, quarantine check, source
+totals, one transaction); "raw" is `CREATE TABLE t AS SELECT * FROM read_parquet(...)` / `read_csv(...)` of the
+same file into a fresh DuckDB file. Files are generated once into --data-dir and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import psutil  # type: ignore[import-untyped]
+
+ROOT = Path(__file__).resolve().parent.parent
+FOCUS_SAMPLE = ROOT / "tests" / "fixtures" / "finops" / "focus-1.0-sample-1000.csv"
+
+
+def make_focus_csv(path: Path, rows: int) -> None:
+    """The 1000-row FOCUS 1.0 sample repeated to `rows` rows, with distinct charge hours."""
+    con = duckdb.connect()
+    rel = con.sql("SELECT s.* REPLACE (strftime(s.ChargePeriodStart::TIMESTAMP + to_hours(r.range % 720), "
+                  "'%Y-%m-%d %H:%M:%S') AS ChargePeriodStart) "
+                  "FROM read_csv($p, all_varchar = true) s, range(CAST(ceil($n / 1000) AS BIGINT)) r LIMIT $n",
+                  params={"p": str(FOCUS_SAMPLE), "n": rows})
+    rel.write_csv(str(path), header=True)
+
+
+def make_cur2_parquet(path: Path, rows: int) -> None:
+    """Synthetic CUR 2.0 rows (compute, storage, data transfer, tax) with map columns, as AWS Data Exports write."""
+    con = duckdb.connect()
+    rel = con.sql("""
+        SELECT '111122223333' AS bill_payer_account_id, 'Amazon Web Services, Inc.' AS bill_invoicing_entity,
+               'Anniversary' AS bill_bill_type, 'INV-' || (i % 3) AS bill_invoice_id,
+               TIMESTAMP '2026-10-01' AS bill_billing_period_start_date,
+               TIMESTAMP '2026-11-01' AS bill_billing_period_end_date,
+               '4444' || (i % 7) AS line_item_usage_account_id,
+               CASE WHEN i % 50 = 0 THEN 'Tax' ELSE 'Usage' END AS line_item_line_item_type,
+               TIMESTAMP '2026-10-01' + to_hours(i % 744) AS line_item_usage_start_date,
+               TIMESTAMP '2026-10-01' + to_hours(i % 744 + 1) AS line_item_usage_end_date,
+               ['AmazonEC2', 'AmazonS3', 'AmazonEC2'][i % 3 + 1] AS line_item_product_code,
+               ['USE1-BoxUsage:g5.xlarge', 'USE1-TimedStorage-ByteHrs', 'USE1-DataTransfer-Out-Bytes'][i % 3 + 1]
+                   AS line_item_usage_type,
+               'arn:aws:ec2:us-east-1:1111:instance/i-' || (i % 5000) AS line_item_resource_id,
+               (i % 97) / 10.0 AS line_item_usage_amount, 'USD' AS line_item_currency_code,
+               1.006 AS line_item_unblended_rate, round((i % 97) * 0.1006, 6) AS line_item_unblended_cost,
+               'usage line ' || (i % 11) AS line_item_line_item_description,
+               'Amazon Web Services, Inc.' AS line_item_legal_entity,
+               map(['product_family', 'region_code', 'transfer_type'],
+                   [['Compute Instance', 'Storage', 'Data Transfer'][i % 3 + 1], 'us-east-1',
+                    CASE WHEN i % 3 = 2 THEN 'AWS Outbound' ELSE '' END]) AS product,
+               'Hrs' AS pricing_unit, 'OnDemand' AS pricing_term, 1.2 AS pricing_public_on_demand_rate,
+               round((i % 97) * 0.12, 6) AS pricing_public_on_demand_cost,
+               map(['user_workload'], [['assistant', 'search', 'vision'][i % 3 + 1]]) AS resource_tags
+        FROM range($n) t(i)""", params={"n": rows})
+    rel.write_parquet(str(path))
+
+
+def child(mode: str, path: Path, db: Path) -> dict[str, float]:
+    """One measured run inside this process: returns rows, seconds and peak RSS."""
+    start = time.perf_counter()
+    if mode == "raw":
+        con = duckdb.connect(str(db))
+        if path.suffix == ".parquet":
+            con.execute("CREATE TABLE t AS SELECT * FROM read_parquet($p)", {"p": str(path)})
+        else:  # as tierwise reads it: no type sniffing (its ids sniff as BIGINT), literal NULL is null
+            con.execute("CREATE TABLE t AS SELECT * FROM read_csv($p, all_varchar = true, nullstr = ['NULL', ''])",
+                        {"p": str(path)})
+        n = int(con.execute("SELECT count(*) FROM t").fetchall()[0][0])
+        con.close()
+    else:
+        sys.path.insert(0, str(ROOT))
+        from ingest import store
+        from ingest.route import ingest_any
+        from ingest.settings import load_settings
+
+        con = store.open_writer(db)
+        res = ingest_any(con, path, load_settings(db=db, env={}))
+        if res.status != "complete":
+            raise SystemExit(f"ingest failed: {res}")
+        n = res.accepted
+        con.close()
+    seconds = time.perf_counter() - start
+    return {"rows": n, "seconds": seconds}
+
+
+def measure(mode: str, path: Path, work: Path) -> dict[str, float]:
+    """Run one child; peak RSS is sampled every 50 ms (ru_maxrss would inherit this process's peak)."""
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        proc = subprocess.Popen([sys.executable, __file__, "--child", mode, str(path), str(Path(tmp) / "s.duckdb")],
+                                stdout=subprocess.PIPE, text=True)
+        watched = psutil.Process(proc.pid)
+        peak = 0
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, watched.memory_info().rss)
+            time.sleep(0.05)
+        out = proc.stdout.read() if proc.stdout else ""
+        if proc.returncode:
+            raise SystemExit(f"{mode} run failed on {path}")
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    result["peak_rss_mb"] = peak / 1e6
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--only", choices=["cur2", "focus"], default=None, help="Measure one of the two files.")
+    ap.add_argument("--child", nargs=3, metavar=("MODE", "FILE", "DB"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]), Path(args.child[2]))))
+        return
+    data = args.data_dir or Path(tempfile.gettempdir()) / f"tierwise-billing-bench-{args.rows}"
+    data.mkdir(parents=True, exist_ok=True)
+    files = {"CUR 2.0 Parquet": data / "cur2.parquet", "FOCUS 1.0 CSV": data / "focus.csv"}
+    if not files["CUR 2.0 Parquet"].exists():
+        make_cur2_parquet(files["CUR 2.0 Parquet"], args.rows)
+    if not files["FOCUS 1.0 CSV"].exists():
+        make_focus_csv(files["FOCUS 1.0 CSV"], args.rows)
+    print("| file | size | reader | rows | seconds | rows/s | peak RSS MB | vs raw |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, path in files.items():
+        if args.only and args.only not in path.name:
+            continue
+        raw = measure("raw", path, data)
+        ours = measure("tierwise", path, data)
+        size = f"{path.stat().st_size / 1e6:.0f} MB"
+        for name, r in (("DuckDB raw read", raw), ("tierwise ingest", ours)):
+            ratio = r["seconds"] / raw["seconds"]
+            print(f"| {label} | {size} | {name} | {int(r['rows']):,} | {r['seconds']:.1f} | "
+                  f"{r['rows'] / r['seconds']:,.0f} | {r['peak_rss_mb']:.0f} | {ratio:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
