@@ -1,0 +1,36 @@
+"""Rule: a cache with a low hit rate on repeatable prompts gets a CDN or semantic cache fix in front of its origin."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import polars as pl
+
+from queries.recommend.common import move, recommendation
+from queries.recommend.model import TIER_ORDER, Evidence, Recommendation
+
+NAME = "semantic_cache"
+TARGET_HIT = 0.45  # the hit rate a healthy semantic cache reached on the seed's public chat
+
+
+def rule(ev: Evidence) -> list[Recommendation]:
+    """Per cache below cache_hit_min: the workload's farthest portion (the origin misses fall to) is served from the
+    cache tier instead for (TARGET_HIT − hit) of its traffic; Δp95 is that share of the miss−hit p50 gap."""
+    low = ev.cache.filter((pl.col("lookups") > 0) & (pl.col("hit_ratio") < ev.thresholds.cache_hit_min))
+    out = []
+    for c in low.sort("workload", "tier").iter_rows(named=True):
+        tiers = [x for x in ev.inputs.filter(pl.col("workload") == c["workload"])["tier"].to_list()
+                 if TIER_ORDER.get(x, -1) > TIER_ORDER.get(c["tier"], 9)]
+        if not tiers:
+            continue
+        origin = max(tiers, key=lambda x: TIER_ORDER[x])
+        m = move(ev, c["workload"], origin, c["tier"])
+        gain = max(TARGET_HIT - float(c["hit_ratio"]), 0.0)
+        origin_cost = m.current_usd_month
+        gap = float(c["miss_e2e_p50_ms"] or 0.0) - float(c["hit_e2e_p50_ms"] or 0.0)
+        reasons = [f"{c['cache_name']} in {c['tier']}: hit ratio {c['hit_ratio']:.0%} over {c['lookups']} lookups",
+                   f"misses take p50 {c['miss_e2e_p50_ms']:.0f} ms vs {c['hit_e2e_p50_ms']:.0f} ms on hits",
+                   f"restoring {TARGET_HIT:.0%} avoids {gain:.0%} of the {origin} origin's ${origin_cost:,.0f}/month"]
+        adjusted = replace(m, delta_cost_usd_month=-gain * origin_cost, delta_p95_ms=-gain * gap, traffic_share=gain)
+        out.append(recommendation(adjusted, NAME, reasons, 0.6))
+    return out

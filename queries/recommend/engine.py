@@ -1,0 +1,88 @@
+"""The rule registry, the evidence collected once from a store, and ranking of the rules' output by value."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import duckdb
+import polars as pl
+
+from queries import registry, scorecard
+from queries.recommend import (
+    batch_to_hyperscale,
+    cache_fix,
+    consolidate_idle,
+    latency_closer,
+    top_latency_edge,
+    trust_inward,
+)
+from queries.recommend.model import Evidence, Recommendation, Rule, Thresholds
+
+RULES: tuple[Rule, ...] = (
+    Rule(latency_closer.NAME, "latency-critical p95 over budget mostly through network → a closer tier",
+         latency_closer.rule),
+    Rule(trust_inward.NAME, "regulated or confidential processing outside its trust zone → inward", trust_inward.rule),
+    Rule(batch_to_hyperscale.NAME, "training, batch, embedding on edge or regional → hyperscale when cheaper",
+         batch_to_hyperscale.rule),
+    Rule(consolidate_idle.NAME, "idle edge GPU capacity → consolidate", consolidate_idle.rule),
+    Rule(cache_fix.NAME, "low cache hit rate on repeatable prompts → CDN or semantic cache", cache_fix.rule),
+    Rule(top_latency_edge.NAME, "top 20 % of latency-critical traffic → first edge candidates", top_latency_edge.rule),
+)
+
+
+def collect(con: duckdb.DuckDBPyConnection, cfg: scorecard.ScorecardConfig | None = None,
+            thresholds: Thresholds | None = None) -> Evidence:
+    """Every frame the rules read, each queried once."""
+    conf = cfg or scorecard.configured()
+    inputs = registry.run(con, "scorecard_inputs")
+    return Evidence(inputs, scorecard.scorecard(inputs.lazy(), conf).collect(), registry.run(con, "scorecard_hops"),
+                    registry.run(con, "critical_path_shares"), registry.run(con, "latency_budgets"),
+                    registry.run(con, "trust_zone_violations"), registry.run(con, "gpu_idle_hours"),
+                    registry.run(con, "cache_hit_rate"), conf, thresholds or Thresholds())
+
+
+def value(rec: Recommendation, ev: Evidence) -> float:
+    """Money saved per month, plus usd_per_ms_month per ms of p95 saved (× traffic share) on latency-critical
+    workloads, plus compliance_usd_month for ending a trust-zone violation."""
+    t = ev.thresholds
+    budget = ev.inputs.filter(pl.col("workload") == rec.workload)["budget_ms"].max()
+    critical = isinstance(budget, int | float) and budget <= t.latency_critical_max_ms
+    latency = t.usd_per_ms_month * max(0.0, -rec.delta_p95_ms) * rec.traffic_share if critical else 0.0
+    compliance = t.compliance_usd_month if rec.rule == trust_inward.NAME else 0.0
+    return round(-rec.delta_cost_usd_month + latency + compliance, 2)
+
+
+def rank(recs: list[Recommendation], ev: Evidence) -> list[Recommendation]:
+    """Valued, one per (workload, from tier, to tier) keeping the most valuable, best first."""
+    best: dict[tuple[str, str, str], Recommendation] = {}
+    for rec in (replace(r, value_usd_month=value(r, ev)) for r in recs):
+        key = (rec.workload, rec.from_tier, rec.to_tier)
+        if key not in best or rec.value_usd_month > best[key].value_usd_month:
+            best[key] = rec
+    return sorted(best.values(), key=lambda r: (-r.value_usd_month, r.workload, r.rule))
+
+
+def recommend(ev: Evidence, rules: tuple[Rule, ...] = RULES) -> list[Recommendation]:
+    """Every rule over the evidence, ranked."""
+    return rank([rec for rule in rules for rec in rule.fn(ev)], ev)
+
+
+def as_frame(recs: list[Recommendation]) -> pl.DataFrame:
+    """Recommendations as rows (reasons joined by '; '), for tables and the dashboard."""
+    schema = {"workload": pl.String, "from_tier": pl.String, "from_site": pl.String, "to_tier": pl.String,
+              "to_site": pl.String, "rule": pl.String, "reasons": pl.String, "delta_p95_ms": pl.Float64,
+              "delta_cost_usd_month": pl.Float64, "confidence": pl.Float64, "traffic_share": pl.Float64,
+              "value_usd_month": pl.Float64}
+    rows = [{**r.__dict__, "reasons": "; ".join(r.reasons)} for r in recs]
+    return pl.DataFrame(rows, schema=schema)
+
+
+def run(con: duckdb.DuckDBPyConnection) -> list[Recommendation]:
+    """Ranked recommendations for an open store, with the configured scorecard and default thresholds."""
+    return recommend(collect(con))
+
+
+def to_json(recs: list[Recommendation]) -> str:
+    """A JSON list of objects (reasons as a list), best first: what `tierwise recommend --format json` prints."""
+    return json.dumps([{**r.__dict__, "reasons": list(r.reasons)} for r in recs], indent=2)

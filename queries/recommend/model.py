@@ -1,0 +1,69 @@
+"""Records of the recommendation engine: the evidence bundle rules read, the Rule entry and the Recommendation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from queries.scorecard import ScorecardConfig
+
+TIER_ORDER = {"device": 0, "edge": 1, "regional": 2, "hyperscale": 3}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Documented knobs of the rules (docs/scorecard.md)."""
+
+    network_share_min: float = 0.4       # hop share of the p95 critical path for "mostly network"
+    latency_critical_max_ms: float = 300.0  # budgets up to this are latency-critical (the seed's 100–300 ms class)
+    min_saving_ratio: float = 0.05       # a cost move must save at least this share of the portion's cost
+    idle_share_min: float = 0.5          # an edge host idle at least this share of its GPU-hours
+    cache_hit_min: float = 0.3           # below this hit ratio a cache is failing repeatable prompts
+    top_traffic_share: float = 0.2       # the seed's phase 3: the top 20 % of latency-critical traffic
+    usd_per_ms_month: float = 50.0       # value of 1 ms of p95 saved on a latency-critical workload, per month
+    compliance_usd_month: float = 10000.0  # value of ending a trust-zone violation, per month
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Frames collected once from the store; every rule reads only these."""
+
+    inputs: pl.DataFrame       # scorecard_inputs
+    card: pl.DataFrame         # scorecard
+    hops: pl.DataFrame         # scorecard_hops
+    shares: pl.DataFrame       # critical_path_shares
+    budgets: pl.DataFrame      # latency_budgets
+    violations: pl.DataFrame   # trust_zone_violations
+    idle: pl.DataFrame         # gpu_idle_hours
+    cache: pl.DataFrame        # cache_hit_rate
+    config: ScorecardConfig = field(default_factory=ScorecardConfig)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One proposed move with its evidence, projected effect and how sure the rule is."""
+
+    workload: str
+    from_tier: str
+    from_site: str | None
+    to_tier: str
+    to_site: str | None
+    rule: str
+    reasons: tuple[str, ...]
+    delta_p95_ms: float
+    delta_cost_usd_month: float
+    confidence: float
+    traffic_share: float
+    value_usd_month: float = 0.0
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule: name, what it looks for, and the pure function that finds it."""
+
+    name: str
+    description: str
+    fn: Callable[[Evidence], list[Recommendation]]

@@ -1,0 +1,200 @@
+"""The catalogue of queries the CLI and dashboard can run: name, SQL or polars job, typed parameters and units."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import duckdb
+import polars as pl
+
+from queries import critical_path, loader
+
+ParamType = type[int] | type[float] | type[str]
+Derive = Callable[[pl.LazyFrame, Mapping[str, object]], pl.LazyFrame]
+
+
+class QueryError(ValueError):
+    """A query or parameter that does not exist or does not parse."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One `$named` parameter: its type, default (None = no filter) and allowed values."""
+
+    name: str
+    type: ParamType
+    help: str
+    default: object = None  # or a zero-argument callable returning it
+    choices: tuple[str, ...] = ()
+
+    def resolved_default(self) -> object:
+        """The default value; a callable default (e.g. policy read from tierwise.toml) is asked each time."""
+        return self.default() if callable(self.default) else self.default
+
+
+@dataclass(frozen=True)
+class Query:
+    """A runnable query: a SQL file, or a polars job (`derive`) over the rows of SQL query `source`."""
+
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    units: tuple[tuple[str, str], ...] = ()
+    sql: str | None = None
+    source: str | None = None
+    derive: Derive | None = field(default=None, compare=False)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise QueryError(f"query {self.name!r} has no parameter {name!r} (known: {known})")
+
+
+TIER = Param("tier", str, "only this tier (device, edge, regional, hyperscale, unknown)")
+SITE = Param("site", str, "only this site")
+WORKLOAD = Param("workload", str, "only this workload")
+START = Param("start_ns", int, "from this time, Unix nanoseconds (inclusive)")
+END = Param("end_ns", int, "until this time, Unix nanoseconds (exclusive)")
+BUCKET = Param("bucket", str, "time bucket (UTC)", "hour", ("minute", "hour", "day", "week", "month"))
+BAND = Param("band", float, "percentile band around p50 and p95 whose traces are averaged", 0.05)
+LATENCY_UNITS = (("error_rate", "fraction 0-1"), ("p50_ms", "ms"), ("p95_ms", "ms"), ("p99_ms", "ms"),
+                 ("mean_ms", "ms"))
+HOP_UNITS = (("p50_ms", "ms, client minus server duration"), ("p95_ms", "ms"), ("mean_ms", "ms"),
+             ("request_bytes", "bytes"), ("response_bytes", "bytes"))
+
+
+def _shares(spans: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+    band = params.get("band")
+    return critical_path.critical_path_shares(spans, band=float(band) if isinstance(band, int | float) else 0.05)
+
+
+DECLARED: tuple[Query, ...] = (
+    Query("latency_by_tier", "Requests, error rate and exact p50/p95/p99 per tier (server, consumer, root spans).",
+          (START, END), LATENCY_UNITS, sql="latency_by_tier"),
+    Query("latency_by_group", "RED per time bucket, tier, site, workload, service and operation.",
+          (BUCKET, TIER, SITE, WORKLOAD, START, END), LATENCY_UNITS, sql="latency_by_group"),
+    Query("hops_by_tier_pair", "Network+queue time of calls between tiers or sites, per tier pair.",
+          (WORKLOAD, START, END), HOP_UNITS, sql="hops_by_tier_pair"),
+    Query("hops_by_site_pair", "Network+queue time of calls between tiers or sites, per site pair.",
+          (WORKLOAD, START, END), HOP_UNITS, sql="hops_by_site_pair"),
+    Query("trace_spans", "The spans of every trace whose root starts in the window (input of the critical path).",
+          (WORKLOAD, START, END), (("start_ns", "Unix ns"), ("end_ns", "Unix ns")), sql="trace_spans"),
+    Query("critical_path_shares",
+          "Share of p50 and p95 end-to-end time per tier's compute and per hop, on the critical path, per workload.",
+          (WORKLOAD, START, END, BAND), (("share_pct", "% of end-to-end time"), ("e2e_ms", "ms")),
+          source="trace_spans", derive=_shares),
+)
+
+_PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _guess_type(name: str) -> ParamType:
+    if name.endswith(("_ns", "_count", "_bytes")):
+        return int
+    if name.endswith(("_ms", "_usd", "_ratio", "_pct")):
+        return float
+    return str
+
+
+def _discovered(name: str) -> Query:
+    """A registry entry for a .sql file nobody declared: its header's first line, `$params` typed by suffix."""
+    text = loader.sql(name)
+    first = next((ln.lstrip("- ").strip() for ln in text.splitlines() if ln.startswith("--")), name)
+    names = dict.fromkeys(_PARAM_REF.findall(text))
+    params = tuple(Param(n, _guess_type(n), "(undeclared; typed by its name)") for n in names)
+    return Query(name, first, params, sql=name)
+
+
+@cache
+def _catalogue() -> dict[str, Query]:
+    from queries.registry_finops import FINOPS  # declared beside this module; they import Param and Query from here
+    from queries.registry_sre import SRE
+
+    declared = DECLARED + SRE + FINOPS
+    found = {q.name: q for q in declared}
+    for name in loader.names():
+        if not any(q.sql == name for q in declared):
+            found.setdefault(name, _discovered(name))
+    return found
+
+
+def queries() -> list[Query]:
+    """Every registered query, by name."""
+    return sorted(_catalogue().values(), key=lambda q: q.name)
+
+
+def get(name: str) -> Query:
+    try:
+        return _catalogue()[name]
+    except KeyError:
+        raise QueryError(f"no query {name!r}; `tierwise query --list` shows them") from None
+
+
+def _convert(p: Param, raw: str) -> object:
+    if raw.strip().lower() in ("", "null", "none"):
+        return None
+    try:
+        value = p.type(raw)
+    except ValueError:
+        raise QueryError(f"parameter {p.name!r} expects {p.type.__name__}, got {raw!r}") from None
+    if p.choices and value not in p.choices:
+        raise QueryError(f"parameter {p.name!r} must be one of {', '.join(p.choices)}, got {raw!r}")
+    return value
+
+
+def parse_params(query: Query, pairs: Sequence[str]) -> dict[str, object]:
+    """`key=value` strings to typed values (empty or `null` = no filter); unknown keys are refused."""
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise QueryError(f"parameter {pair!r} is not key=value")
+        out[key.strip()] = _convert(query.param(key.strip()), raw)
+    return out
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+    """Rows of query `name` with `params` (missing ones take their defaults) on an open store."""
+    query = get(name)
+    given = dict(params or {})
+    for key in given:
+        query.param(key)
+    values = {p.name: given[p.name] if p.name in given else p.resolved_default() for p in query.params}
+    if query.sql is not None:
+        return loader.fetch(con, query.sql, **values)
+    if query.source is None or query.derive is None:
+        raise QueryError(f"query {name!r} has neither SQL nor a polars job")
+    source = get(query.source)
+    rows = loader.fetch(con, query.source,
+                        **{p.name: values[p.name] if p.name in values else p.resolved_default() for p in source.params})
+    return query.derive(rows.lazy(), values).collect()
+
+
+def describe() -> list[str]:
+    """What `tierwise query --list` prints: each query, its parameters with type and default, its units."""
+    lines = []
+    for q in queries():
+        kind = f"sql: queries/{q.sql}.sql" if q.sql else f"polars over {q.source}"
+        lines.append(f"{q.name}  ({kind})\n    {q.description}")
+        for p in q.params:
+            value = p.resolved_default()
+            default = "NULL (no filter)" if value is None else repr(value)
+            choices = f" one of {'|'.join(p.choices)};" if p.choices else ""
+            lines.append(f"    --param {p.name}=<{p.type.__name__}>{choices} default {default}: {p.help}")
+        if q.units:
+            lines.append("    units: " + ", ".join(f"{c} = {u}" for c, u in q.units))
+    return lines
+
+
+def render(frame: pl.DataFrame, fmt: str) -> str:
+    """Rows as JSON (a list of objects) or CSV; tables are drawn by the CLI."""
+    if fmt == "json":
+        return frame.write_json()
+    if fmt == "csv":
+        return frame.write_csv()
+    raise QueryError(f"unknown format {fmt!r}")

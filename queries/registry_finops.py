@@ -1,0 +1,61 @@
+"""Catalogue entries for FinOps: allocated cost per day, unit costs, cost anomalies, forecast, scorecard inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from queries import forecast, scorecard
+from queries.cost_by_workload_day import cost_by_workload_day
+from queries.registry import TIER, WORKLOAD, Param, Query
+
+USD = (("*_usd", "USD (BillingCurrency)"),)
+MONTH = (("*_usd_month", "USD per 730-hour month"), ("*_ratio", "fraction 0-1"), ("gpu_seconds", "s"),
+         ("egress_gb", "GB (1e9 bytes)"))
+K = Param("k", float, "how many scaled MADs above the baseline is an anomaly", 3.0)
+WINDOW = Param("window_days", int, "baseline: the previous this-many days", 7)
+HISTORY = Param("min_history_days", int, "days with cost needed before a day is judged", 3)
+RISE = Param("min_rise_ratio", float, "and at least this relative rise over the baseline", 0.1)
+
+
+def _allocated(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+    return cost_by_workload_day(rows)
+
+
+def _scorecard(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+    return scorecard.scorecard(rows, scorecard.configured())
+
+
+def _forecast(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+    days = params.get("forecast_window_days")
+    band = params.get("band_k")
+    return forecast.month_end(rows, days if isinstance(days, int) else 14,
+                              float(band) if isinstance(band, int | float) else 2.0)
+
+
+FINOPS: tuple[Query, ...] = (
+    Query("cost_allocation_inputs", "Cost rows, site usage weights and GPU capacity the allocation splits by.", (),
+          (("*_micros", "1e-6 USD"),), sql="cost_allocation_inputs"),
+    Query("cost_by_workload_day", "EffectiveCost and BilledCost per day, tier, category (allocated, shared, idle, "
+          "unallocated) and workload; sums to the ledger.", (), USD, source="cost_allocation_inputs",
+          derive=_allocated),
+    Query("unit_costs_by_tier", "Cost per 1k requests and per 1M tokens per tier and month (sampling-adjusted).", (),
+          (("cost_usd", "USD"), ("usd_per_1k_requests", "USD"), ("usd_per_1m_tokens", "USD")),
+          sql="unit_costs_by_tier"),
+    Query("cost_anomalies", "Daily cost per workload and tier, flagged above a rolling median + k×MAD baseline.",
+          (WORKLOAD, TIER, K, WINDOW, HISTORY, RISE), USD, sql="cost_anomalies"),
+    Query("cost_forecast", "Month-end cost per tier: month-to-date + remaining days × daily median, with a MAD band.",
+          (WORKLOAD, TIER, K, WINDOW, HISTORY, RISE,
+           Param("forecast_window_days", int, "the daily median and MAD use this many recent days", 14),
+           Param("band_k", float, "band half-width in scaled MADs per remaining day", 2.0)), USD,
+          source="cost_anomalies", derive=_forecast),
+    Query("scorecard_inputs", "Per workload and tier: adjusted requests, tokens, GPU-seconds, egress, p95s, SLA and "
+          "money per five-factor component.", (), (("*_usd", "USD"), ("*_ms", "ms"), ("egress_gb", "GB")),
+          sql="scorecard_inputs"),
+    Query("scorecard_hops", "Hop p50/p95 per workload and tier pair, and over all workloads (what-if latency input).",
+          (Param("start_ns", int, "from this time, Unix ns"), Param("end_ns", int, "until this time, Unix ns")),
+          (("*_ms", "ms"),), sql="scorecard_hops"),
+    Query("scorecard", "Five-factor cost per workload, current tier portion and placement option, USD/month "
+          "(docs/scorecard.md).", (), MONTH, source="scorecard_inputs", derive=_scorecard),
+)

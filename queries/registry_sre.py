@@ -1,0 +1,90 @@
+"""Catalogue entries for the SRE analyses: GPU, cache, egress, escalation, trust zones, budgets, slow paths, regressions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from queries import policy, slow_path
+from queries.registry import BAND, BUCKET, END, SITE, START, TIER, WORKLOAD, Param, Query
+
+DAY_BUCKET = Param("bucket", str, "time bucket (UTC)", "day", ("minute", "hour", "day", "week", "month"))
+
+
+def _float(params: Mapping[str, object], name: str, default: float) -> float:
+    value = params.get(name)
+    return float(value) if isinstance(value, int | float) else default
+
+
+def _slow_path(spans: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+    return slow_path.slow_path(spans, band=_float(params, "band", 0.05))
+
+
+def _slow_attributes(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+    support = params.get("min_support")
+    return slow_path.slow_attributes(rows, quantile=_float(params, "slow_quantile", 0.90),
+                                     min_support=support if isinstance(support, int) else 2)
+
+
+def _zone(data_class: str) -> Param:
+    return Param(f"{data_class}_tiers", str,
+                 f"tiers `{data_class}` data may reach, comma-separated (NULL = anywhere; tierwise.toml [trust_zones])",
+                 lambda: policy.configured().tiers_param(data_class))
+
+
+GPU_UNITS = (("*_ratio", "fraction 0-1"), ("*_bytes", "bytes"))
+SRE: tuple[Query, ...] = (
+    Query("gpu_utilization_by_node", "GPU utilization (mean, p95) and memory per time bucket, tier, site and host.",
+          (BUCKET, TIER, SITE, START, END), GPU_UNITS, sql="gpu_utilization_by_node"),
+    Query("gpu_idle_hours", "GPU-hours observed and idle (hourly mean utilization below a threshold) per host.",
+          (Param("idle_threshold_ratio", float, "an hour is idle below this mean utilization", 0.1),
+           TIER, SITE, START, END), (("*_gpu_hours", "GPU-hours"), ("*_ratio", "fraction 0-1")),
+          sql="gpu_idle_hours"),
+    Query("gpu_starvation", "Buckets where a host's GPUs sat mostly idle while its queue was deep.",
+          (Param("util_threshold_ratio", float, "starved below this mean utilization", 0.3),
+           Param("queue_threshold", float, "while the mean queue depth exceeds this (requests)", 10.0),
+           BUCKET, TIER, SITE, START, END), (("*_ratio", "fraction 0-1"), ("*_queue_depth", "requests")),
+          sql="gpu_starvation"),
+    Query("gpu_cost_vs_use", "Compute money allocated to each GPU host per day against the share its GPUs used.",
+          (TIER, SITE, START, END), (("*_usd", "BillingCurrency (USD)"), ("*_ratio", "fraction 0-1")),
+          sql="gpu_cost_vs_use"),
+    Query("cache_hit_rate", "Cache lookups, hit rate, p50/p95 on hits vs misses and prompt-cache token rate.",
+          (TIER, WORKLOAD, START, END), (("*_ratio", "fraction 0-1"), ("*_ms", "ms"), ("*_tokens", "tokens")),
+          sql="cache_hit_rate"),
+    Query("egress_by_tier_pair_spans", "Bytes each way between tiers from CLIENT→SERVER hops, as sampled and adjusted.",
+          (WORKLOAD, START, END), (("*_bytes*", "bytes"), ("*_gb_*", "GB (1e9 bytes)")),
+          sql="egress_by_tier_pair_spans"),
+    Query("escalations", "Device-rooted traces (pattern 3) per bucket and workload: share reaching edge or cloud.",
+          (DAY_BUCKET, WORKLOAD, START, END), (("*_ratio", "fraction 0-1 of device-rooted traces"),),
+          sql="escalations"),
+    Query("escalation_reasons", "Calls leaving a tier per bucket, workload, tier pair and tierwise.escalation.reason.",
+          (DAY_BUCKET, WORKLOAD, START, END), (("calls", "CLIENT spans"), ("traces", "traces")),
+          sql="escalation_reasons"),
+    Query("trust_zone_violations", "Spans whose data class ran in a tier the trust-zone policy does not allow.",
+          (_zone("public"), _zone("internal"), _zone("confidential"), _zone("regulated"), START, END),
+          (("first_seen", "UTC"), ("last_seen", "UTC")), sql="trust_zone_violations"),
+    Query("latency_budgets", "Each workload's budget and latency class against the p95 of every tier it runs in.",
+          (Param("budgets", str, "budgets for workloads whose spans declare none: workload=ms,… (tierwise.toml "
+                 "[latency_budgets])", lambda: policy.configured().budgets_param()),
+           Param("edge_max_ms", float, "budgets below this are edge territory", policy.EDGE_MAX_MS),
+           Param("regional_max_ms", float, "budgets up to this are regional; above, asynchronous hyperscale",
+                 policy.REGIONAL_MAX_MS), START, END), (("*_ms", "ms"),), sql="latency_budgets"),
+    Query("latency_regressions", "Daily p95 per workload and tier, flagged above a rolling median + k×MAD baseline.",
+          (WORKLOAD, TIER, Param("k", float, "how many scaled MADs above the baseline is a regression", 3.0),
+           Param("window_days", int, "baseline: the previous this-many days", 7),
+           Param("min_history_days", int, "days with data needed before a day is judged", 3),
+           Param("min_rise_ratio", float, "and at least this relative rise over the baseline", 0.1),
+           Param("min_requests", int, "days with fewer requests are not judged", 10)),
+          (("*_ms", "ms"),), sql="latency_regressions"),
+    Query("trace_attributes", "Attribute values (site, tier, model, device model, cache, data class) per trace.",
+          (WORKLOAD, START, END), (("e2e_ns", "ns"),), sql="trace_attributes"),
+    Query("slow_path", "Per tier, hop and operation: critical-path ms near p50 and p95 and share of the p95−p50 gap.",
+          (WORKLOAD, START, END, BAND), (("*_ms", "ms"), ("*_pct", "%")), source="trace_spans",
+          derive=_slow_path),
+    Query("slow_attributes", "Attribute values over-represented in slow traces (above the p90) vs the rest: lift.",
+          (WORKLOAD, START, END, Param("slow_quantile", float, "slow = end-to-end above this quantile", 0.9),
+           Param("min_support", int, "keep values seen in at least this many slow traces", 2)),
+          (("share_*", "fraction 0-1"), ("threshold_ms", "ms")), source="trace_attributes",
+          derive=_slow_attributes),
+)

@@ -1,0 +1,89 @@
+-- One row per workload and tier it runs or is billed in: adjusted requests, tokens, GPU-seconds (model spans) and
+-- egress (bytes the tier sends to another tier or site), p95 of requests and of model compute, the busiest site, the
+-- lowest rate-card SLA of its sites, days with spans (whole store), and money per five-factor component over the days billed; site-linked rows shared
+-- by GPU-seconds. Parameters: none. Units: *_usd (USD), *_gb (1e9 bytes), *_ms, gpu_seconds, sla_ratio (0-1).
+WITH sp AS (
+    SELECT *, CASE WHEN th = '' THEN 1.0
+                   ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE)
+              END AS w
+    FROM (SELECT trace_id, span_id, parent_span_id, kind, tier, site, workload, workload_type, data_class,
+                 latency_budget_ms, duration_ns, gen_ai_model, input_tokens, output_tokens, request_bytes,
+                 response_bytes,
+                 regexp_extract(coalesce(trace_state, ''), 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
+          FROM spans WHERE workload IS NOT NULL)
+),
+usage AS (
+    SELECT workload, tier,
+           arg_max(workload_type, duration_ns) AS workload_type, max(data_class) AS data_class,
+           max(latency_budget_ms) AS budget_ms, mode(site) AS site,
+           sum(w) FILTER (WHERE kind IN ('server', 'consumer') OR parent_span_id IS NULL) AS requests_adjusted,
+           sum((coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) * w) AS tokens_adjusted,
+           coalesce(sum(duration_ns * w) FILTER (WHERE gen_ai_model IS NOT NULL), 0) / 1e9 AS gpu_seconds,
+           quantile_cont(duration_ns, 0.95) FILTER (WHERE kind IN ('server', 'consumer') OR parent_span_id IS NULL)
+               / 1e6 AS p95_ms,
+           quantile_cont(duration_ns, 0.95) FILTER (WHERE gen_ai_model IS NOT NULL) / 1e6 AS compute_p95_ms
+    FROM sp GROUP BY ALL
+),
+egress AS (  -- bytes leaving a tier: responses its servers send to callers elsewhere, requests its clients send out
+    SELECT workload, tier, sum(b) / 1e9 AS egress_gb
+    FROM (SELECT s.workload, s.tier, coalesce(s.response_bytes, c.response_bytes, 0) * s.w AS b
+          FROM sp c JOIN sp s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
+          WHERE c.kind = 'client' AND s.kind = 'server' AND (c.tier <> s.tier OR c.site IS DISTINCT FROM s.site)
+          UNION ALL
+          SELECT c.workload, c.tier, coalesce(c.request_bytes, s.request_bytes, 0) * c.w
+          FROM sp c JOIN sp s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
+          WHERE c.kind = 'client' AND s.kind = 'server' AND (c.tier <> s.tier OR c.site IS DISTINCT FROM s.site))
+    GROUP BY ALL
+),
+site_weights AS (  -- how workloads share a site's unlinked money: GPU-seconds there, else requests
+    SELECT site, workload, tier, greatest(coalesce(sum(duration_ns * w) FILTER (WHERE gen_ai_model IS NOT NULL), 0),
+                                          1e-9 * sum(w)) AS weight
+    FROM sp WHERE site IS NOT NULL GROUP BY ALL
+),
+priced AS (
+    SELECT *,
+           CASE WHEN ServiceCategory = 'Storage' THEN 'storage'
+                WHEN x_TransferDirection IS NOT NULL
+                     OR x_CostComponent IN ('uplink', 'uplink_transfer', 'device_uplink') THEN 'egress'
+                WHEN x_CostComponent IN ('capex_amortization', 'device_amortization', 'power')
+                     OR (coalesce(x_CostComponent, 'cloud') = 'cloud' AND ServiceCategory IN ('Compute', 'AI and Machine Learning'))
+                    THEN 'compute'
+                ELSE 'operations' END AS component,
+           EffectiveCost::DOUBLE AS usd, ChargePeriodStart::DATE AS day, row_number() OVER () AS cost_id
+    FROM cost_links
+),
+shared AS (
+    SELECT coalesce(w.workload, p.link_workload) AS workload, coalesce(w.tier, p.link_tier, 'unknown') AS tier,
+           p.component, p.day,
+           p.usd * coalesce(w.weight / sum(w.weight) OVER (PARTITION BY p.cost_id), 1.0)
+               AS usd
+    FROM priced p
+    LEFT JOIN site_weights w ON p.link_method = 'site' AND w.site = p.x_SiteId
+),
+money AS (
+    SELECT workload, tier, count(DISTINCT day) AS cost_days,
+           coalesce(sum(usd) FILTER (WHERE component = 'compute'), 0) AS compute_usd,
+           coalesce(sum(usd) FILTER (WHERE component = 'storage'), 0) AS storage_usd,
+           coalesce(sum(usd) FILTER (WHERE component = 'egress'), 0) AS egress_usd,
+           coalesce(sum(usd) FILTER (WHERE component = 'operations'), 0) AS operations_usd
+    FROM shared WHERE workload IS NOT NULL GROUP BY ALL
+),
+sla AS (
+    SELECT link_tier AS tier, x_SiteId AS site,
+           min(try_cast(json_extract_string(SkuPriceDetails, '$.SlaAvailability') AS DOUBLE)) AS sla_ratio
+    FROM cost_links WHERE x_SiteId IS NOT NULL GROUP BY ALL
+)
+SELECT coalesce(u.workload, m.workload) AS workload, coalesce(u.tier, m.tier) AS tier, u.site, u.workload_type,
+       u.data_class, u.budget_ms, coalesce(u.requests_adjusted, 0) AS requests_adjusted,
+       coalesce(u.tokens_adjusted, 0) AS tokens_adjusted, coalesce(u.gpu_seconds, 0) AS gpu_seconds,
+       coalesce(e.egress_gb, 0) AS egress_gb, u.p95_ms, u.compute_p95_ms, sla.sla_ratio,
+       coalesce(m.cost_days, 0) AS cost_days, (SELECT count(DISTINCT start_ns // 86400000000000) FROM spans) AS span_days, coalesce(m.compute_usd, 0) AS compute_usd,
+       coalesce(m.storage_usd, 0) AS storage_usd, coalesce(m.egress_usd, 0) AS egress_usd,
+       coalesce(m.operations_usd, 0) AS operations_usd
+FROM usage u
+FULL OUTER JOIN money m ON m.workload = u.workload AND m.tier = u.tier
+LEFT JOIN egress e ON e.workload = coalesce(u.workload, m.workload) AND e.tier = coalesce(u.tier, m.tier)
+LEFT JOIN sla ON sla.tier = coalesce(u.tier, m.tier) AND sla.site = u.site
+ORDER BY workload,
+         CASE coalesce(u.tier, m.tier) WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
+                                       WHEN 'hyperscale' THEN 4 ELSE 5 END

@@ -1,0 +1,36 @@
+-- One row per tier and UTC month: EffectiveCost linked to the tier (view cost_links), requests entering the tier
+-- (server, consumer and root spans) and gen_ai tokens, both scaled by each trace's sampling adjusted count (OTel
+-- `ot=th:`), and the unit costs. Parameters: none. Units: *_usd (USD), usd_per_1k_requests, usd_per_1m_tokens.
+WITH spend AS (
+    SELECT coalesce(link_tier, 'unknown') AS tier, date_trunc('month', ChargePeriodStart)::DATE AS month,
+           sum(EffectiveCost)::DOUBLE AS cost_usd
+    FROM cost_links GROUP BY ALL
+),
+sampled AS (
+    SELECT tier, date_trunc('month', make_timestamp(start_ns // 1000))::DATE AS month,
+           (kind IN ('server', 'consumer') OR parent_span_id IS NULL) AS is_request,
+           coalesce(input_tokens, 0) + coalesce(output_tokens, 0) AS tokens,
+           regexp_extract(coalesce(trace_state, ''), 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
+    FROM spans
+),
+volume AS (
+    SELECT tier, month,
+           sum(CASE WHEN is_request THEN w ELSE 0 END) AS requests_adjusted,
+           sum(tokens * w) AS tokens_adjusted
+    FROM (SELECT *, CASE WHEN th = '' THEN 1.0
+                         ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE)
+                    END AS w FROM sampled)
+    GROUP BY ALL
+)
+SELECT coalesce(s.tier, v.tier) AS tier, coalesce(s.month, v.month) AS month,
+       coalesce(s.cost_usd, 0) AS cost_usd,
+       coalesce(v.requests_adjusted, 0) AS requests_adjusted,
+       coalesce(v.tokens_adjusted, 0) AS tokens_adjusted,
+       CASE WHEN v.requests_adjusted > 0 THEN coalesce(s.cost_usd, 0) * 1000 / v.requests_adjusted END
+           AS usd_per_1k_requests,
+       CASE WHEN v.tokens_adjusted > 0 THEN coalesce(s.cost_usd, 0) * 1e6 / v.tokens_adjusted END
+           AS usd_per_1m_tokens
+FROM spend s
+FULL OUTER JOIN volume v ON v.tier = s.tier AND v.month = s.month
+ORDER BY CASE coalesce(s.tier, v.tier) WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
+                                       WHEN 'hyperscale' THEN 4 ELSE 5 END, month

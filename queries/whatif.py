@@ -1,0 +1,126 @@
+"""What-if of one move: Δcost from the scorecard, Δp95 from observed hop times and compute scaled by hardware class."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from queries.scorecard import DEFAULT_SPEED, TIERS
+
+# Network p95 between tiers when no hop of that pair was observed (ms; the seed's RTT classes, generous tails).
+DEFAULT_HOP_P95_MS: Mapping[tuple[str, str], float] = {
+    ("device", "edge"): 8.0, ("device", "regional"): 45.0, ("device", "hyperscale"): 140.0,
+    ("edge", "regional"): 30.0, ("edge", "hyperscale"): 120.0, ("regional", "hyperscale"): 90.0,
+}
+
+
+class WhatIfError(ValueError):
+    """A move that cannot be priced: unknown workload, tier or no portion to move."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """One priced move of a workload's portion running in from_tier to to_tier."""
+
+    workload: str
+    from_tier: str
+    from_site: str | None
+    to_tier: str
+    to_site: str | None
+    caller_tier: str | None
+    current_usd_month: float
+    projected_usd_month: float
+    delta_cost_usd_month: float
+    hop_p95_now_ms: float
+    hop_p95_after_ms: float
+    compute_p95_now_ms: float
+    compute_p95_after_ms: float
+    delta_p95_ms: float
+    traffic_share: float
+
+
+def hop_p95(hops: pl.DataFrame, a: str, b: str) -> float:
+    """Observed p95 of hops a→b over every workload, else the documented default; 0 inside one tier."""
+    if a == b:
+        return 0.0
+    row = hops.filter(pl.col("all_workloads") & (pl.col("from_tier") == a) & (pl.col("to_tier") == b))
+    if row.height and row["p95_ms"][0] is not None:
+        return float(row["p95_ms"][0])
+    return DEFAULT_HOP_P95_MS.get((a, b), DEFAULT_HOP_P95_MS.get((b, a), 100.0))
+
+
+def caller_of(hops: pl.DataFrame, workload: str, tier: str) -> str | None:
+    """The tier that calls this workload's `tier` portion most often (None when the portion is where requests start)."""
+    rows = hops.filter(~pl.col("all_workloads") & (pl.col("workload") == workload) & (pl.col("to_tier") == tier)
+                       & (pl.col("from_tier") != tier)).sort("hops", descending=True)
+    return str(rows["from_tier"][0]) if rows.height else None
+
+
+def _num(row: Mapping[str, object], key: str) -> float:
+    value = row.get(key)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _text(row: Mapping[str, object], key: str) -> str | None:
+    value = row.get(key)
+    return None if value is None else str(value)
+
+
+def _portion(inputs: pl.DataFrame, workload: str, tier: str) -> dict[str, object]:
+    row = inputs.filter((pl.col("workload") == workload) & (pl.col("tier") == tier))
+    if not row.height:
+        raise WhatIfError(f"workload {workload!r} has no portion in tier {tier!r}")
+    return row.row(0, named=True)
+
+
+def default_from(inputs: pl.DataFrame, workload: str, to_tier: str) -> str:
+    """The portion a move takes by default: the workload's costliest tier other than the target."""
+    rows = inputs.filter((pl.col("workload") == workload) & (pl.col("tier") != to_tier)
+                         & pl.col("tier").is_in(TIERS))
+    if not rows.height:
+        raise WhatIfError(f"workload {workload!r} has nothing outside {to_tier!r} to move")
+    costs = rows.with_columns((pl.col("compute_usd") + pl.col("gpu_seconds") * 1e-6).alias("k")).sort("k", descending=True)
+    return str(costs["tier"][0])
+
+
+def estimate(inputs: pl.DataFrame, card: pl.DataFrame, hops: pl.DataFrame, workload: str, to_tier: str,
+             from_tier: str | None = None, to_site: str | None = None,
+             speed: Mapping[str, float] = DEFAULT_SPEED) -> Move:
+    """Price moving `workload`'s from_tier portion to to_tier; Δp95 = hop change from its caller + compute change."""
+    if to_tier not in TIERS:
+        raise WhatIfError(f"tier must be one of {', '.join(TIERS)}, got {to_tier!r}")
+    src = from_tier or default_from(inputs, workload, to_tier)
+    portion = _portion(inputs, workload, src)
+    rows = card.filter((pl.col("workload") == workload) & (pl.col("from_tier") == src))
+    now = float(rows.filter(pl.col("option_tier") == src)["total_usd_month"].sum())
+    after = float(rows.filter(pl.col("option_tier") == to_tier)["total_usd_month"].sum())
+    caller = caller_of(hops, workload, src)
+    hop_now = hop_p95(hops, caller, src) if caller else 0.0
+    hop_after = hop_p95(hops, caller, to_tier) if caller else 0.0
+    compute_now = _num(portion, "compute_p95_ms")
+    compute_after = compute_now * speed.get(src, 1.0) / speed.get(to_tier, 1.0)
+    most = inputs.filter(pl.col("workload") == workload)["requests_adjusted"].max()
+    all_requests = float(most) if isinstance(most, int | float) else 0.0
+    share = _num(portion, "requests_adjusted") / all_requests if all_requests else 0.0
+    return Move(workload, src, _text(portion, "site"), to_tier, to_site,
+                caller, now, after, after - now, hop_now, hop_after, compute_now, compute_after,
+                (hop_after - hop_now) + (compute_after - compute_now), min(share, 1.0))
+
+
+def as_frame(moves: list[Move]) -> pl.DataFrame:
+    """Moves as rows, for the CLI and the dashboard."""
+    return pl.DataFrame([m.__dict__ for m in moves]) if moves else pl.DataFrame()
+
+
+def run(con: duckdb.DuckDBPyConnection, workload: str, to_tier: str, from_tier: str | None = None,
+        to_site: str | None = None) -> Move:
+    """The what-if on an open store with the configured scorecard."""
+    from queries import registry, scorecard
+
+    cfg = scorecard.configured()
+    inputs = registry.run(con, "scorecard_inputs")
+    card = scorecard.scorecard(inputs.lazy(), cfg).collect()
+    return estimate(inputs, card, registry.run(con, "scorecard_hops"), workload, to_tier, from_tier, to_site, cfg.speed)

@@ -1,0 +1,65 @@
+"""Planted scenarios of the generated estate: `tierwise recommend` finds each right move, or none."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from ingest_helpers import run_cli
+
+
+@pytest.fixture(scope="module")
+def recs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[dict[str, Any]]]:
+    """A 20 000-span, 30-day estate generated, ingested and recommended on by the real CLI, once."""
+    work = tmp_path_factory.mktemp("planted")
+    db = work / "estate.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
+            mp.delenv(key)
+        mp.chdir(work)
+        made = run_cli("generate", "--out", str(work / "estate"), "--spans", "20000", "--days", "30",
+                       "--end", "2026-11-28", "--seed", "42")
+        assert made.exit_code == 0, made.output
+        loaded = run_cli("ingest", "--quiet", "--db", str(db), str(work / "estate"))
+        assert loaded.exit_code == 0, loaded.output
+        result = run_cli("recommend", "--db", str(db), "--format", "json")
+        assert result.exit_code == 0, result.output
+        yield json.loads(result.stdout)
+
+
+def moves(recs: list[dict[str, Any]], workload: str) -> list[dict[str, Any]]:
+    return [r for r in recs if r["workload"] == workload]
+
+
+def test_json_shape_and_ranking(recs: list[dict[str, Any]]) -> None:
+    assert recs
+    for r in recs:
+        assert {"workload", "from_tier", "to_tier", "rule", "reasons", "delta_p95_ms", "delta_cost_usd_month",
+                "confidence", "traffic_share"} <= set(r)
+        assert 0 <= r["confidence"] <= 1 and r["reasons"]
+    values = [r["value_usd_month"] for r in recs]
+    assert values == sorted(values, reverse=True)
+
+
+def test_kiosk_copilot_moves_closer_for_latency(recs: list[dict[str, Any]]) -> None:
+    [m] = [r for r in moves(recs, "kiosk-copilot") if r["rule"] == "latency_closer"]
+    assert (m["from_tier"], m["to_tier"]) == ("hyperscale", "edge")
+    assert m["delta_p95_ms"] < 0
+
+
+def test_medical_summarizer_moves_inward(recs: list[dict[str, Any]]) -> None:
+    [m] = moves(recs, "medical-summarizer")
+    assert (m["from_tier"], m["to_tier"], m["rule"]) == ("hyperscale", "edge", "trust_inward")
+
+
+def test_factory_finetune_moves_to_hyperscale(recs: list[dict[str, Any]]) -> None:
+    [m] = moves(recs, "factory-finetune")
+    assert (m["from_tier"], m["to_tier"]) == ("edge", "hyperscale")
+    assert m["delta_cost_usd_month"] < 0
+
+
+def test_factory_vision_is_well_placed(recs: list[dict[str, Any]]) -> None:
+    assert moves(recs, "factory-vision") == []
