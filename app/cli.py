@@ -12,6 +12,7 @@ import click
 from app import output
 from ingest import loader, store
 from ingest.settings import load_settings
+from queries import registry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,12 +75,187 @@ def summary(db: str | None) -> None:
     output.print_summary(load_settings(db=db).db_path)
 
 
+@cli.command("query")
+@click.argument("name", required=False)
+@db_option
+@click.option("--list", "list_only", is_flag=True, help="List the queries, their parameters and units.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def query(name: str | None, db: str | None, list_only: bool, params: tuple[str, ...], fmt: str) -> None:
+    """Run a query from queries/ (the numbers the dashboard shows): `tierwise query --list` names them."""
+    if list_only or name is None:
+        click.echo("\n".join(registry.describe()))
+        return
+    try:
+        q = registry.get(name)
+        values = registry.parse_params(q, params)
+        con = store.connect(load_settings(db=db).db_path, read_only=True)
+    except (registry.QueryError, store.StoreError) as e:
+        raise click.UsageError(str(e)) from None
+    try:
+        store.check_current(con)
+        frame = registry.run(con, name, values)
+    finally:
+        con.close()
+    if fmt == "table":
+        output.print_frame(frame)
+    else:
+        text = registry.render(frame, fmt)
+        click.echo(text, nl=not text.endswith("\n"))
+
+
 @cli.command()
 @click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
               show_default=True, help="Where the demo store lives.")
-def demo(workdir: Path) -> None:
-    """Ingest the bundled sample estate and show the per-tier summary."""
-    output.run_demo(workdir)
+@click.option("--spans", default=1_000_000, show_default=True, help="Spans of the generated estate.")
+@click.option("--days", default=30, show_default=True, help="Days of the generated estate, ending today.")
+@click.option("--serve/--no-serve", "serve_after", default=False, help="Then open the dashboard (as `make demo` does).")
+@click.option("--port", default=8501, show_default=True, help="Dashboard port with --serve.")
+def demo(workdir: Path, spans: int, days: int, serve_after: bool, port: int) -> None:
+    """Generate an estate (reused when present), ingest it and show per-tier latency and cost."""
+    output.run_demo(workdir, spans, days)
+    if serve_after:
+        from app.serve import serve as run
+
+        sys.exit(run(workdir / "tierwise.duckdb", port))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
+@click.option("--seed", default=42, show_default=True)
+@click.option("--spans", default=1_000_000, show_default=True, help="About this many spans (10k to 100M).")
+@click.option("--days", default=30, show_default=True, help="Length of the window, ending at --end.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Window end, UTC midnight (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["json", "proto"]), default="json", show_default=True)
+@click.option("--gzip", "gz", is_flag=True, help="gzip every telemetry file.")
+@click.option("--workers", default=1, show_default=True, help="Processes (output is identical for any count).")
+def generate(out: Path, seed: int, spans: int, days: int, end: Any, fmt: str, gz: bool, workers: int) -> None:
+    """Write a seeded hybrid AI estate: OTLP traces and metrics, cloud bills and an edge/device rate card."""
+    from sample_data.generate import Options
+    from sample_data.generate import generate as run
+
+    opts = Options(seed=seed, spans=spans, days=days, fmt=fmt, gzip=gz, **({"end": end.date()} if end else {}))
+    s = run(out, opts, workers)
+    click.echo(f"{out}: {s.spans} spans in {s.traces} traces, {len(s.files)} files")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("sample_data/committed"),
+              show_default=True)
+def sample(out: Path) -> None:
+    """Regenerate the small committed sample (fixed seed, October 2026)."""
+    from sample_data.generate import write_sample
+
+    s = write_sample(out)
+    click.echo(f"{out}: {s.spans} spans in {s.traces} traces, {len(s.files)} files")
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4318, show_default=True, help="OTLP/HTTP port.")
+@click.option("--token", default=None, help="Require `Authorization: Bearer TOKEN` (default: $TIERWISE_TOKEN).")
+@click.option("--spool", "spool_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for accepted, not yet folded requests (default: <db>.spool beside the store).")
+@click.option("--max-body-bytes", default=64 * 1024 * 1024, show_default=True,
+              help="Largest request body, after decompression.")
+@click.option("--max-backlog-bytes", default=1024 * 1024 * 1024, show_default=True,
+              help="Spooled bytes not yet in the store above which clients get 503 + Retry-After.")
+@click.option("--fold-interval", default=2.0, show_default=True, help="Seconds between folds of the spool into the store.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="tierwise.toml with tier derivation rules.")
+@click.option("--store-content/--no-store-content", default=None,
+              help="Keep prompt and completion text (off unless you opt in).")
+def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: Path | None, max_body_bytes: int,
+            max_backlog_bytes: int, fold_interval: float, config: str | None, store_content: bool | None) -> None:
+    """Receive OTLP/HTTP traces and metrics (POST /v1/traces, /v1/metrics) into the store."""
+    from ingest.receiver import Receiver, ReceiverConfig
+
+    settings = load_settings(db=db, config=config, store_content=store_content, token=token)
+    rc = ReceiverConfig(host, port, spool_dir, max_body_bytes, max_backlog_bytes, fold_interval)
+    receiver = Receiver(settings, rc)
+    click.echo(f"receiving OTLP/HTTP on {receiver.url} → spool {receiver.spool.directory} → {settings.db_path}"
+               + (" (bearer token required)" if settings.token else ""), err=True)
+    receiver.run()
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=8501, show_default=True, help="HTTP port of the dashboard.")
+@click.option("--address", default=None, help="Address to listen on (default: Streamlit's, all interfaces).")
+def serve(db: str | None, port: int, address: str | None) -> None:
+    """Open the dashboard on the store (read-only): http://localhost:PORT."""
+    from app.serve import serve as run
+
+    sys.exit(run(load_settings(db=db).db_path, port, address))
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def recommend(db: str | None, fmt: str) -> None:
+    """Placement moves ranked by value (docs/scorecard.md); a well-placed workload gets none."""
+    from queries import recommend as rec
+
+    con = store.connect(load_settings(db=db).db_path, read_only=True)
+    try:
+        store.check_current(con)
+        recs = rec.run(con)
+    finally:
+        con.close()
+    if fmt == "json":
+        click.echo(rec.to_json(recs))
+    else:
+        output.print_frame(rec.as_frame(recs))
+
+
+@cli.command()
+@db_option
+@click.option("--workload", required=True, help="The workload to move.")
+@click.option("--to", "to_tier", required=True, type=click.Choice(["device", "edge", "regional", "hyperscale"]))
+@click.option("--from", "from_tier", default=None, help="The portion to move (default: its costliest other tier).")
+@click.option("--site", default=None, help="Target site, recorded with the move.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def whatif(db: str | None, workload: str, to_tier: str, from_tier: str | None, site: str | None, fmt: str) -> None:
+    """Price one move with the scorecard and estimate its p95 change from observed hop and compute times."""
+    from queries import whatif as wi
+
+    con = store.connect(load_settings(db=db).db_path, read_only=True)
+    try:
+        store.check_current(con)
+        move = wi.run(con, workload, to_tier, from_tier, site)
+    except wi.WhatIfError as e:
+        raise click.UsageError(str(e)) from None
+    finally:
+        con.close()
+    frame = wi.as_frame([move])
+    if fmt == "json":
+        click.echo(frame.write_json())
+    else:
+        output.print_frame(frame)
+
+
+@cli.group()
+def export() -> None:
+    """Write store contents in open formats."""
+
+
+@export.command("focus")
+@db_option
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
+              help="Default: from the --out suffix (.parquet, else CSV).")
+def export_focus(db: str | None, out: Path, fmt: str | None) -> None:
+    """The cost ledger as a FOCUS 1.2 file (57 columns + x_ columns), as focus-validator checks it."""
+    from queries.focus_export import export_focus as write_focus
+
+    con = store.connect(load_settings(db=db).db_path, read_only=True)
+    try:
+        store.check_current(con)
+        n = write_focus(con, out, fmt)
+    finally:
+        con.close()
+    click.echo(f"{out}: {n} FOCUS rows")
 
 
 def main() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,11 @@ import click
 import polars as pl
 from tqdm import tqdm
 
-from ingest import loader, store
+from ingest import loader, route, store
 from ingest.settings import Settings, load_settings
 from ingest.sources import expand_paths
 from queries.loader import fetch
+from sample_data.generate import ensure_estate
 
 
 def run_ingest(paths: list[Path], settings: Settings, signal: str | None, progress: bool) -> list[loader.FileResult]:
@@ -27,7 +29,7 @@ def run_ingest(paths: list[Path], settings: Settings, signal: str | None, progre
                       disable=not progress) as bar:
                 def tick(pos: int, bar: Any = bar) -> None:
                     bar.update(pos - bar.n)
-                results.append(loader.ingest_file(con, f, settings, signal, tick))
+                results.append(route.ingest_any(con, f, settings, signal, tick))
     finally:
         con.close()
     return results
@@ -74,10 +76,26 @@ def print_summary(db_path: Path) -> None:
         con.close()
 
 
-def run_demo(workdir: Path) -> None:
-    """Ingest the bundled sample into `workdir` (reusing what is there) and print the summary."""
+def run_demo(workdir: Path, spans: int = 1_000_000, days: int = 30) -> None:
+    """Generate the demo estate under `workdir` (reused when present), ingest it and print latency and cost by tier."""
     settings = load_settings(db=workdir / "tierwise.duckdb")
-    sample = Path(str(resources.files("sample_data").joinpath("committed")))
-    click.echo(f"tierwise demo: store {settings.db_path}, sample {sample}")
-    print_ingest(run_ingest([sample], settings, None, progress=True))
+    t = time.perf_counter()
+    click.echo(f"tierwise demo: estate {workdir / 'estate'}, store {settings.db_path}")
+    reused, made = ensure_estate(workdir / "estate", spans, days, workers=min(2, os.cpu_count() or 1))
+    click.echo("reusing the generated estate" if reused or made is None else
+               f"generated {made.spans:,} spans in {made.traces:,} traces in {time.perf_counter() - t:.0f} s")
+    results = run_ingest([workdir / "estate"], settings, None, progress=True)
+    fresh = [r for r in results if r.status != "already-ingested"]
+    if fresh:
+        print_ingest(fresh)
+    else:
+        click.echo(f"already ingested: {len(results)} files")
     print_summary(settings.db_path)
+    con = store.connect(settings.db_path, read_only=True)
+    try:
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'costs'").fetchall() == [(1,)]:
+            click.echo("Cost by tier (USD over the window, linked by tag, resource or site):")
+            print_frame(fetch(con, "cost_by_tier"))
+    finally:
+        con.close()
+    click.echo(f"demo ready in {time.perf_counter() - t:.1f} s")

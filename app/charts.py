@@ -1,0 +1,267 @@
+"""Pure plotly figure builders (query rows in, figure out), the one tier colour registry, and unit formatting."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+TIERS = ("device", "edge", "regional", "hyperscale")
+TIER_COLORS = {"device": "#8E6BD8", "edge": "#1AA39A", "regional": "#F08A24", "hyperscale": "#3B7DD8",
+               "unknown": "#9AA0A6"}
+TIER_RANK = {t: i for i, t in enumerate(TIERS)}
+
+
+def tier_color(tier: str | None) -> str:
+    return TIER_COLORS.get(tier or "unknown", TIER_COLORS["unknown"])
+
+
+def fmt_ms(v: float | None) -> str:
+    if v is None or math.isnan(v):
+        return "–"
+    return f"{v / 1000:,.2f} s" if v >= 10_000 else f"{v:,.1f} ms" if v < 100 else f"{v:,.0f} ms"
+
+
+def fmt_bytes(v: float | None) -> str:
+    if v is None:
+        return "–"
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(v) >= size:
+            return f"{v / size:,.1f} {unit}"
+    return f"{v:,.0f} B"
+
+
+def fmt_usd(v: float | None) -> str:
+    return "–" if v is None else f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
+
+
+def fmt_pct(v: float | None) -> str:
+    return "–" if v is None else f"{v * 100:.2f} %"
+
+
+def _base(fig: go.Figure, height: int, **layout: object) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, **layout)
+    if "legend" not in layout and fig.layout.legend.orientation is None:
+        fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2})
+    return fig
+
+
+def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, costs: pl.DataFrame | None = None) -> go.Figure:
+    """The estate left to right (device → hyperscale): per tier requests, p95, errors, cost; hops as labelled arcs."""
+    shown = [t for t in TIERS if t in set(tiers["tier"])] or list(TIERS)
+    xs = {t: float(i) for i, t in enumerate(shown)}
+    cost = dict(zip(costs["tier"], costs["cost_usd"], strict=True)) if costs is not None and costs.height else {}
+    fig = go.Figure()
+    arcs = [h for h in hops.iter_rows(named=True) if h["from_tier"] in xs and h["to_tier"] in xs
+            and h["from_tier"] != h["to_tier"]]
+    most = max((a["hops"] for a in arcs), default=1)
+    level = 0
+    for h in sorted(arcs, key=lambda h: (abs(xs[h["to_tier"]] - xs[h["from_tier"]]), xs[h["from_tier"]])):
+        x0, x1 = xs[h["from_tier"]], xs[h["to_tier"]]
+        skips = abs(x1 - x0) > 1
+        if skips:
+            level += 1
+        lift = 0.15 + 0.42 * level if skips else 0.0  # each tier-skipping arc gets its own height: labels never collide
+        pts = [i / 24 for i in range(25)]
+        bx = [(1 - t) * x0 + t * x1 for t in pts]
+        by = [4 * lift * t * (1 - t) for t in pts]
+        fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", hoverinfo="skip", showlegend=False,
+                                 line={"color": tier_color(h["from_tier"]), "width": 1.5 + 4 * h["hops"] / max(1, most)}))
+        sep = ": " if skips else "<br>"  # labels between neighbours stay narrow: they sit under the tier-skipping arcs
+        label = (f"{h['from_tier']}→{h['to_tier']}{sep}p50 {fmt_ms(h['p50_ms'])} · p95 {fmt_ms(h['p95_ms'])}"
+                 f"<br>{h['hops']:,} calls · {fmt_bytes(h['request_bytes'] + h['response_bytes'])}")
+        fig.add_annotation(x=(x0 + x1) / 2, y=lift if skips else 0.0, yshift=22 if skips else 34, text=label,
+                           showarrow=False, font={"size": 11}, bgcolor="rgba(128,128,128,0.18)", borderpad=3)
+    rows = {r["tier"]: r for r in tiers.iter_rows(named=True)}
+    text = []
+    for t in shown:
+        r = rows.get(t)
+        parts = [f"<b>{t}</b>"]
+        if r:
+            parts += [f"{r['requests']:,} req", f"p95 {fmt_ms(r['p95_ms'])}", f"errors {fmt_pct(r['error_rate'])}"]
+        if t in cost:
+            parts.append(f"cost {fmt_usd(cost[t])}")
+        text.append("<br>".join(parts))
+    fig.add_trace(go.Scatter(x=[xs[t] for t in shown], y=[0] * len(shown), mode="markers+text", text=text,
+                             textposition="bottom center", hoverinfo="text", showlegend=False,
+                             marker={"size": 34, "color": [tier_color(t) for t in shown],
+                                     "line": {"width": 2, "color": "white"}}))
+    fig.update_xaxes(visible=False, range=[-0.6, len(shown) - 0.4])
+    fig.update_yaxes(visible=False, range=[-0.75, 0.45 + 0.42 * max(level, 1)])
+    return _base(fig, 330 + 70 * level, title="Tiers and the hops between them (hop overhead = network + queue time)")
+
+
+def tier_latency(tiers: pl.DataFrame) -> go.Figure:
+    """p50/p95/p99 per tier, log scale because tiers differ by orders of magnitude."""
+    fig = go.Figure()
+    for col, opacity in (("p50_ms", 0.45), ("p95_ms", 0.75), ("p99_ms", 1.0)):
+        fig.add_trace(go.Bar(x=tiers["tier"].to_list(), y=tiers[col].to_list(), name=col.removesuffix("_ms"),
+                             marker={"color": [tier_color(t) for t in tiers["tier"]], "opacity": opacity},
+                             hovertemplate="%{x} " + col.removesuffix("_ms") + ": %{y:,.1f} ms<extra></extra>"))
+    fig.update_yaxes(type="log", dtick=1, tickformat=",", title_text="latency (ms, log scale)")
+    return _base(fig, 330, barmode="group", showlegend=False,
+                 title="Latency per tier: p50 (light) / p95 / p99 (solid)")
+
+
+def heatmap(cells: pl.DataFrame, metric: str = "p95_ms", x: str = "workload") -> go.Figure:
+    """Tier × workload (or site) cells coloured by a latency percentile, each labelled with its value."""
+    ys = [t for t in (*TIERS, "unknown") if t in set(cells["tier"])]
+    xs = sorted({v for v in cells[x].to_list() if v is not None})
+    z = {(r["tier"], r[x]): r[metric] for r in cells.iter_rows(named=True)}
+    grid = [[z.get((t, w)) for w in xs] for t in ys]
+    text = [[fmt_ms(v) if v is not None else "" for v in row] for row in grid]
+    logz = [[math.log10(max(v, 0.01)) if v is not None else None for v in row] for row in grid]
+    top = max([z for row in logz for z in row if z is not None], default=4.0)
+    ticks = list(range(0, 7))
+    fig = go.Figure(go.Heatmap(z=logz, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale="YlOrRd",
+                               hoverongaps=False, zmin=0, zmax=max(4.0, top),
+                               colorbar={"title": {"text": metric.replace("_ms", " (ms)")}, "tickvals": ticks,
+                                         "ticktext": [f"{10 ** e:,}" for e in ticks]},
+                               hovertemplate="%{y} · %{x}<br>" + metric.removesuffix("_ms") + " %{text}<extra></extra>"))
+    fig.update_xaxes(tickangle=-30, title_text=x)
+    fig.update_yaxes(autorange="reversed", title_text="tier")
+    return _base(fig, 120 + 60 * max(1, len(ys)), title=f"{metric.removesuffix('_ms')} latency by tier × {x}")
+
+
+def latency_over_time(rows: pl.DataFrame) -> go.Figure:
+    """p95 per tier over time, with errors per bucket below so incidents line up with latency spikes."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
+    for t in [t for t in (*TIERS, "unknown") if t in set(rows["tier"])]:
+        part = rows.filter(pl.col("tier") == t)
+        x = part["bucket_start"].to_list()
+        fig.add_trace(go.Scatter(x=x, y=part["p95_ms"].to_list(), name=t, mode="lines", legendgroup=t,
+                                 line={"color": tier_color(t)}, hovertemplate=t + " p95 %{y:,.1f} ms<extra></extra>"),
+                      row=1, col=1)
+        fig.add_trace(go.Bar(x=x, y=part["errors"].to_list(), name=t, legendgroup=t, showlegend=False,
+                             marker={"color": tier_color(t)}, hovertemplate=t + " %{y} errors<extra></extra>"),
+                      row=2, col=1)
+    fig.update_yaxes(title_text="p95 (ms, log)", type="log", tickformat=",", row=1, col=1)
+    fig.update_yaxes(title_text="errors", row=2, col=1)
+    return _base(fig, 420, barmode="stack", title="p95 latency and errors over time")
+
+
+def hop_breakdown(hops: pl.DataFrame) -> go.Figure:
+    """Network + queue overhead per tier pair (p50 and p95), one colour per calling tier."""
+    labels = [f"{a}→<br>{b}" for a, b in zip(hops["from_tier"], hops["to_tier"], strict=True)]
+    colors = [tier_color(t) for t in hops["from_tier"]]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=labels, y=hops["p50_ms"].to_list(), name="p50", marker={"color": colors, "opacity": 0.5},
+                         hovertemplate="%{x} p50 %{y:,.1f} ms<extra></extra>"))
+    fig.add_trace(go.Bar(x=labels, y=hops["p95_ms"].to_list(), name="p95", marker={"color": colors},
+                         hovertemplate="%{x} p95 %{y:,.1f} ms<extra></extra>"))
+    fig.update_yaxes(title_text="hop overhead (ms)")
+    fig.update_xaxes(tickangle=0)
+    return _base(fig, 330, barmode="group", showlegend=False,
+                 title="Hop overhead per tier pair: p50 (light) / p95 (solid)")
+
+
+def critical_share(shares: pl.DataFrame) -> go.Figure:
+    """Share of end-to-end time per tier's compute and per hop on the critical path, for p50 and p95 traces."""
+    fig = go.Figure()
+    for comp in shares["component"].unique(maintain_order=True).to_list():
+        part = shares.filter(pl.col("component") == comp)
+        tier = comp.split("→")[0]
+        hop = "→" in comp
+        fig.add_trace(go.Bar(y=part["percentile"].to_list(), x=part["share_pct"].to_list(), name=comp, orientation="h",
+                             marker={"color": tier_color(tier), "pattern": {"shape": "/" if hop else ""}},
+                             hovertemplate=comp + ": %{x:.1f} %<extra></extra>"))
+    fig.update_xaxes(title_text="share of end-to-end time (%)", range=[0, 100])
+    fig.update_yaxes(title_text="traces near", autorange="reversed")
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.35})
+    return _base(fig, 300, barmode="stack", title="Critical path: where the time goes (hatched = hop)")
+
+
+def waterfall(spans: pl.DataFrame, path: dict[str, int], aligned: dict[str, tuple[int, int]],
+              order: tuple[str, ...]) -> go.Figure:
+    """One trace, parent before child: a bar per span on skew-repaired times, coloured by tier; critical path
+    outlined in red, calls to another tier or site hatched."""
+    by_id = {r["span_id"]: r for r in spans.iter_rows(named=True)}
+    rows = [by_id[s] for s in order if s in by_id]
+    times = {r["span_id"]: aligned.get(r["span_id"], (r["start_ns"], r["end_ns"])) for r in rows}
+    t0 = min((a for a, _ in times.values()), default=0)
+    tiers_of = {r["span_id"]: r["tier"] for r in rows}
+    hop_clients = {r["parent_span_id"] for r in rows if r["kind"] == "server" and r["parent_span_id"] in tiers_of
+                   and by_id[r["parent_span_id"]]["kind"] == "client"
+                   and (tiers_of[r["parent_span_id"]] != r["tier"] or by_id[r["parent_span_id"]]["site"] != r["site"])}
+    labels = [f"{i + 1:>2}. {r['tier']} · {r['service_name'] or '?'} · {r['name']}"[:70] for i, r in enumerate(rows)]
+    fig = go.Figure()
+    for tier in [t for t in (*TIERS, "unknown") if t in set(tiers_of.values())]:
+        idx = [i for i, r in enumerate(rows) if r["tier"] == tier]
+        ids = [rows[i]["span_id"] for i in idx]
+        fig.add_trace(go.Bar(
+            y=[labels[i] for i in idx], x=[(times[s][1] - times[s][0]) / 1e6 for s in ids], name=tier,
+            orientation="h", base=[(times[s][0] - t0) / 1e6 for s in ids],
+            marker={"color": tier_color(tier),
+                    "line": {"color": ["#D62728" if s in path else "rgba(0,0,0,0)" for s in ids], "width": 2.5},
+                    "pattern": {"shape": ["/" if s in hop_clients else "" for s in ids]}},
+            customdata=[[rows[i]["kind"], rows[i]["status_code"], path.get(rows[i]["span_id"], 0) / 1e6,
+                         rows[i]["duration_ms"]] for i in idx],
+            hovertemplate="%{y}<br>%{customdata[3]:,.1f} ms (%{customdata[0]}, %{customdata[1]})"
+                          "<br>on critical path: %{customdata[2]:,.1f} ms<extra></extra>"))
+    fig.update_xaxes(title_text="time since trace start (ms; other tiers' clocks aligned to their callers)")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+    return _base(fig, 160 + 26 * len(rows), barmode="overlay",
+                 title="Waterfall (red outline = critical path, hatched = call to another tier or site)")
+
+
+def pretty_json(raw: str | None) -> object:
+    """Attributes/events JSON text as a value for st.json (empty when absent)."""
+    return json.loads(raw) if raw else {}
+
+
+def mark_regressions(fig: go.Figure, regressions: pl.DataFrame) -> go.Figure:
+    """Red crosses on a latency-over-time figure where a tier's daily p95 broke its rolling baseline."""
+    if regressions.height:
+        fig.add_trace(go.Scatter(
+            x=regressions["day"].to_list(), y=regressions["p95_ms"].to_list(), mode="markers", name="regression",
+            marker={"symbol": "x", "size": 11, "color": "#D62728", "line": {"width": 2}},
+            text=[f"{w} · {t}" for w, t in zip(regressions["workload"], regressions["tier"], strict=True)],
+            hovertemplate="regression %{text}<br>%{x|%Y-%m-%d}: p95 %{y:,.0f} ms<extra></extra>"), row=1, col=1)
+    return fig
+
+
+def gpu_utilization(rows: pl.DataFrame) -> go.Figure:
+    """Mean GPU utilization per host over time, one line per host coloured by its tier."""
+    fig = go.Figure()
+    for host in sorted(set(rows["host_name"].to_list())):
+        part = rows.filter(pl.col("host_name") == host)
+        tier = str(part["tier"][0])
+        fig.add_trace(go.Scatter(x=part["bucket_start"].to_list(), y=part["mean_utilization_ratio"].to_list(),
+                                 mode="lines", name=f"{host} ({tier})", line={"color": tier_color(tier), "width": 1.5},
+                                 hovertemplate=host + " %{y:.0%}<extra></extra>"))
+    fig.update_yaxes(title_text="mean GPU utilization (%)", range=[0, 1], tickformat=".0%")
+    return _base(fig, 340, showlegend=False, title="GPU utilization per host (colour = tier)")
+
+
+def cache_hits(rows: pl.DataFrame) -> go.Figure:
+    """Hit rate per cache, and how much faster a hit answers than a miss (p95)."""
+    labels = [f"{c}<br>{t} · {w}" for c, t, w in zip(rows["cache_name"], rows["tier"], rows["workload"], strict=True)]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("hit rate (%)", "p95 end to end: hit vs miss (ms)"))
+    fig.add_trace(go.Bar(x=labels, y=rows["hit_ratio"].to_list(), name="hit rate",
+                         marker={"color": [tier_color(t) for t in rows["tier"]]},
+                         hovertemplate="%{x}: %{y:.1%}<extra></extra>"), row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", row=1, col=1)
+    fig.add_trace(go.Bar(x=labels, y=rows["hit_e2e_p95_ms"].to_list(), name="hit", marker={"color": "#1AA39A"},
+                         hovertemplate="hit p95 %{y:,.1f} ms<extra></extra>"), row=1, col=2)
+    fig.add_trace(go.Bar(x=labels, y=rows["miss_e2e_p95_ms"].to_list(), name="miss", marker={"color": "#D62728"},
+                         hovertemplate="miss p95 %{y:,.1f} ms<extra></extra>"), row=1, col=2)
+    fig.update_yaxes(type="log", tickformat=",", row=1, col=2)
+    return _base(fig, 360, barmode="group", title="Caches")
+
+
+def slow_path_gap(rows: pl.DataFrame) -> go.Figure:
+    """Which tier, hop or operation makes up the gap between p50 and p95 traces (critical-path ms)."""
+    part = rows.sort("share_of_gap_pct", descending=True).head(12)
+    names = [f"{lvl}: {c}" for lvl, c in zip(part["level"], part["component"], strict=True)]
+    colors = [tier_color(c.split("→")[0].split(" ")[0].split("/")[0]) for c in part["component"]]
+    fig = go.Figure(go.Bar(y=names, x=part["share_of_gap_pct"].to_list(), orientation="h", marker={"color": colors},
+                           customdata=list(zip(part["p50_ms"], part["p95_ms"], strict=True)),
+                           hovertemplate="%{y}<br>%{x:.1f} % of the p95−p50 gap<br>"
+                                         "p50 %{customdata[0]:,.1f} ms → p95 %{customdata[1]:,.1f} ms<extra></extra>"))
+    fig.update_xaxes(title_text="share of the p95 − p50 gap (%)")
+    fig.update_yaxes(autorange="reversed")
+    return _base(fig, 120 + 24 * len(names), title="Slow-path finder: where p95 traces lose time against p50")

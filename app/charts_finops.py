@@ -1,0 +1,146 @@
+"""Plotly figure builders for the FinOps, Executive and Recommendations pages: pure functions of query rows."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from app.charts import TIER_RANK, _base, tier_color
+
+LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.3}  # below the x-axis title, not over it
+
+
+def _tiers(frame: pl.DataFrame) -> list[str]:
+    return sorted(frame["tier"].unique().to_list(), key=lambda t: (TIER_RANK.get(t, 9), t))
+
+
+def cost_by_month(rows: pl.DataFrame) -> go.Figure:
+    """EffectiveCost per month stacked by tier (rows of cost_month_over_month)."""
+    fig = go.Figure()
+    for tier in _tiers(rows):
+        part = rows.filter(tier=tier)
+        fig.add_bar(x=part["month"].dt.strftime("%Y-%m").to_list(), y=part["effective_cost_usd"].to_list(),
+                    name=tier, marker_color=tier_color(tier))
+    return _base(fig, 320, barmode="stack", title="EffectiveCost per month and tier (UTC months)", legend=LEGEND,
+                 yaxis_title="EffectiveCost (USD)", xaxis={"type": "category"})
+
+
+def cost_by(rows: pl.DataFrame, dim: str) -> go.Figure:
+    """EffectiveCost by `dim` (provider, service, site, workload) stacked by tier (rows of cost_by_month)."""
+    label = pl.col(dim).fill_null("(unallocated)")
+    totals = rows.group_by(label.alias(dim), "tier").agg(pl.col("effective_cost_usd").sum())
+    order = (totals.group_by(dim).agg(pl.col("effective_cost_usd").sum()).sort("effective_cost_usd")[dim].to_list())
+    fig = go.Figure()
+    for tier in _tiers(totals):
+        part = totals.filter(tier=tier)
+        fig.add_bar(y=part[dim].to_list(), x=part["effective_cost_usd"].to_list(), name=tier, orientation="h",
+                    marker_color=tier_color(tier))
+    return _base(fig, max(260, 26 * len(order) + 120), barmode="stack", title=f"EffectiveCost by {dim}", legend=LEGEND,
+                 xaxis_title="EffectiveCost (USD)", yaxis={"categoryorder": "array", "categoryarray": order})
+
+
+def unit_costs(rows: pl.DataFrame) -> go.Figure:
+    """USD per 1k requests and per 1M tokens per tier (latest month of unit_costs_by_tier)."""
+    fig = go.Figure()
+    tiers = _tiers(rows)
+    colors = [tier_color(t) for t in tiers]
+    by = {r["tier"]: r for r in rows.iter_rows(named=True)}
+    fig.add_bar(x=tiers, y=[by[t]["usd_per_1k_requests"] for t in tiers], name="USD per 1k requests",
+                marker_color=colors, showlegend=False)
+    fig.add_bar(x=tiers, y=[by[t]["usd_per_1m_tokens"] for t in tiers], name="USD per 1M tokens",
+                marker_color=colors, marker_pattern_shape="/", showlegend=False, xaxis="x2", yaxis="y2")
+    return _base(fig, 300, title="Unit cost per tier: per 1k requests (left), per 1M tokens (right, hatched)",
+                 xaxis={"domain": [0, 0.45]}, xaxis2={"domain": [0.55, 1], "anchor": "y2"},
+                 yaxis={"title": "USD per 1k requests"}, yaxis2={"title": "USD per 1M tokens", "anchor": "x2"})
+
+
+def egress(rows: pl.DataFrame) -> go.Figure:
+    """Billed data-transfer cost per direction, by tier (egress_cost_by_direction)."""
+    fig = go.Figure()
+    for tier in _tiers(rows):
+        part = rows.filter(tier=tier)
+        fig.add_bar(x=part["direction"].to_list(), y=part["effective_cost_usd"].to_list(), name=tier,
+                    marker_color=tier_color(tier))
+    return _base(fig, 300, barmode="stack", title="Data-transfer cost by direction", legend=LEGEND,
+                 yaxis_title="EffectiveCost (USD)", xaxis_title="direction")
+
+
+def gpu_cost_vs_use(rows: pl.DataFrame) -> go.Figure:
+    """Money allocated to each GPU host split into used and idle (gpu_cost_vs_use summed over days)."""
+    per = (rows.group_by("tier", "host_name").agg(pl.col("used_usd").sum(), pl.col("idle_usd").sum())
+           .sort("idle_usd"))
+    fig = go.Figure()
+    fig.add_bar(y=per["host_name"].to_list(), x=per["used_usd"].to_list(), name="used", orientation="h",
+                marker_color=[tier_color(t) for t in per["tier"].to_list()])
+    fig.add_bar(y=per["host_name"].to_list(), x=per["idle_usd"].to_list(), name="idle", orientation="h",
+                marker_color="#D0D3D8")
+    return _base(fig, max(260, 24 * per.height + 120), barmode="stack", title="GPU money: used vs idle per host", legend=LEGEND,
+                 xaxis_title="allocated cost (USD)")
+
+
+def anomalies(rows: pl.DataFrame) -> go.Figure:
+    """Daily cost per tier with anomalous workload-days marked (cost_anomalies)."""
+    daily = rows.group_by("day", "tier").agg(pl.col("cost_usd").sum()).sort("day")
+    fig = go.Figure()
+    for tier in _tiers(daily):
+        part = daily.filter(tier=tier)
+        fig.add_scatter(x=part["day"].to_list(), y=part["cost_usd"].to_list(), name=tier, mode="lines",
+                        line_color=tier_color(tier))
+    odd = rows.filter(pl.col("anomalous"))
+    if odd.height:
+        fig.add_scatter(x=odd["day"].to_list(), y=odd["cost_usd"].to_list(), mode="markers", name="anomaly",
+                        marker={"color": "#D62728", "size": 10, "symbol": "x"},
+                        text=[f"{w} ({t})" for w, t in odd.select("workload", "tier").iter_rows()])
+    return _base(fig, 300, title="Daily cost per tier; anomalous workload-days marked", legend=LEGEND,
+                 yaxis_title="EffectiveCost per day (USD)", xaxis_title="day (UTC)")
+
+
+def forecast(rows: pl.DataFrame) -> go.Figure:
+    """Month-to-date and month-end forecast per tier with its band (cost_forecast, tiers only)."""
+    tiers = _tiers(rows.filter(pl.col("tier") != "all"))
+    by = {r["tier"]: r for r in rows.iter_rows(named=True)}
+    fig = go.Figure()
+    fig.add_bar(x=tiers, y=[by[t]["month_to_date_usd"] for t in tiers], name="month to date",
+                marker_color=[tier_color(t) for t in tiers])
+    fig.add_scatter(x=tiers, y=[by[t]["forecast_usd"] for t in tiers], mode="markers", name="month-end forecast",
+                    marker={"color": "#222", "size": 10, "symbol": "diamond"},
+                    error_y={"type": "data", "symmetric": False,
+                             "array": [by[t]["forecast_high_usd"] - by[t]["forecast_usd"] for t in tiers],
+                             "arrayminus": [by[t]["forecast_usd"] - by[t]["forecast_low_usd"] for t in tiers]})
+    return _base(fig, 300, title="Month-end forecast per tier", yaxis_title="EffectiveCost (USD)")
+
+
+def recommendation_values(recs: pl.DataFrame) -> go.Figure:
+    """Each recommendation's value per month, coloured by its target tier (recommend engine rows)."""
+    labels = [f"{w}: {a} → {b}" for w, a, b in recs.select("workload", "from_tier", "to_tier").iter_rows()]
+    fig = go.Figure(go.Bar(y=labels, x=recs["value_usd_month"].to_list(), orientation="h",
+                           marker_color=[tier_color(t) for t in recs["to_tier"].to_list()]))
+    return _base(fig, max(240, 32 * recs.height + 120), title="Value of each recommendation",
+                 xaxis_title="value (USD per month)", yaxis={"autorange": "reversed"})
+
+
+def scorecard_factors(card: pl.DataFrame, factors: tuple[str, ...], current: str, target: str) -> go.Figure:
+    """The five factors of the current placement against the target tier (scorecard rows of one portion)."""
+    fig = go.Figure()
+    for tier in (current, target):
+        row = card.filter(pl.col("option_tier") == tier)
+        if row.height:
+            fig.add_bar(x=[f.removesuffix("_usd_month") for f in factors], y=[row[f][0] for f in factors],
+                        name=f"{tier}{' (now)' if tier == current else ' (what-if)'}", marker_color=tier_color(tier),
+                        marker_pattern_shape="" if tier == current else "/")
+    return _base(fig, 320, barmode="group", title="Five-factor scorecard: now vs what-if", legend=LEGEND,
+                 yaxis_title="USD per month", xaxis_title="factor")
+
+
+def cost_per_request(rows: pl.DataFrame) -> go.Figure:
+    """Estate cost per 1k requests per day (unit_cost_by_day)."""
+    fig = go.Figure(go.Scatter(x=rows["day"].to_list(), y=rows["usd_per_1k_requests"].to_list(), mode="lines+markers",
+                               line_color="#3B7DD8", name="USD per 1k requests"))
+    return _base(fig, 280, title="Cost per 1k requests, whole estate", yaxis_title="USD per 1k requests",
+                 xaxis_title="day (UTC)", showlegend=False)
+
+
+def fmt_delta_usd(v: float) -> str:
+    """A signed money change: +$255, −$4,990."""
+    sign = "+" if v >= 0 else "−"
+    return f"{sign}${abs(v):,.0f}" if abs(v) >= 100 else f"{sign}${abs(v):,.2f}"

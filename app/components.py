@@ -1,0 +1,57 @@
+"""Reusable page pieces: KPI rows, charts, tables with CSV download, and the empty-store guide."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from app.data import StoreStatus
+
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def kpi_row(items: Sequence[tuple[str, str, str | None]]) -> None:
+    """One st.metric per (label, value, help), side by side."""
+    if not items:
+        return
+    for col, (label, value, help_) in zip(st.columns(len(items)), items, strict=True):
+        col.metric(label, value, help=help_)
+
+
+def chart(fig: go.Figure, key: str) -> None:
+    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG)
+
+
+def table(frame: pl.DataFrame, key: str, filename: str, caption: str | None = None) -> None:
+    """The rows as an interactive table with a CSV download of exactly those rows."""
+    if caption:
+        st.caption(caption)
+    st.dataframe(frame, key=f"{key}_table", hide_index=True)
+    st.download_button("Download CSV", frame.write_csv(), file_name=filename, mime="text/csv", key=f"{key}_csv",
+                       icon=":material/download:")
+
+
+def no_rows(what: str) -> None:
+    st.info(f"No {what} in this selection: widen the time range or clear a filter in the sidebar.")
+
+
+def empty_store(status: StoreStatus) -> None:
+    """How to load data, instead of an error, when the store is missing, empty, behind or busy."""
+    st.title("tierwise")
+    db = str(status.path)
+    if status.state == "behind":
+        st.warning(f"The store at `{db}` was written by an older tierwise: {status.detail}")
+        st.code(f"tierwise migrate --db {db}", language="sh")
+        return
+    if status.state == "locked":
+        st.warning(f"The store at `{db}` is busy (a writer holds it). Refresh in a moment. ({status.detail})")
+        return
+    what = "does not exist yet" if status.state == "missing" else "holds no spans yet"
+    st.info(f"The store at `{db}` {what}. Load some data, then refresh this page.")
+    st.markdown("Generate a seeded hybrid AI estate and load it:")
+    st.code(f"tierwise generate --out estate --spans 100000\ntierwise ingest estate --db {db}", language="sh")
+    st.markdown("Or load your own OpenTelemetry files and billing exports, or receive live OTLP/HTTP:")
+    st.code(f"tierwise ingest traces.jsonl bills/ --db {db}\ntierwise receive --db {db}", language="sh")

@@ -1,0 +1,235 @@
+"""The dashboard's only door to the store: read-only, retried on writer locks, cached per query, params and store version."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from app.state import Dimensions
+from ingest import store
+from ingest.settings import load_settings
+from queries import critical_path, decisions, recommend, registry, savings, whatif
+
+LOCK_RETRIES = 6  # the receiver holds the write lock for a fold (well under a second); back off 0.1 s … 3.2 s
+ParamKey = tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """Whether the store can be shown: `ok`, `missing`, `behind` (needs migrate), `empty` (no spans), or `locked`."""
+
+    state: str
+    path: Path
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TraceLayout:
+    """One trace as the waterfall draws it: critical-path ns per span, repaired (start, end) ns, parent-first order."""
+
+    path: dict[str, int]
+    aligned: dict[str, tuple[int, int]]
+    order: tuple[str, ...]
+
+
+def store_path(argv: Sequence[str] | None = None) -> Path:
+    """`--db FILE` after `--` on the streamlit command line, else TIERWISE_DB, else ./tierwise.duckdb."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return Path(args[i + 1])
+        if arg.startswith("--db="):
+            return Path(arg.removeprefix("--db="))
+    return load_settings().db_path
+
+
+def version(path: Path) -> tuple[int, int, int, int]:
+    """Changes whenever a writer commits (the file or its WAL): part of every cache key, so a refresh shows new data."""
+    out: list[int] = []
+    for p in (path, Path(f"{path}.wal")):
+        try:
+            s = p.stat()
+            out += [s.st_mtime_ns, s.st_size]
+        except FileNotFoundError:
+            out += [0, 0]
+    return out[0], out[1], out[2], out[3]
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, waiting out a writer's lock a few times before giving up."""
+    for attempt in range(LOCK_RETRIES):
+        try:
+            return store.connect(path, read_only=True)
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or attempt == LOCK_RETRIES - 1:
+                raise
+            time.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+# `stamp` (the store's version) is a hashed argument on purpose: Streamlit leaves `_`-prefixed arguments out of the key.
+@st.cache_data(show_spinner=False, max_entries=512)
+def _run(db: str, stamp: tuple[int, int, int, int], name: str, params: ParamKey) -> pl.DataFrame:
+    con = _connect(Path(db))
+    try:
+        return registry.run(con, name, dict(params))
+    finally:
+        con.close()
+
+
+def query(name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    """Rows of registered query `name` (see queries/registry.py) on the dashboard's store."""
+    path = store_path()
+    key = tuple(sorted((params or {}).items()))
+    return _run(str(path), version(path), name, key)
+
+
+def has_query(name: str) -> bool:
+    try:
+        registry.get(name)
+    except registry.QueryError:
+        return False
+    return True
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _status(db: str, stamp: tuple[int, int, int, int]) -> StoreStatus:
+    path = Path(db)
+    if not path.exists():
+        return StoreStatus("missing", path)
+    try:
+        con = _connect(path)
+    except duckdb.IOException as e:
+        return StoreStatus("locked", path, str(e))
+    try:
+        store.check_current(con)
+        row = con.execute("SELECT count(*) FROM (SELECT 1 FROM spans LIMIT 1)").fetchone()
+    except store.StoreError as e:
+        return StoreStatus("behind", path, str(e))
+    except duckdb.CatalogException:
+        return StoreStatus("behind", path, "no spans table")
+    finally:
+        con.close()
+    return StoreStatus("ok" if row and row[0] else "empty", path)
+
+
+def status() -> StoreStatus:
+    path = store_path()
+    return _status(str(path), version(path))
+
+
+def dimensions() -> Dimensions:
+    """The values filters may take, from query `filter_values`."""
+    rows = query("filter_values")
+    by: dict[str, list[str]] = {}
+    for dim, value in rows.select("dimension", "value").iter_rows():
+        by.setdefault(dim, []).append(value)
+    order = {"device": 1, "edge": 2, "regional": 3, "hyperscale": 4}
+    days = sorted(by.get("day", []))
+    return Dimensions(tiers=tuple(sorted(by.get("tier", []), key=lambda t: (order.get(t, 9), t))),
+                      sites=tuple(sorted(by.get("site", []))), workloads=tuple(sorted(by.get("workload", []))),
+                      first_day=date.fromisoformat(days[0]) if days else None,
+                      last_day=date.fromisoformat(days[-1]) if days else None)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _path(db: str, stamp: tuple[int, int, int, int], trace_id: str) -> TraceLayout:
+    spans = _run(db, stamp, "trace_detail", (("trace_id", trace_id),))
+    nodes = [critical_path.SpanNode(r["span_id"], r["parent_span_id"], r["start_ns"], r["end_ns"],
+                                    r["service_name"] or "", r["name"], r["tier"], r["kind"], r["site"])
+             for r in spans.iter_rows(named=True)]
+    on_path = {seg.span_id: seg.self_ns for seg in critical_path.critical_path(nodes)}
+    # The critical path's own repaired tree (cross-tier clock skew centred, children clipped to their parents):
+    # drawing those times keeps a cloud server inside the device call that caused it, whatever the clocks said.
+    tree = critical_path._sanitize(nodes)
+    aligned: dict[str, tuple[int, int]] = {}
+    order: list[str] = []
+    if tree is not None:
+        stack = [tree.root]
+        while stack:
+            node = stack.pop()
+            aligned[node.span_id] = (node.start_ns, node.end_ns)
+            order.append(node.span_id)
+            stack.extend(sorted(tree.children.get(node.span_id, []), key=lambda c: c.start_ns, reverse=True))
+    order += [n.span_id for n in nodes if n.span_id not in aligned]
+    return TraceLayout(on_path, aligned, tuple(order))
+
+
+def trace_layout(trace_id: str) -> TraceLayout:
+    """Critical path (span id → exclusive ns) and skew-repaired times of one trace, from queries/critical_path.py."""
+    path = store_path()
+    return _path(str(path), version(path), trace_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _recommendations(db: str, stamp: tuple[int, int, int, int]) -> pl.DataFrame:
+    con = _connect(Path(db))
+    try:
+        return recommend.as_frame(recommend.run(con))
+    finally:
+        con.close()
+
+
+def recommendations() -> pl.DataFrame:
+    """The engine's ranked recommendations (queries/recommend), one row each, best first."""
+    path = store_path()
+    return _recommendations(str(path), version(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _what_if(db: str, stamp: tuple[int, int, int, int], workload: str, to_tier: str) -> pl.DataFrame:
+    con = _connect(Path(db))
+    try:
+        return whatif.as_frame([whatif.run(con, workload, to_tier)])
+    except whatif.WhatIfError:
+        return pl.DataFrame()
+    finally:
+        con.close()
+
+
+def what_if(workload: str, to_tier: str) -> pl.DataFrame:
+    """queries/whatif.py's priced move of `workload` to `to_tier` (one row), or no rows when it cannot be priced."""
+    path = store_path()
+    return _what_if(str(path), version(path), workload, to_tier)
+
+
+def decided() -> dict[str, decisions.Decision]:
+    """Accept/dismiss decisions kept beside the store (never cached: another session may just have written one)."""
+    return decisions.load(store_path())
+
+
+def decide(rec_key: str, state: str) -> None:
+    """Remember a decision in the JSON file beside the store; the store itself stays read-only."""
+    decisions.record(store_path(), rec_key, state)
+
+
+def savings_summary() -> pl.DataFrame:
+    """queries/savings.summary of the ranked recommendations and the accepted ones (one row)."""
+    made = decided()
+    return savings.summary(recommendations(), [k for k, d in made.items() if d.state == "accepted"])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _payback(db: str, stamp: tuple[int, int, int, int]) -> pl.DataFrame:
+    return savings.edge_payback(_run(db, stamp, "scorecard", ()), _run(db, stamp, "edge_capex", ()),
+                                _recommendations(db, stamp))
+
+
+def edge_payback() -> pl.DataFrame:
+    """queries/savings.edge_payback on the store (one row)."""
+    path = store_path()
+    return _payback(str(path), version(path))
+
+
+def clear() -> None:
+    """Drop every cached result (tests; a store replaced under the same mtime)."""
+    st.cache_data.clear()
+

@@ -1,0 +1,48 @@
+"""The page registry: each dashboard page's title, icon, audience, view and URL path; navigation is built from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.views import executive, finops, overview, recommendations, slow_paths, trace
+
+# Navigation sections, in menu order. A page joins the menu by being listed in PAGES; a page is listed only once
+# the queries it shows exist (FinOps, Executive and Recommendations wait for the scorecard and billing analyses).
+AUDIENCES = ("Overview", "SRE", "FinOps", "Executive", "Recommendations")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: `view` draws it from the current filters; `heading` is the title it shows (tests look for it)."""
+
+    title: str
+    icon: str
+    audience: str
+    view: Callable[[], None]
+    url_path: str
+    heading: str
+    default: bool = False
+
+    @property
+    def href(self) -> str:
+        """The page's path in the browser: the default page lives at the app's root (Streamlit ignores its url_path)."""
+        return "" if self.default else self.url_path
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("Estate overview", ":material/hub:", "Overview", overview.view, "overview", overview.HEADING, default=True),
+    PageSpec("Slow paths", ":material/speed:", "SRE", slow_paths.view, "slow-paths", slow_paths.HEADING),
+    PageSpec("Trace view", ":material/timeline:", "SRE", trace.view, "trace", trace.HEADING),
+    PageSpec("Monthly costs", ":material/payments:", "FinOps", finops.view, "finops", finops.HEADING),
+    PageSpec("Executive ROI", ":material/trending_up:", "Executive", executive.view, "executive", executive.HEADING),
+    PageSpec("Recommendations", ":material/recommend:", "Recommendations", recommendations.view, "recommendations",
+             recommendations.HEADING),
+)
+
+
+def by_path(url_path: str) -> PageSpec:
+    for p in PAGES:
+        if p.url_path == url_path:
+            return p
+    raise KeyError(url_path)

@@ -1,0 +1,141 @@
+"""SRE slow-paths page: latency heatmap, latency over time, hop breakdown, critical-path shares and slow traces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from app import charts, components, data
+from app.state import Filters
+from app.views import common, sre_sections
+
+HEADING = "Slow paths"
+
+
+def _bucket(f: Filters) -> str:
+    """Hourly points for three days or less, else daily."""
+    dims = data.dimensions()
+    start, end = f.start or dims.first_day, f.end or dims.last_day
+    return "hour" if start and end and (end - start).days < 3 else "day"
+
+
+def _selected_cell(event: Any) -> tuple[str, str] | None:
+    """(tier, column value) of the heatmap cell the reader clicked, if any."""
+    try:
+        points = event.selection.points
+    except AttributeError:
+        return None
+    if points:
+        p = points[0]
+        return str(p.get("y")), str(p.get("x"))
+    return None
+
+
+def _heatmap(f: Filters) -> tuple[pl.DataFrame, tuple[str, str] | None, str]:
+    c1, c2 = st.columns(2)
+    metric = c1.segmented_control("Percentile", ["p50_ms", "p95_ms", "p99_ms"], default="p95_ms", key="sre_metric",
+                                  format_func=lambda m: m.removesuffix("_ms")) or "p95_ms"
+    by = c2.segmented_control("Columns", ["workload", "site"], default="workload", key="sre_by") or "workload"
+    cells = data.query("latency_by_tier_workload", {**f.scope(), "by_site": "yes" if by == "site" else None})
+    if cells.height == 0:
+        return cells, None, by
+    event = st.plotly_chart(charts.heatmap(cells, metric, by), key="sre_heatmap", on_select="rerun",
+                            selection_mode="points", config=components.PLOTLY_CONFIG)
+    st.caption("Click a cell to list its slowest traces below.")
+    return cells, _selected_cell(event), by
+
+
+def _critical_path(f: Filters, workloads: list[str]) -> str | None:
+    st.subheader("Critical path share by tier")
+    if not workloads:
+        components.no_rows("workloads")
+        return None
+    default = workloads.index(f.workload) if f.workload in workloads else 0
+    wl = st.selectbox("Workload", workloads, index=default, key="sre_cp_workload")
+    shares = data.query("critical_path_shares", {**f.window(), "workload": wl})
+    if shares.height == 0:
+        components.no_rows("traces with a root span")
+        return wl
+    e2e = {r["percentile"]: r["e2e_ms"] for r in shares.select("percentile", "e2e_ms").unique().iter_rows(named=True)}
+    st.caption(" · ".join(f"{p} traces: {charts.fmt_ms(v)} end to end" for p, v in sorted(e2e.items())))
+    components.chart(charts.critical_share(shares), "sre_critical")
+    return wl
+
+
+def _regressions(f: Filters) -> pl.DataFrame:
+    """Regressed (workload, tier, day) rows inside the window, to mark on the latency chart."""
+    rows = data.query("latency_regressions", {"workload": f.workload, "tier": f.tier}).filter(pl.col("regressed"))
+    if f.start:
+        rows = rows.filter(pl.col("day") >= f.start)
+    if f.end:
+        rows = rows.filter(pl.col("day") <= f.end)
+    return rows
+
+
+def _slow_table(slow: pl.DataFrame, f: Filters) -> None:
+    if slow.height == 0:
+        components.no_rows("traces")
+        return
+    links = slow.with_columns(pl.Series("open", [common.trace_link(t, f) for t in slow["trace_id"]]))
+    st.dataframe(links.select("open", "workload", "root_tier", "site", "root_operation", "duration_ms", "spans",
+                              "tiers", "status_code", "trace_id"),
+                 hide_index=True, key="sre_slow",
+                 column_config={"open": st.column_config.LinkColumn("trace", display_text="open ↗"),
+                                "duration_ms": st.column_config.NumberColumn("duration (ms)", format="%.1f")})
+    st.download_button("Download CSV", slow.write_csv(), file_name="slow_traces.csv", mime="text/csv",
+                       key="sre_slow_csv", icon=":material/download:")
+
+
+def view() -> None:
+    f = common.current()
+    st.title(HEADING)
+    st.caption("Which tier, hop or site makes a request slow. All sidebar filters apply.")
+    cells, cell, by = _heatmap(f)
+    if cells.height == 0:
+        components.no_rows("requests")
+        return
+    hops = data.query("hops_by_tier_pair", {**f.window(), "workload": f.workload})
+    slow_scope = {**f.scope(), "limit_count": 20}
+    if cell:
+        slow_scope.update({"tier": cell[0], by: cell[1]})
+    slow = data.query("slow_traces", slow_scope)
+    worst = cells.sort("p95_ms", descending=True).row(0, named=True)
+    items = [("slowest cell p95", charts.fmt_ms(worst["p95_ms"]), f"{worst['tier']} · {worst[by]}")]
+    if hops.height:
+        h = hops.sort("p95_ms", descending=True).row(0, named=True)
+        items.append(("slowest hop p95", charts.fmt_ms(h["p95_ms"]), f"{h['from_tier']}→{h['to_tier']}"))
+    if slow.height:
+        items.append(("slowest trace", charts.fmt_ms(slow["duration_ms"][0]), str(slow["workload"][0])))
+    components.kpi_row(items)
+    over_time = data.query("latency_over_time", {**f.scope(), "bucket": _bucket(f)})
+    regressions = _regressions(f)
+    components.chart(charts.mark_regressions(charts.latency_over_time(over_time), regressions), "sre_over_time")
+    if regressions.height:
+        st.caption(f"{regressions.height} regressions (red ×): a workload's daily p95 in a tier above its rolling "
+                   "median + 3×MAD baseline (query latency_regressions).")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Hops: network versus compute")
+        if hops.height:
+            components.chart(charts.hop_breakdown(hops), "sre_hops")
+        else:
+            components.no_rows("calls between tiers")
+    with right:
+        workloads = sorted({w for w in cells["workload"].to_list() if w and w != "(none)"}) if by == "workload" \
+            else list(data.dimensions().workloads)
+        chosen = _critical_path(f, workloads)
+    if chosen:
+        sre_sections.slow_path_finder(f, chosen)
+    st.subheader("Example slow traces" + (f" in {cell[0]} · {cell[1]}" if cell else ""))
+    _slow_table(slow, f)
+    budgets, gpu, caches, zones = st.tabs(["Latency budgets", "GPU and queues", "Caches", "Trust zones"])
+    with budgets:
+        sre_sections.budgets(f)
+    with gpu:
+        sre_sections.gpu(f, _bucket(f))
+    with caches:
+        sre_sections.caches(f)
+    with zones:
+        sre_sections.trust_zones(f)

@@ -1,0 +1,176 @@
+"""`tierwise serve` on a generated store, driven by headless Chromium: every page, filters in the URL, hostile URLs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import duckdb
+import pytest
+from ingest_helpers import run_cli
+
+from app import charts
+from app.pages import PAGES
+from queries import registry
+
+pytest.importorskip("playwright")
+from playwright.sync_api import BrowserContext, Page, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+EXCEPTION = '[data-testid="stException"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def store_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated week (~20k spans, bills) loaded by the real CLI."""
+    work = tmp_path_factory.mktemp("browser")
+    db = work / "gen.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
+            mp.delenv(key)
+        mp.chdir(work)
+        made = run_cli("generate", "--out", str(work / "estate"), "--spans", "20000", "--days", "7")
+        assert made.exit_code == 0, made.output
+        loaded = run_cli("ingest", "--quiet", "--db", str(db), str(work / "estate" / "traces"),
+                         str(work / "estate" / "bills"))
+        assert loaded.exit_code == 0, loaded.output
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(store_db: Path) -> Iterator[str]:
+    """`tierwise serve` as a real process on a free port."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(store_db), "--port", str(port),
+                             "--address", "127.0.0.1"], cwd=store_db.parent, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def context() -> Iterator[BrowserContext]:
+    """One browser profile for the module: tabs share the HTTP cache, each tab is a new Streamlit session."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        ctx = b.new_context(viewport={"width": 1400, "height": 2400})
+        yield ctx
+        ctx.close()
+        b.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    pg = context.new_page()
+    yield pg
+    pg.close()
+
+
+def open_page(pg: Page, url: str, heading: str) -> None:
+    pg.goto(url)
+    pg.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+    pg.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def metric(pg: Page, label: str) -> str:
+    box = pg.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_every_page_renders_a_chart_without_exceptions(server: str, page: Page) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for spec in PAGES:
+        open_page(page, f"{server}/{spec.href}", spec.heading)
+        assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+        page.wait_for_timeout(1500)  # tables paint their canvas a moment after the script finishes
+        page.screenshot(path=str(SHOTS / f"{spec.url_path}.png"))
+
+
+def test_a_filter_changes_the_url_and_the_numbers(server: str, page: Page, store_db: Path) -> None:
+    con = duckdb.connect(str(store_db), read_only=True)
+    try:
+        base = {"site": None, "workload": None, "start_ns": None, "end_ns": None, "by_site": None}
+        def worst(tier: str | None) -> float | None:
+            cells = registry.run(con, "latency_by_tier_workload", {**base, "tier": tier})
+            return float(cells.sort("p95_ms")["p95_ms"][-1]) if cells.height else None
+
+        worst_all = worst(None)
+        by_tier = {t: worst(t) for t in charts.TIERS}
+    finally:
+        con.close()
+    tier = next(t for t, v in by_tier.items() if v is not None and charts.fmt_ms(v) != charts.fmt_ms(worst_all))
+    open_page(page, f"{server}/slow-paths", "Slow paths")
+    assert metric(page, "slowest cell p95") == charts.fmt_ms(worst_all)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Tier").click()
+    page.get_by_role("option", name=tier, exact=True).click()
+    page.wait_for_url(f"**tier={tier}**", timeout=20_000)
+    page.wait_for_function(
+        "([label, want]) => [...document.querySelectorAll('[data-testid=\"stMetric\"]')].some("
+        "m => m.innerText.includes(label) && m.innerText.includes(want))",
+        arg=["slowest cell p95", charts.fmt_ms(by_tier[tier])], timeout=20_000)
+    assert page.locator(EXCEPTION).count() == 0
+    # the URL reopens the same view in a fresh session
+    shared = page.url
+    fresh = page.context.new_page()
+    try:
+        open_page(fresh, shared, "Slow paths")
+        assert metric(fresh, "slowest cell p95") == charts.fmt_ms(by_tier[tier])
+    finally:
+        fresh.close()
+
+
+def test_hostile_urls_render_and_leave_the_store_intact(server: str, page: Page, store_db: Path) -> None:
+    def spans() -> int:
+        con = duckdb.connect(str(store_db), read_only=True)
+        try:
+            row = con.execute("SELECT count(*) FROM spans").fetchone()
+        finally:
+            con.close()
+        return int(row[0]) if row else -1
+
+    before = spans()
+    hostile = ["'; DROP TABLE spans; --", "x" * 10_000, '"><script>alert(1)</script>', "edge' OR '1'='1", "mars",
+               "2026-99-99"]
+    keys = ("tier", "site", "workload", "start", "end", "trace_id")
+    for spec in PAGES:
+        for shift in (0, 3):  # every hostile value lands in every other key across the two loads
+            qs = urlencode({k: hostile[(i + shift) % len(hostile)] for i, k in enumerate(keys)}, quote_via=quote)
+            open_page(page, f"{server}/{spec.href}?{qs}", spec.heading)
+            assert page.locator(EXCEPTION).count() == 0
+            assert "DROP" not in page.url and "xxxxxxxx" not in page.url and "script" not in page.url
+    assert spans() == before

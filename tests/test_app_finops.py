@@ -1,0 +1,112 @@
+"""FinOps, Executive ROI and Recommendations pages under AppTest: their numbers equal the queries' and decisions stick."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from test_app_pages import fresh_cache, metrics, open_page, rows, sample_db
+
+from app import charts, charts_finops
+from queries import decisions, recommend, savings, whatif
+
+__all__ = ["fresh_cache", "sample_db"]  # fixtures shared with test_app_pages
+
+
+@pytest.fixture
+def own_db(sample_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample store, so a decisions file written beside it stays in this test."""
+    db = tmp_path / "own.duckdb"
+    shutil.copy(sample_db, db)
+    return db
+
+
+def engine(db: Path) -> pl.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return recommend.as_frame(recommend.run(con))
+    finally:
+        con.close()
+
+
+def test_finops_totals_equal_the_billing_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(sample_db, "finops", monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    shown = metrics(at)
+    assert shown["EffectiveCost"] == charts.fmt_usd(float(rows(sample_db, "cost_by_tier")["cost_usd"].sum()))
+    billed = rows(sample_db, "cost_reconciliation")["ledger_billed_usd"].cast(pl.Float64).sum()
+    assert shown["BilledCost"] == charts.fmt_usd(float(billed))
+    idle = rows(sample_db, "gpu_cost_vs_use")["idle_usd"].sum()
+    assert shown["Idle GPU"] == charts.fmt_usd(float(idle)) and float(idle) > 0
+    forecast = rows(sample_db, "cost_forecast").filter(tier="all")["forecast_usd"][0]
+    assert shown["Month-end forecast"] == charts.fmt_usd(forecast)
+    tables = at.dataframe
+    assert len(tables) >= 8 and len(at.get("download_button")) == len(tables)  # every table downloads as CSV
+    assert len(at.get("plotly_chart")) >= 7
+
+
+def test_finops_monthly_rows_tie_out_to_the_ledger(sample_db: Path) -> None:
+    total = float(rows(sample_db, "cost_by_tier")["cost_usd"].sum())
+    assert float(rows(sample_db, "cost_by_month")["effective_cost_usd"].sum()) == pytest.approx(total)
+    assert float(rows(sample_db, "cost_month_over_month")["effective_cost_usd"].sum()) == pytest.approx(total)
+
+
+def test_recommendation_cards_show_the_engines_numbers(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = engine(sample_db)
+    assert recs.height >= 2
+    at = open_page(sample_db, "recommendations", monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    deltas = [m.value for m in at.metric if m.label == "Δcost per month"]
+    assert deltas == [charts_finops.fmt_delta_usd(v) for v in recs["delta_cost_usd_month"].to_list()]
+    first = recs.row(0, named=True)
+    links = " ".join(str(m.value) for m in at.markdown)
+    assert f"slow-paths?workload={first['workload']}&tier={first['from_tier']}" in links
+
+
+def test_accept_and_dismiss_persist_across_sessions(own_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = engine(own_db)
+    at = open_page(own_db, "recommendations", monkeypatch)
+    at.button(key="accept_0").click().run()
+    at.button(key="dismiss_1").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    again = open_page(own_db, "recommendations", monkeypatch)  # a new session reads the file beside the store
+    assert again.button(key="accept_0").disabled and again.button(key="dismiss_1").disabled
+    assert not again.button(key="accept_1").disabled
+    made = decisions.load(own_db)
+    key0, key1 = (decisions.key(r["workload"], r["from_tier"], r["to_tier"], r["rule"])
+                  for r in recs.head(2).iter_rows(named=True))
+    assert made[key0].state == "accepted" and made[key1].state == "dismissed"
+    ex = open_page(own_db, "executive", monkeypatch)
+    expected = savings.summary(recs, [key0])["realised_savings_usd_month"][0]
+    assert metrics(ex)["Realised savings / month"] == charts.fmt_usd(expected)
+
+
+def test_executive_headline_and_what_if_equal_the_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = engine(sample_db)
+    at = open_page(sample_db, "executive", monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    summary = savings.summary(recs, []).row(0, named=True)
+    assert metrics(at)["Projected savings / month"] == charts.fmt_usd(summary["projected_savings_usd_month"])
+    assert metrics(at)["Realised savings / month"] == charts.fmt_usd(0.0)
+    at.selectbox(key="whatif_workload").select("kiosk-copilot").run()
+    at.selectbox(key="whatif_tier").select("hyperscale").run()
+    assert not at.exception, [e.value for e in at.exception]
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        move = whatif.run(con, "kiosk-copilot", "hyperscale")
+    finally:
+        con.close()
+    shown = metrics(at)
+    assert shown["Δcost per month"] == charts_finops.fmt_delta_usd(move.delta_cost_usd_month)
+    assert shown["Δp95"] == f"{move.delta_p95_ms:+,.0f} ms"
+    assert shown["Moves"] == f"{move.from_tier} → hyperscale"
+
+
+def test_recommendation_links_open_the_what_if_on_that_workload(sample_db: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(sample_db, "executive", monkeypatch, workload="public-chat")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="whatif_workload").value == "public-chat"

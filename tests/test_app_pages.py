@@ -1,0 +1,201 @@
+"""Dashboard pages under Streamlit's AppTest on the committed sample: they render, and show the queries' numbers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from ingest_helpers import run_cli
+from streamlit.testing.v1 import AppTest
+
+from app import charts, data, state
+from app.pages import PAGES
+from ingest import store
+from queries import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "committed"
+MAIN = ROOT / "app" / "main.py"
+HOSTILE = ["'; DROP TABLE spans; --", "edge' OR '1'='1", '"><script>alert(1)</script>', "x" * 10_000, "%00", "mars"]
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed sample's traces and bills, loaded by the real `tierwise ingest`."""
+    workdir = tmp_path_factory.mktemp("sample")
+    db = workdir / "sample.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
+            mp.delenv(key)
+        mp.chdir(workdir)
+        metrics = sorted((SAMPLE / "metrics").glob("*.jsonl.gz"))[:2]  # two days of GPU and queue metrics
+        result = run_cli("ingest", "--quiet", "--db", str(db), str(SAMPLE / "traces"), str(SAMPLE / "bills"),
+                         *map(str, metrics))
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    data.clear()
+    yield
+    data.clear()
+
+
+def rows(db: Path, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return registry.run(con, name, params or {})
+    finally:
+        con.close()
+
+
+def page_script(page: str) -> None:
+    from app import main
+
+    main.run(only=page)
+
+
+def open_page(db: Path, page: str, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
+    monkeypatch.setenv("TIERWISE_DB", str(db))
+    at = AppTest.from_function(page_script, args=(page,), default_timeout=60)
+    at.query_params.update(params)
+    return at.run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
+def test_every_page_renders_with_its_heading(sample_db: Path, spec: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.pages import PageSpec
+
+    assert isinstance(spec, PageSpec)
+    at = open_page(sample_db, spec.url_path, monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == [spec.heading]
+    assert len(at.get("plotly_chart")) >= 1
+    if spec.url_path == "slow-paths":  # every SRE section drew from its query, GPU included
+        keys = {c.proto.id for c in at.get("plotly_chart")}
+        assert len(keys) == 7, keys  # heatmap, over time, hops, critical path, slow-path gap, GPU, caches
+
+
+def test_navigation_entry_point_opens_the_overview(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["main.py", "--db", str(sample_db)])
+    at = AppTest.from_file(str(MAIN), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Estate overview"
+    assert at.sidebar.selectbox(key="f_tier").options[0] == "All"
+
+
+def test_overview_shows_p95_per_tier_from_latency_by_tier(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(sample_db, "overview", monkeypatch)
+    expected = {f"{r['tier']} p95": charts.fmt_ms(r["p95_ms"]) for r in rows(sample_db, "latency_by_tier").iter_rows(named=True)}
+    assert metrics(at) == expected and len(expected) == 4
+
+
+def test_time_range_in_the_url_changes_the_numbers(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(sample_db, "overview", monkeypatch, start="2026-10-05", end="2026-10-06")
+    f = state.Filters(start=date(2026, 10, 5), end=date(2026, 10, 6))
+    window = rows(sample_db, "latency_by_tier", f.window())
+    assert metrics(at) == {f"{r['tier']} p95": charts.fmt_ms(r["p95_ms"]) for r in window.iter_rows(named=True)}
+    assert metrics(at) != metrics(open_page(sample_db, "overview", monkeypatch))
+    assert at.query_params == {"start": "2026-10-05", "end": "2026-10-06"}
+
+
+def test_slow_paths_tier_filter_matches_the_query(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(sample_db, "slow-paths", monkeypatch, tier="edge")
+    cells = rows(sample_db, "latency_by_tier_workload", {"tier": "edge", "site": None, "workload": None,
+                                                         "start_ns": None, "end_ns": None, "by_site": None})
+    assert set(cells["tier"]) == {"edge"}
+    assert metrics(at)["slowest cell p95"] == charts.fmt_ms(float(cells.sort("p95_ms")["p95_ms"][-1]))
+    assert at.sidebar.selectbox(key="f_tier").value == "edge"
+    assert at.query_params == {"tier": "edge"}
+
+
+def test_trace_view_opens_a_trace_by_id(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = rows(sample_db, "slow_traces", {"limit_count": 5, "min_tiers_count": 3})
+    assert slow.height and (slow["tiers"] >= 3).all()
+    tid = str(slow["trace_id"][0])
+    at = open_page(sample_db, "trace", monkeypatch, trace_id=tid)
+    assert not at.exception
+    assert at.text_input(key="trace_id_input").value == tid
+    assert metrics(at)["end-to-end"] == charts.fmt_ms(slow["duration_ms"][0])
+    assert metrics(at)["spans"] == str(slow["spans"][0])
+
+
+@pytest.mark.parametrize("page", [p.url_path for p in PAGES])
+def test_hostile_query_strings_are_harmless(sample_db: Path, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = rows(sample_db, "latency_by_tier")
+    for value in HOSTILE:
+        at = open_page(sample_db, page, monkeypatch, tier=value, site=value, workload=value, start=value, end=value,
+                       trace_id=value, bucket=value)
+        assert not at.exception, (value[:40], [e.value for e in at.exception])
+        assert at.query_params == {}, "hostile values must be dropped from the URL"
+    assert rows(sample_db, "latency_by_tier").equals(before)
+
+
+def test_parse_keeps_only_values_the_store_holds() -> None:
+    dims = state.Dimensions(("device", "edge"), ("store-7",), ("chat",), date(2026, 10, 1), date(2026, 10, 31))
+    assert state.parse({v: v for v in HOSTILE}, dims) == state.Filters()
+    assert state.parse({"tier": HOSTILE[0], "start": "2026-13-01", "trace_id": "ab" * 20}, dims) == state.Filters()
+    f = state.parse({"tier": "edge", "site": "store-7", "workload": "chat", "start": "2026-09-01", "end": "2026-10-02",
+                     "trace_id": "AB" * 16}, dims)
+    assert f == state.Filters(date(2026, 10, 1), date(2026, 10, 2), "edge", "store-7", "chat", "ab" * 16)
+    assert state.parse(f.to_query_params(), dims) == f
+    assert f.end_ns is not None and f.start_ns is not None and f.end_ns - f.start_ns == 2 * 86_400 * 10**9
+
+
+def test_missing_and_empty_stores_explain_how_to_load_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "none.duckdb"
+    at = open_page(missing, "overview", monkeypatch)
+    assert not at.exception and "does not exist yet" in at.info[0].value
+    assert any("tierwise ingest" in c.value for c in at.code) and not missing.exists()
+    empty = tmp_path / "empty.duckdb"
+    store.open_writer(empty).close()
+    data.clear()
+    at = open_page(empty, "slow-paths", monkeypatch)
+    assert not at.exception and "holds no spans yet" in at.info[0].value
+
+
+def test_fresh_data_appears_and_a_writer_lock_is_waited_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "live.duckdb"
+    traces = sorted((SAMPLE / "traces").glob("*.jsonl.gz"))
+    assert run_cli("ingest", "--quiet", "--db", str(db), str(traces[0])).exit_code == 0
+    monkeypatch.setenv("TIERWISE_DB", str(db))
+    first = data.query("latency_by_tier")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(0.8); "
+        "con.close()"), str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        t = time.perf_counter()
+        con = data._connect(db)  # retried until the writer lets go
+        con.close()
+        assert time.perf_counter() - t > 0.1
+    finally:
+        holder.wait(timeout=10)
+    assert run_cli("ingest", "--quiet", "--db", str(db), str(traces[1])).exit_code == 0
+    second = data.query("latency_by_tier")
+    assert second["requests"].sum() > first["requests"].sum()
+
+
+def test_streamlit_lives_only_in_app_and_caching_only_in_data() -> None:
+    for folder in ("ingest", "queries", "sample_data", "bench"):
+        for py in (ROOT / folder).rglob("*.py"):
+            text = py.read_text(encoding="utf-8")
+            assert "import streamlit" not in text and "from streamlit" not in text, py
+    for py in (ROOT / "app").rglob("*.py"):
+        text = py.read_text(encoding="utf-8")
+        if py.name != "data.py":
+            assert "cache_data" not in text and "cache_resource" not in text, py
+        assert "import pandas" not in text, py
