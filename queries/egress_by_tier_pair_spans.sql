@@ -1,24 +1,21 @@
 -- One row per (from_tier, to_tier) of CLIENT→SERVER hops that cross a tier or site, as the spans see them: bytes
 -- sent up (requests) and down (responses), as sampled and scaled by each trace's adjusted count (OTel `ot=th:`
 -- threshold in traceState, else 1). Parameters: $workload (NULL = all), $start_ns/$end_ns (client start). Units: *_bytes, *_gb (1e9 bytes).
-WITH hops AS (
-    SELECT c.tier AS from_tier, s.tier AS to_tier,
-           coalesce(c.request_bytes, s.request_bytes, 0)   AS request_bytes,
-           coalesce(c.response_bytes, s.response_bytes, 0) AS response_bytes,
-           regexp_extract(coalesce(c.trace_state, ''), 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
-    FROM spans c
-    JOIN spans s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
-    WHERE c.kind = 'client' AND s.kind = 'server'
-      AND (c.tier <> s.tier OR c.site IS DISTINCT FROM s.site)
-      AND ($workload IS NULL OR c.workload = $workload)
-      AND ($start_ns IS NULL OR c.start_ns >= $start_ns)
-      AND ($end_ns IS NULL OR c.start_ns < $end_ns)
+WITH pairs AS (  -- hops: the view from ingest/migrations/0003_hops_view.sql
+    SELECT from_tier, to_tier,
+           coalesce(request_bytes, 0)  AS request_bytes,
+           coalesce(response_bytes, 0) AS response_bytes,
+           regexp_extract(coalesce(trace_state, ''), 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
+    FROM hops
+    WHERE ($workload IS NULL OR workload = $workload)
+      AND ($start_ns IS NULL OR start_ns >= $start_ns)
+      AND ($end_ns IS NULL OR start_ns < $end_ns)
 ),
 weighted AS (
     SELECT *, CASE WHEN th = '' THEN 1.0
                    ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE)
               END AS adjusted_count
-    FROM hops
+    FROM pairs
 )
 SELECT
     from_tier,

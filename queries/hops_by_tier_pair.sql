@@ -1,19 +1,6 @@
 -- One row per (from_tier, to_tier): CLIENT spans whose SERVER child runs in another tier or site. Overhead =
 -- client minus server duration (network + queue; needs no clock agreement), clamped at 0, negatives counted.
 -- Parameters: $workload (NULL = all), $start_ns/$end_ns (client start, Unix ns, NULL = unbounded). Units: *_ms, *_bytes.
-WITH hops AS (
-    SELECT c.tier AS from_tier, s.tier AS to_tier,
-           c.duration_ns - s.duration_ns                      AS raw_overhead_ns,
-           coalesce(c.request_bytes, s.request_bytes)         AS request_bytes,
-           coalesce(c.response_bytes, s.response_bytes)       AS response_bytes
-    FROM spans c
-    JOIN spans s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
-    WHERE c.kind = 'client' AND s.kind = 'server'
-      AND (c.tier <> s.tier OR c.site IS DISTINCT FROM s.site)
-      AND ($workload IS NULL OR c.workload = $workload)
-      AND ($start_ns IS NULL OR c.start_ns >= $start_ns)
-      AND ($end_ns IS NULL OR c.start_ns < $end_ns)
-)
 SELECT
     from_tier,
     to_tier,
@@ -24,6 +11,9 @@ SELECT
     count(*) FILTER (WHERE raw_overhead_ns < 0)              AS negative_raw_count,
     coalesce(sum(request_bytes), 0)::BIGINT                  AS request_bytes,
     coalesce(sum(response_bytes), 0)::BIGINT                 AS response_bytes
-FROM hops
+FROM hops  -- the view from ingest/migrations/0003_hops_view.sql
+WHERE ($workload IS NULL OR workload = $workload)
+  AND ($start_ns IS NULL OR start_ns >= $start_ns)
+  AND ($end_ns IS NULL OR start_ns < $end_ns)
 GROUP BY from_tier, to_tier
 ORDER BY hops DESC, from_tier, to_tier

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from golden_support import GOLDEN, assert_golden, canonical, ingest_isolated, run_query
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_helpers import FIXTURES, run_cli
@@ -18,8 +17,6 @@ from ingest import store
 from queries import loader, registry
 
 TINY = FIXTURES / "tiny_store" / "traces.jsonl"
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 # (golden file stem, query, parameters): one at least per query this suite owns.
 CASES: list[tuple[str, str, dict[str, object]]] = [
@@ -38,37 +35,17 @@ CASES: list[tuple[str, str, dict[str, object]]] = [
 OWNED_SQL = {"latency_by_tier", "latency_by_group", "hops_by_tier_pair", "hops_by_site_pair", "trace_spans"}
 
 
-def canonical(frame: pl.DataFrame) -> str:
-    """CSV with floats rounded to 6 places, the form goldens are stored in."""
-    return frame.with_columns(pl.col(pl.Float64, pl.Float32).round(6)).write_csv()
-
-
 @pytest.fixture(scope="module")
-def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny store, loaded by the real `tierwise ingest`."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    db = workdir / "tiny.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
-            mp.delenv(key)
-        mp.chdir(workdir)
-        result = run_cli("ingest", "--quiet", "--db", str(db), str(TINY))
-    assert result.exit_code == 0, result.output
-    assert "56 accepted, 0 rejected" in result.output
-    yield db
+    db, output = ingest_isolated(tmp_path_factory.mktemp("tiny"), [TINY])
+    assert "56 accepted, 0 rejected" in output
+    return db
 
 
 @pytest.mark.parametrize(("stem", "name", "params"), CASES, ids=[c[0] for c in CASES])
 def test_golden_rows(tiny_db: Path, stem: str, name: str, params: dict[str, object]) -> None:
-    con = store.connect(tiny_db, read_only=True)
-    try:
-        got = canonical(registry.run(con, name, params))
-    finally:
-        con.close()
-    path = GOLDEN / f"{stem}.csv"
-    if UPDATE:
-        path.write_text(got, encoding="utf-8")
-    assert got == path.read_text(encoding="utf-8")
+    assert_golden(stem, run_query(tiny_db, name, params))
 
 
 @pytest.mark.parametrize(("stem", "name", "params"), CASES, ids=[c[0] for c in CASES])

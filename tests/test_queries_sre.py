@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from golden_support import GOLDEN, assert_golden, ingest_isolated, run_query
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_helpers import FIXTURES, run_cli
@@ -19,9 +18,7 @@ from ingest import store
 from queries import loader, policy, registry, slow_path
 
 TINY = FIXTURES / "tiny_store"
-GOLDEN = Path(__file__).parent / "golden"
 SOURCES = ("traces.jsonl", "metrics.jsonl", "bills-focus.csv")
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 # (golden file stem, query, parameters): one at least per query this suite owns.
 CASES: list[tuple[str, str, dict[str, object]]] = [
@@ -49,47 +46,26 @@ OWNED_SQL = {"gpu_utilization_by_node", "gpu_idle_hours", "gpu_starvation", "gpu
              "latency_budgets", "latency_regressions", "trace_attributes"}
 
 
-def canonical(frame: pl.DataFrame) -> str:
-    """CSV with floats rounded to 6 places, the form goldens are stored in."""
-    return frame.with_columns(pl.col(pl.Float64, pl.Float32).round(6)).write_csv()
-
-
 @pytest.fixture(scope="module")
-def sre_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def sre_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny store with its metrics, loaded by the real `tierwise ingest`."""
-    workdir = tmp_path_factory.mktemp("tiny_sre")
-    db = workdir / "tiny.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
-            mp.delenv(key)
-        mp.chdir(workdir)
-        result = run_cli("ingest", "--quiet", "--db", str(db), *(str(TINY / f) for f in SOURCES))
-    assert result.exit_code == 0, result.output
+    db, output = ingest_isolated(tmp_path_factory.mktemp("tiny_sre"), [TINY / f for f in SOURCES])
     for accepted in (56, 48, 4):
-        assert f"{accepted} accepted, 0 rejected" in result.output
-    yield db
+        assert f"{accepted} accepted, 0 rejected" in output
+    return db
 
 
-def _run(db: Path, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-    con = store.connect(db, read_only=True)
-    try:
-        return registry.run(con, name, params)
-    finally:
-        con.close()
+_run = run_query
 
 
 @pytest.mark.parametrize(("stem", "name", "params"), CASES, ids=[c[0] for c in CASES])
 def test_golden_rows_and_cli(sre_db: Path, stem: str, name: str, params: dict[str, object]) -> None:
-    got = canonical(_run(sre_db, name, params))
-    path = GOLDEN / f"{stem}.csv"
-    if UPDATE:
-        path.write_text(got, encoding="utf-8")
-    assert got == path.read_text(encoding="utf-8")
+    got = assert_golden(stem, run_query(sre_db, name, params))
     args = [a for k, v in params.items() for a in ("--param", f"{k}={v}")]
     result = run_cli("query", name, "--db", str(sre_db), "--format", "csv", *args)
     assert result.exit_code == 0, result.output
     printed = pl.read_csv(io.StringIO(result.stdout)) if result.stdout.strip() else pl.DataFrame()
-    golden = pl.read_csv(path) if got.strip() else pl.DataFrame()
+    golden = pl.read_csv(GOLDEN / f"{stem}.csv") if got.strip() else pl.DataFrame()
     assert_frame_equal(printed.with_columns(pl.col(pl.Float64).round(6)), golden, check_dtypes=False, abs_tol=1e-6)
 
 

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
+from golden_support import assert_golden, ingest_isolated, run_query
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_helpers import FIXTURES, run_cli
 
 from ingest import store
-from queries import decisions, forecast, registry
+from queries import decisions, forecast
 from queries.cost_by_workload_day import cost_by_workload_day
 
-GOLDEN = Path(__file__).parent / "golden"
 SOURCES = (FIXTURES / "tiny_store" / "traces.jsonl", FIXTURES / "tiny_store" / "metrics.jsonl",
            FIXTURES / "tiny_store" / "bills-focus.csv", FIXTURES / "finops_tiny" / "daily-focus.csv")
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 CASES: list[tuple[str, str, dict[str, object]]] = [
     ("cost_anomalies", "cost_anomalies", {}),
     ("cost_allocation_inputs", "cost_allocation_inputs", {}),
@@ -33,39 +30,19 @@ CASES: list[tuple[str, str, dict[str, object]]] = [
 ]
 
 
-def canonical(frame: pl.DataFrame) -> str:
-    return frame.with_columns(pl.col(pl.Float64, pl.Float32).round(6)).write_csv()
-
-
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work = tmp_path_factory.mktemp("finops")
-    path = work / "tiny.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
-            mp.delenv(key)
-        mp.chdir(work)
-        result = run_cli("ingest", "--quiet", "--db", str(path), *map(str, SOURCES))
-        assert result.exit_code == 0, result.output
-        assert "117 accepted, 0 rejected" in result.output
-        yield path
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path, output = ingest_isolated(tmp_path_factory.mktemp("finops"), SOURCES)
+    assert "117 accepted, 0 rejected" in output
+    return path
 
 
-def run(db: Path, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-    con = store.connect(db, read_only=True)
-    try:
-        return registry.run(con, name, params)
-    finally:
-        con.close()
+run = run_query
 
 
 @pytest.mark.parametrize(("stem", "name", "params"), CASES, ids=[c[0] for c in CASES])
 def test_golden_rows(db: Path, stem: str, name: str, params: dict[str, object]) -> None:
-    got = canonical(run(db, name, params))
-    path = GOLDEN / f"{stem}.csv"
-    if UPDATE:
-        path.write_text(got, encoding="utf-8")
-    assert got == path.read_text(encoding="utf-8")
+    assert_golden(stem, run_query(db, name, params))
 
 
 def test_cost_anomaly_by_hand(db: Path) -> None:

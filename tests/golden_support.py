@@ -1,0 +1,53 @@
+"""Shared machinery for query goldens: a store built by the real CLI, canonical CSV, and the golden compare."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+import pytest
+from ingest_helpers import run_cli
+
+from ingest import store
+from queries import registry
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def canonical(frame: pl.DataFrame) -> str:
+    """CSV with floats rounded to 6 places, the form goldens are stored in."""
+    return frame.with_columns(pl.col(pl.Float64, pl.Float32).round(6)).write_csv()
+
+
+def ingest_isolated(workdir: Path, sources: Sequence[Path]) -> tuple[Path, str]:
+    """Load `sources` with `tierwise ingest` into workdir/tiny.duckdb, free of the developer's TIERWISE_* settings."""
+    db = workdir / "tiny.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
+            mp.delenv(key)
+        mp.chdir(workdir)
+        result = run_cli("ingest", "--quiet", "--db", str(db), *map(str, sources))
+    assert result.exit_code == 0, result.output
+    return db, result.output
+
+
+def run_query(db: Path, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    """A registered query's rows, through a read-only connection as the app and CLI open it."""
+    con = store.connect(db, read_only=True)
+    try:
+        return registry.run(con, name, params)
+    finally:
+        con.close()
+
+
+def assert_golden(stem: str, frame: pl.DataFrame) -> str:
+    """Compare with tests/golden/<stem>.csv (UPDATE_GOLDEN=1 rewrites it); returns the canonical CSV."""
+    got = canonical(frame)
+    path = GOLDEN / f"{stem}.csv"
+    if UPDATE:
+        path.write_text(got, encoding="utf-8")
+    assert got == path.read_text(encoding="utf-8")
+    return got
