@@ -65,7 +65,7 @@ def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: 
 def quarantine(db: str | None, limit: int) -> None:
     """Show quarantined records: file, record number, field and reason."""
     con = store.connect(load_settings(db=db).db_path, read_only=True)
-    output.print_rows(loader.quarantined(con, limit))
+    output.print_quarantine(loader.quarantined(con, limit))
 
 
 @cli.command()

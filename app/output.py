@@ -42,7 +42,7 @@ def print_ingest(results: Sequence[loader.FileResult]) -> None:
         click.echo(f"{r.status:>16}  {r.source}: {r.accepted} accepted, {r.rejected} rejected, "
                    f"{r.skipped} skipped{detail}")
         for q in r.rejections[:5]:
-            click.echo(f"{'':>18}{r.source}:{q.record_no}: {q.item} {q.field}: {q.reason}", err=True)
+            click.echo(f"{'':>18}{rejection_line(r.source, q.record_no, q.item, q.field, q.reason)}", err=True)
         if len(r.rejections) > 5:
             click.echo(f"{'':>18}… {len(r.rejections) - 5} more (see `tierwise quarantine`)", err=True)
     acc = sum(f.accepted for f in results)
@@ -53,11 +53,18 @@ def print_ingest(results: Sequence[loader.FileResult]) -> None:
                + (f", {bad} files could not be read completely" if bad else ""))
 
 
-def print_rows(rows: list[dict[str, Any]]) -> None:
+def rejection_line(source: str, record_no: int, item: str | None, field: str, reason: str) -> str:
+    """`file:record: item field: reason`, the form editors and grep understand."""
+    return f"{source}:{record_no}: {item or 'record'} {field}: {reason}"
+
+
+def print_quarantine(rows: list[dict[str, Any]]) -> None:
+    """One line per quarantined item, never truncated, newest first."""
     if not rows:
-        click.echo("nothing here")
+        click.echo("nothing quarantined")
         return
-    print_frame(pl.DataFrame(rows))
+    for r in rows:
+        click.echo(rejection_line(r["source"], r["record_no"], r["item"], r["field"], r["reason"]))
 
 
 def print_frame(df: pl.DataFrame) -> None:
