@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
-import pytest
-from ingest_helpers import run_cli
+from ingest_helpers import isolated, run_cli
 
 from ingest import store
 from queries import registry
@@ -25,10 +24,7 @@ def canonical(frame: pl.DataFrame) -> str:
 def ingest_isolated(workdir: Path, sources: Sequence[Path]) -> tuple[Path, str]:
     """Load `sources` with `tierwise ingest` into workdir/tiny.duckdb, free of the developer's TIERWISE_* settings."""
     db = workdir / "tiny.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
-            mp.delenv(key)
-        mp.chdir(workdir)
+    with isolated(workdir):
         result = run_cli("ingest", "--quiet", "--db", str(db), *map(str, sources))
     assert result.exit_code == 0, result.output
     return db, result.output

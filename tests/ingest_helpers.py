@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from click.testing import CliRunner, Result
 
 from app.cli import cli
@@ -15,6 +19,16 @@ from ingest.settings import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OTLP = FIXTURES / "otlp"
+
+
+@contextmanager
+def isolated(workdir: Path) -> Iterator[None]:
+    """For module-scoped fixtures: cwd is `workdir` and no TIERWISE_* variable of the developer's is set."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
+            mp.delenv(key)
+        mp.chdir(workdir)
+        yield
 
 
 def ingest(db: Path, path: Path, settings: Settings | None = None, **kw: Any) -> loader.FileResult:

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 import duckdb
 import pytest
-from ingest_helpers import run_cli
+from ingest_helpers import isolated, run_cli
 
 from app import charts
 from app.pages import PAGES
@@ -44,10 +44,7 @@ def store_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated week (~20k spans, bills) loaded by the real CLI."""
     work = tmp_path_factory.mktemp("browser")
     db = work / "gen.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
-            mp.delenv(key)
-        mp.chdir(work)
+    with isolated(work):
         made = run_cli("generate", "--out", str(work / "estate"), "--spans", "20000", "--days", "7")
         assert made.exit_code == 0, made.output
         loaded = run_cli("ingest", "--quiet", "--db", str(db), str(work / "estate" / "traces"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from ingest_helpers import run_cli
+from ingest_helpers import isolated, run_cli
 from streamlit.testing.v1 import AppTest
 
 from app import charts, data, state
@@ -32,10 +31,7 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed sample's traces and bills, loaded by the real `tierwise ingest`."""
     workdir = tmp_path_factory.mktemp("sample")
     db = workdir / "sample.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
-            mp.delenv(key)
-        mp.chdir(workdir)
+    with isolated(workdir):
         metrics = sorted((SAMPLE / "metrics").glob("*.jsonl.gz"))[:2]  # two days of GPU and queue metrics
         result = run_cli("ingest", "--quiet", "--db", str(db), str(SAMPLE / "traces"), str(SAMPLE / "bills"),
                          *map(str, metrics))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ingest_helpers import run_cli
+from ingest_helpers import isolated, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -16,10 +15,7 @@ def recs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[dict[str, An
     """A 20 000-span, 30-day estate generated, ingested and recommended on by the real CLI, once."""
     work = tmp_path_factory.mktemp("planted")
     db = work / "estate.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("TIERWISE_")]:
-            mp.delenv(key)
-        mp.chdir(work)
+    with isolated(work):
         made = run_cli("generate", "--out", str(work / "estate"), "--spans", "20000", "--days", "30",
                        "--end", "2026-11-28", "--seed", "42")
         assert made.exit_code == 0, made.output
