@@ -14,7 +14,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from ingest import fast_json, fast_proto, otlp_json, otlp_proto, parallel
+from ingest import derived, fast_json, fast_proto, otlp_json, otlp_proto, parallel
 from ingest.otlp_values import Issue
 from ingest.rows import PointColumns, Rejection, SpanColumns
 from ingest.settings import Settings
@@ -202,6 +202,7 @@ def commit_batch(con: duckdb.DuckDBPyConnection, sha: str, source: str, batch_in
         if batch.spans is not None:
             con.register("span_batch", batch.spans)
             con.execute("INSERT INTO spans BY NAME SELECT *, $k AS batch_key FROM span_batch", {"k": key})
+            derived.refresh(con, "span_batch")
             con.unregister("span_batch")
         if batch.points is not None:
             con.register("point_batch", batch.points)
