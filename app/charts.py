@@ -262,6 +262,6 @@ def slow_path_gap(rows: pl.DataFrame) -> go.Figure:
                            customdata=list(zip(part["p50_ms"], part["p95_ms"], strict=True)),
                            hovertemplate="%{y}<br>%{x:.1f} % of the p95−p50 gap<br>"
                                          "p50 %{customdata[0]:,.1f} ms → p95 %{customdata[1]:,.1f} ms<extra></extra>"))
-    fig.update_xaxes(title_text="share of the p95 − p50 gap (%)")
+    fig.update_xaxes(title_text="% of the p95 − p50 gap")
     fig.update_yaxes(autorange="reversed")
     return _base(fig, 120 + 24 * len(names), title="Slow-path finder: where p95 traces lose time against p50")

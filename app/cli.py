@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,8 +12,10 @@ import click
 
 from app import output
 from ingest import loader, store
-from ingest.settings import load_settings
+from ingest.settings import ENV_CLICKHOUSE_URL, ENV_ENGINE, load_settings
+from queries import engine as engines
 from queries import registry
+from queries.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,6 +24,24 @@ def db_option(f: F) -> F:
     """`--db FILE`, else TIERWISE_DB, else ./tierwise.duckdb."""
     return click.option("--db", type=click.Path(dir_okay=False), default=None,
                         help="DuckDB store (default: $TIERWISE_DB or ./tierwise.duckdb).")(f)
+
+
+def engine_options(f: F) -> F:
+    """`--engine duckdb|clickhouse` and `--clickhouse-url` (else TIERWISE_ENGINE, TIERWISE_CLICKHOUSE_URL)."""
+    f = click.option("--clickhouse-url", "clickhouse_url", default=None,
+                     help="With --engine clickhouse: chdb:///dir or clickhouse://user@host:8123/db "
+                          "(default: $TIERWISE_CLICKHOUSE_URL; password: $TIERWISE_CLICKHOUSE_PASSWORD).")(f)
+    return click.option("--engine", "engine_name", type=click.Choice(["duckdb", "clickhouse"]), default=None,
+                        help="Where queries run (default: $TIERWISE_ENGINE or duckdb).")(f)
+
+
+def open_engine(db: str | None, engine_name: str | None, clickhouse_url: str | None) -> Engine:
+    """The store or ClickHouse the flags name, as queries.engine opens it; bad flags are usage errors."""
+    try:
+        s = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
+        return engines.open_engine(s.engine, s.db_path, s.clickhouse_url)
+    except (ValueError, store.StoreError) as e:
+        raise click.UsageError(str(e)) from None
 
 
 @click.group()
@@ -49,11 +70,23 @@ def migrate(db: str | None) -> None:
 @click.option("--store-content/--no-store-content", default=None,
               help="Keep prompt and completion text (off unless you opt in).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--engine", type=click.Choice(["duckdb", "clickhouse"]), envvar="TIERWISE_ENGINE", default="duckdb",
+              show_default=True, help="Store to load into (default: $TIERWISE_ENGINE or duckdb).")
+@click.option("--clickhouse-url", envvar="TIERWISE_CLICKHOUSE_URL", default=None,
+              help="With --engine clickhouse: chdb:///dir or clickhouse://user@host:8123/db (password: "
+                   "$TIERWISE_CLICKHOUSE_PASSWORD; default: $TIERWISE_CLICKHOUSE_URL).")
 def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: str | None,
-           store_content: bool | None, quiet: bool) -> None:
+           store_content: bool | None, quiet: bool, engine: str, clickhouse_url: str | None) -> None:
     """Load OTLP files or folders (JSON lines, JSON, protobuf; gzip or zstd) into the store."""
     settings = load_settings(db=db, config=config, store_content=store_content)
-    results = output.run_ingest(list(paths), settings, signal, progress=not quiet)
+    if engine == "clickhouse":
+        from ingest.clickhouse import load as ch_load
+
+        if not clickhouse_url:
+            raise click.UsageError("--engine clickhouse needs --clickhouse-url or TIERWISE_CLICKHOUSE_URL")
+        results = ch_load.ingest_paths(clickhouse_url, list(paths), settings, signal)
+    else:
+        results = output.run_ingest(list(paths), settings, signal, progress=not quiet)
     output.print_ingest(results)
     if any(not r.ok for r in results):
         sys.exit(1)
@@ -70,9 +103,10 @@ def quarantine(db: str | None, limit: int) -> None:
 
 @cli.command()
 @db_option
-def summary(db: str | None) -> None:
+@engine_options
+def summary(db: str | None, engine_name: str | None, clickhouse_url: str | None) -> None:
     """Per-tier requests, error rate and latency percentiles."""
-    output.print_summary(load_settings(db=db).db_path)
+    output.print_summary(open_engine(db, engine_name, clickhouse_url))
 
 
 @cli.command("query")
@@ -81,7 +115,9 @@ def summary(db: str | None) -> None:
 @click.option("--list", "list_only", is_flag=True, help="List the queries, their parameters and units.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-def query(name: str | None, db: str | None, list_only: bool, params: tuple[str, ...], fmt: str) -> None:
+@engine_options
+def query(name: str | None, db: str | None, list_only: bool, params: tuple[str, ...], fmt: str,
+          engine_name: str | None, clickhouse_url: str | None) -> None:
     """Run a query from queries/ (the numbers the dashboard shows): `tierwise query --list` names them."""
     if list_only or name is None:
         click.echo("\n".join(registry.describe()))
@@ -89,11 +125,10 @@ def query(name: str | None, db: str | None, list_only: bool, params: tuple[str, 
     try:
         q = registry.get(name)
         values = registry.parse_params(q, params)
-        con = store.connect(load_settings(db=db).db_path, read_only=True)
-    except (registry.QueryError, store.StoreError) as e:
+    except registry.QueryError as e:
         raise click.UsageError(str(e)) from None
+    con = open_engine(db, engine_name, clickhouse_url)
     try:
-        store.check_current(con)
         frame = registry.run(con, name, values)
     finally:
         con.close()
@@ -183,23 +218,27 @@ def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: 
 @db_option
 @click.option("--port", default=8501, show_default=True, help="HTTP port of the dashboard.")
 @click.option("--address", default=None, help="Address to listen on (default: Streamlit's, all interfaces).")
-def serve(db: str | None, port: int, address: str | None) -> None:
+@engine_options
+def serve(db: str | None, port: int, address: str | None, engine_name: str | None, clickhouse_url: str | None) -> None:
     """Open the dashboard on the store (read-only): http://localhost:PORT."""
     from app.serve import serve as run
 
-    sys.exit(run(load_settings(db=db).db_path, port, address))
+    s = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
+    if s.engine == "clickhouse":  # the dashboard process reads them back through ingest/settings.py
+        os.environ.update({ENV_ENGINE: s.engine, ENV_CLICKHOUSE_URL: s.clickhouse_url or ""})
+    sys.exit(run(s.db_path, port, address))
 
 
 @cli.command()
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def recommend(db: str | None, fmt: str) -> None:
+@engine_options
+def recommend(db: str | None, fmt: str, engine_name: str | None, clickhouse_url: str | None) -> None:
     """Placement moves ranked by value (docs/scorecard.md); a well-placed workload gets none."""
     from queries import recommend as rec
 
-    con = store.connect(load_settings(db=db).db_path, read_only=True)
+    con = open_engine(db, engine_name, clickhouse_url)
     try:
-        store.check_current(con)
         recs = rec.run(con)
     finally:
         con.close()
@@ -216,13 +255,14 @@ def recommend(db: str | None, fmt: str) -> None:
 @click.option("--from", "from_tier", default=None, help="The portion to move (default: its costliest other tier).")
 @click.option("--site", default=None, help="Target site, recorded with the move.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def whatif(db: str | None, workload: str, to_tier: str, from_tier: str | None, site: str | None, fmt: str) -> None:
+@engine_options
+def whatif(db: str | None, workload: str, to_tier: str, from_tier: str | None, site: str | None, fmt: str,
+           engine_name: str | None, clickhouse_url: str | None) -> None:
     """Price one move with the scorecard and estimate its p95 change from observed hop and compute times."""
     from queries import whatif as wi
 
-    con = store.connect(load_settings(db=db).db_path, read_only=True)
+    con = open_engine(db, engine_name, clickhouse_url)
     try:
-        store.check_current(con)
         move = wi.run(con, workload, to_tier, from_tier, site)
     except wi.WhatIfError as e:
         raise click.UsageError(str(e)) from None
@@ -245,13 +285,13 @@ def export() -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
               help="Default: from the --out suffix (.parquet, else CSV).")
-def export_focus(db: str | None, out: Path, fmt: str | None) -> None:
+@engine_options
+def export_focus(db: str | None, out: Path, fmt: str | None, engine_name: str | None, clickhouse_url: str | None) -> None:
     """The cost ledger as a FOCUS 1.2 file (57 columns + x_ columns), as focus-validator checks it."""
     from queries.focus_export import export_focus as write_focus
 
-    con = store.connect(load_settings(db=db).db_path, read_only=True)
+    con = open_engine(db, engine_name, clickhouse_url)
     try:
-        store.check_current(con)
         n = write_focus(con, out, fmt)
     finally:
         con.close()

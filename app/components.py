@@ -25,10 +25,27 @@ def chart(fig: go.Figure, key: str) -> None:
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG)
 
 
+def calendar_dates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Day and month buckets shown as dates: a datetime column whose values all fall on midnight becomes a Date
+    (2026-10-03), and one named like a month whose values are all first-of-month becomes text 2026-10."""
+    out = []
+    for name, dtype in frame.schema.items():
+        col = frame.get_column(name)
+        if not isinstance(dtype, pl.Datetime | pl.Date) or col.null_count() == col.len():
+            continue
+        if isinstance(dtype, pl.Datetime) and not bool((col.dt.truncate("1d") == col).fill_null(True).all()):
+            continue
+        monthly = "month" in name and bool((col.dt.day() == 1).fill_null(True).all())
+        if monthly or isinstance(dtype, pl.Datetime):
+            out.append(pl.col(name).dt.strftime("%Y-%m") if monthly else pl.col(name).dt.date())
+    return frame.with_columns(out) if out else frame
+
+
 def table(frame: pl.DataFrame, key: str, filename: str, caption: str | None = None) -> None:
-    """The rows as an interactive table with a CSV download of exactly those rows."""
+    """The rows as an interactive table with a CSV download of exactly those rows (day/month buckets as dates)."""
     if caption:
         st.caption(caption)
+    frame = calendar_dates(frame)
     st.dataframe(frame, key=f"{key}_table", hide_index=True)
     st.download_button("Download CSV", frame.write_csv(), file_name=filename, mime="text/csv", key=f"{key}_csv",
                        icon=":material/download:")

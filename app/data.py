@@ -17,6 +17,7 @@ from app.state import Dimensions
 from ingest import store
 from ingest.settings import load_settings
 from queries import critical_path, decisions, recommend, registry, savings, whatif
+from queries.engine import Engine, open_engine
 
 LOCK_RETRIES = 6  # the receiver holds the write lock for a fold (well under a second); back off 0.1 s … 3.2 s
 ParamKey = tuple[tuple[str, object], ...]
@@ -63,8 +64,12 @@ def version(path: Path) -> tuple[int, int, int, int]:
     return out[0], out[1], out[2], out[3]
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection, waiting out a writer's lock a few times before giving up."""
+def _connect(path: Path) -> duckdb.DuckDBPyConnection | Engine:
+    """A read-only connection, waiting out a writer's lock a few times before giving up (or ClickHouse, when
+    `tierwise serve --engine clickhouse` set TIERWISE_ENGINE)."""
+    configured = load_settings()
+    if configured.engine == "clickhouse":
+        return open_engine("clickhouse", path, configured.clickhouse_url)
     for attempt in range(LOCK_RETRIES):
         try:
             return store.connect(path, read_only=True)
@@ -92,6 +97,15 @@ def query(name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
     return _run(str(path), version(path), name, key)
 
 
+def narrowed(name: str, params: dict[str, object], by: str = "tier") -> pl.DataFrame:
+    """Rows of `name` for params[by] taken from its cached result for every value of `by`: exact for queries grouped
+    by `by` whose `$by` filter is a plain row predicate on that column, so a filter change there reruns no query."""
+    value = params.get(by)
+    if value is None:
+        return query(name, params)
+    return query(name, {**params, by: None}).filter(pl.col(by) == value)
+
+
 def has_query(name: str) -> bool:
     try:
         registry.get(name)
@@ -103,12 +117,15 @@ def has_query(name: str) -> bool:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _status(db: str, stamp: tuple[int, int, int, int]) -> StoreStatus:
     path = Path(db)
+    if load_settings().engine == "clickhouse":  # no store file: ClickHouse's tables are checked when queried
+        return StoreStatus("ok", path)
     if not path.exists():
         return StoreStatus("missing", path)
     try:
         con = _connect(path)
     except duckdb.IOException as e:
         return StoreStatus("locked", path, str(e))
+    assert isinstance(con, duckdb.DuckDBPyConnection)
     try:
         store.check_current(con)
         row = con.execute("SELECT count(*) FROM (SELECT 1 FROM spans LIMIT 1)").fetchone()

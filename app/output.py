@@ -15,6 +15,7 @@ from tqdm import tqdm
 from ingest import loader, route, store
 from ingest.settings import Settings, load_settings
 from ingest.sources import expand_paths
+from queries.engine import Engine, open_engine
 from queries.loader import fetch
 from sample_data.generate import ensure_estate
 
@@ -73,12 +74,12 @@ def print_frame(df: pl.DataFrame) -> None:
         click.echo(str(df))
 
 
-def print_summary(db_path: Path) -> None:
-    con = store.connect(db_path, read_only=True)
+def print_summary(source: Path | Engine) -> None:
+    """Latency by tier from the store at a path, or from an open engine (DuckDB or ClickHouse), which it closes."""
+    con = open_engine("duckdb", source) if isinstance(source, Path) else source
     try:
-        store.check_current(con)
-        click.echo("Latency and errors by tier (server, consumer and root spans):")
-        print_frame(fetch(con, "latency_by_tier", start_ns=None, end_ns=None))
+        click.echo("Latency and errors by tier (server, consumer and root spans of interactive workloads):")
+        print_frame(fetch(con, "latency_by_tier", start_ns=None, end_ns=None, workload_class="interactive"))
     finally:
         con.close()
 

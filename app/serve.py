@@ -10,8 +10,9 @@ MAIN = Path(__file__).with_name("main.py")
 
 
 def command(db: Path, port: int = 8501, address: str | None = None) -> list[str]:
-    """The `streamlit run` command line; the store path goes to the app after `--`."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(MAIN), "--server.headless", "true",
+    """The `streamlit run` command line (through app/warm.py, which pre-warms the query cache beside the server); the
+    store path goes to the app after `--`."""
+    cmd = [sys.executable, "-m", "app.warm", "run", str(MAIN), "--server.headless", "true",
            "--server.port", str(port), "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     if address:
         cmd += ["--server.address", address]

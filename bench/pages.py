@@ -1,12 +1,17 @@
 """Benchmark of the dashboard in a real browser: time to first chart per page, and redraw after a filter change.
 
-Usage: .venv/bin/python bench/pages.py [--db STORE | --spans 1000000 --days 30] [--runs 3]
-Without --db a store is generated and ingested once under bench/out/pages-<spans>/ and reused. `tierwise serve`
-runs as a child process; headless Chromium (/usr/bin/chromium) opens each page in a fresh tab (a new Streamlit
-session) of one browser context, so the app's JavaScript comes from the HTTP cache as in a reader's browser. "First chart"
-is the time from navigation to the first `.js-plotly-plot` in the DOM; "idle" is when Streamlit's running
-indicator is gone; "filter" is from picking a tier in the sidebar until the page's metrics and charts are redrawn.
-The first run of a page fills the query cache (cold); later runs measure warm sessions.
+Usage: .venv/bin/python bench/pages.py [--db STORE | --spans 1000000 --days 30] [--runs 3] [--no-warm-wait]
+Without --db a store is generated and ingested once under bench/out/pages-<spans>/ and reused (a 10M-span store:
+bench/queries.py --scale 10, then `tierwise migrate` on it). `tierwise serve` runs as a child process and pre-warms
+the query cache (app/warm.py); the benchmark waits for its "warm-up done" line (reported with the server's CPU
+seconds) unless --no-warm-wait. Headless Chromium (/usr/bin/chromium) opens each page in a fresh tab (a new
+Streamlit session) of one browser context, so the app's JavaScript comes from the HTTP cache as in a reader's
+browser. "First chart" is the time from navigation to the first `.js-plotly-plot` in the DOM; "idle" is when
+Streamlit's running indicator is gone; "filter" is from picking a tier in the sidebar until the page's metrics and
+charts are redrawn (each run picks a tier not picked before on that page: a query-cache miss). "First visit" is
+the page's first session; later runs are warm. CPU columns are the server's CPU seconds (all its threads) per
+visit and per filter change; the reference is DuckDB's exact p50/p95/p99 of span duration over the store, timed
+in the same run, so ratios survive a noisy machine.
 """
 
 from __future__ import annotations
@@ -18,15 +23,18 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync"]
+LOG = ROOT / "bench" / "out" / "pages-server.log"  # the dashboard's stderr, for a run that times out
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 # a rerun is over when nothing drawn by the previous run is still marked stale
 FRESH = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && !document.querySelector('[data-stale=\"true\"]')"
@@ -45,18 +53,79 @@ def ensure_store(spans: int, days: int) -> Path:
     return db
 
 
-def serve(db: Path) -> tuple[subprocess.Popen[bytes], str]:
+def reference_s(db: Path) -> float:
+    """Wall seconds of DuckDB's own exact p50/p95/p99 of span duration per (workload, tier, service), warm."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        sql = "SELECT workload, tier, service_name, quantile_cont(duration_ns, [0.5, 0.95, 0.99]) FROM spans GROUP BY ALL"
+        con.execute(sql).fetchall()
+        t = time.perf_counter()
+        con.execute(sql).fetchall()
+        return time.perf_counter() - t
+    finally:
+        con.close()
+
+
+def server_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) of every process in the server's process group."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def browser_cpu_s(server_pgid: int) -> float:
+    """CPU seconds of this benchmark's descendants outside the server's process group: Chromium and its driver."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, cpu, group = {}, {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parent[pid], group[pid] = int(fields[1]), int(fields[2])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+    me, total = os.getpid(), 0.0
+    for pid in cpu:
+        p = pid
+        while p > 1 and p != me:
+            p = parent.get(p, 0)
+        if p == me and pid != me and group[pid] != server_pgid:
+            total += cpu[pid]
+    return total
+
+
+def serve(db: Path) -> tuple[subprocess.Popen[str], str, threading.Event]:
+    """`tierwise serve` on a free port; the event is set once the server reports its warm-up done."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(port),
-                             "--address", "127.0.0.1"], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--address", "127.0.0.1"], cwd=ROOT, start_new_session=True, text=True,
+                            stdout=subprocess.PIPE, stderr=LOG.open("w"))
+    warmed = threading.Event()
+
+    def follow() -> None:
+        for line in proc.stdout or ():
+            if line.startswith("tierwise: warm-up"):
+                print(line.strip(), flush=True)
+                warmed.set()
+
+    threading.Thread(target=follow, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
             urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).close()
-            return proc, base
+            return proc, base, warmed
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("dashboard did not start")
@@ -75,10 +144,14 @@ def change_tier(pg: Page, tier: str) -> float:
     t = time.perf_counter()
     pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Tier").click()
     pg.get_by_role("option", name=tier, exact=True).click()
-    pg.wait_for_url(f"**tier={tier}**", timeout=120_000)
+    pg.wait_for_function("t => location.search.includes('tier=' + t)", arg=tier, timeout=120_000)
     pg.wait_for_function(FRESH, timeout=120_000)
     pg.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
     return time.perf_counter() - t
+
+
+def _pair(samples: list[tuple[float, float]]) -> str:
+    return f"{statistics.median(s for s, _ in samples):.2f} / {statistics.median(b for _, b in samples):.2f}"
 
 
 def main() -> None:
@@ -87,30 +160,55 @@ def main() -> None:
     ap.add_argument("--spans", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-warm-wait", action="store_true", help="measure first visits while the warm-up still runs")
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from app.pages import PAGES
 
     db = a.db or ensure_store(a.spans, a.days)
-    proc, base = serve(db)
-    print(f"store {db} ({db.stat().st_size / 1e6:,.0f} MB); load average {os.getloadavg()[0]:.1f}")
-    print("| page | first chart, cold s | first chart, warm s (median) | idle, warm s | filter → redraw s (median) |")
-    print("|---|---:|---:|---:|---:|")
+    ref = reference_s(db)
+    t0 = time.perf_counter()
+    proc, base, warmed = serve(db)
+    print(f"store {db} ({db.stat().st_size / 1e6:,.0f} MB); reference (DuckDB exact percentiles) {ref:.2f} s; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    if not a.no_warm_wait:
+        warmed.wait(timeout=3600)
+        print(f"warm-up: {time.perf_counter() - t0:.1f} s wall, server CPU {server_cpu_s(proc.pid):.1f} s")
+    print("| page | first chart, first visit s | first chart, warm s (median) | idle, warm s | "
+          "filter → redraw s (median) | CPU s per warm visit: server / browser | CPU s per filter change: server / "
+          "browser |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    tiers = ("edge", "regional", "device", "hyperscale")
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})  # one HTTP cache, as a reader's
             for spec in PAGES:
                 loads, filters = [], []
+                visit_cpu: list[tuple[float, float]] = []
+                filter_cpu: list[tuple[float, float]] = []
+
+                def since(c: tuple[float, float]) -> tuple[float, float]:
+                    return server_cpu_s(proc.pid) - c[0], browser_cpu_s(proc.pid) - c[1]
+
                 for run in range(a.runs + 1):
                     pg = context.new_page()
+                    c = since((0.0, 0.0))
                     loads.append(load(pg, f"{base}/{spec.href}"))
+                    visit_cpu.append(since(c))
                     if run:
-                        filters.append(change_tier(pg, ("edge", "regional", "device")[run % 3]))
+                        c = since((0.0, 0.0))
+                        try:
+                            filters.append(change_tier(pg, tiers[(run - 1) % len(tiers)]))
+                        except PlaywrightTimeout:  # reported, not fatal: the other pages still get measured
+                            filters.append(float("inf"))
+                            print(f"{spec.title}: filter change timed out (see {LOG})", flush=True)
+                        filter_cpu.append(since(c))
                     pg.close()
                 warm = loads[1:]
                 print(f"| {spec.title} | {loads[0][0]:.2f} | {statistics.median(f for f, _ in warm):.2f} | "
-                      f"{statistics.median(i for _, i in warm):.2f} | {statistics.median(filters):.2f} |")
+                      f"{statistics.median(i for _, i in warm):.2f} | {statistics.median(filters):.2f} | "
+                      f"{_pair(visit_cpu[1:])} | {_pair(filter_cpu)} |", flush=True)
             browser.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

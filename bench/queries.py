@@ -5,7 +5,8 @@ Without --db a store is generated and ingested with the real CLI under bench/out
 --scale N copies the store and appends N−1 shifted copies of its spans (new trace and span ids, times moved by
 whole windows) straight in DuckDB — a synthetic of the same schema, used for 10M spans while ingest is slow; bills
 and metrics are kept as they are. Each query runs in its own child process: "cold" is the first run after opening
-the store (fresh process, empty DuckDB buffer cache), "warm" the median of the next runs; RSS is the child's peak.
+the store (fresh process, empty DuckDB buffer cache), "warm" the median of the next runs, "cpu" the warm median of
+CPU seconds over all the child's threads (steadier than wall time on a shared machine); RSS is the child's peak.
 The reference is DuckDB's own exact p50/p95/p99 of span duration per (workload, tier, service) over the same rows.
 """
 
@@ -29,9 +30,9 @@ from ingest import store
 from queries import registry
 t0 = time.perf_counter()
 con = store.connect(sys.argv[1], read_only=True)
-times = []
+times, cpus = [], []
 for _ in range(int(sys.argv[3])):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     if sys.argv[2] == "@reference":
         con.execute("SELECT workload, tier, service_name, quantile_cont(duration_ns, [0.5, 0.95, 0.99]) "
                     "FROM spans GROUP BY ALL").fetchall()
@@ -41,7 +42,8 @@ for _ in range(int(sys.argv[3])):
     else:
         registry.run(con, sys.argv[2])
     times.append(time.perf_counter() - t)
-print(json.dumps(times))
+    cpus.append(time.process_time() - c)
+print(json.dumps([times, cpus]))
 """
 
 
@@ -63,6 +65,8 @@ def scaled(db: Path, factor: int) -> Path:
     """A copy of the store whose spans table holds `factor` shifted copies of the original spans."""
     import duckdb
 
+    from ingest import link_maps
+
     out = db.with_name(f"{db.stem}-x{factor}.duckdb")
     if out.exists():
         return out
@@ -80,6 +84,7 @@ def scaled(db: Path, factor: int) -> Path:
                     start_ns + $shift AS start_ns, end_ns + $shift AS end_ns)
                 FROM spans WHERE start_ns < $hi AND start_ns >= $lo
             """, {"i": str(i), "shift": (hi - lo) * i, "lo": lo, "hi": hi})
+        link_maps.rebuild(con)  # the spans above bypassed the loader, so its derived tables are refolded here
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -87,16 +92,17 @@ def scaled(db: Path, factor: int) -> Path:
     return out
 
 
-def measure(db: Path, name: str, runs: int) -> tuple[float, float, float]:
-    """(cold s, warm median s, peak RSS MB) of one query in a fresh child process."""
+def measure(db: Path, name: str, runs: int) -> tuple[float, float, float, float]:
+    """(cold s, warm median s, warm median CPU s of all threads, peak RSS MB) of one query in a fresh child process."""
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db), name, str(runs)], cwd=ROOT,
                             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
     out = proc.stdout.read() if proc.stdout else b"[]"
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
-        return float("nan"), float("nan"), usage.ru_maxrss / 1024
-    times = json.loads(out.decode().strip().splitlines()[-1])
-    return times[0], statistics.median(times[1:]) if len(times) > 1 else times[0], usage.ru_maxrss / 1024
+        return float("nan"), float("nan"), float("nan"), usage.ru_maxrss / 1024
+    times, cpus = json.loads(out.decode().strip().splitlines()[-1])
+    warm = times[1:] or times
+    return times[0], statistics.median(warm), statistics.median(cpus[1:] or cpus), usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -106,7 +112,8 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="", help="comma-separated query names (default: every registered query)")
+    ap.add_argument("--only", default="", help="comma-separated query names, @recommend included (default: every "
+                    "registered query, then @recommend)")
     args = ap.parse_args()
     from queries import registry
 
@@ -120,12 +127,16 @@ def main() -> None:
     con.close()
     names = [x.strip() for x in args.only.split(",") if x.strip()] or [q.name for q in registry.queries()]
     print(f"store {db} — {n:,} spans; {args.runs} runs per query (first = cold)")
-    ref_cold, ref_warm, ref_rss = measure(db, "@reference", args.runs)
-    print(f"{'query':32} {'cold s':>8} {'warm s':>8} {'RSS MB':>8} {'warm/ref':>9}")
-    print(f"{'(reference: duckdb exact p50/95/99)':32} {ref_cold:8.3f} {ref_warm:8.3f} {ref_rss:8.0f} {1.0:9.2f}")
-    for name in [*names, "@recommend"]:
-        cold, warm, rss = measure(db, name, args.runs)
-        print(f"{name:32} {cold:8.3f} {warm:8.3f} {rss:8.0f} {warm / ref_warm:9.2f}", flush=True)
+    print(f"load average at start: {os.getloadavg()}")
+    ref_cold, ref_warm, ref_cpu, ref_rss = measure(db, "@reference", args.runs)
+    print(f"{'query':32} {'cold s':>8} {'warm s':>8} {'cpu s':>8} {'RSS MB':>8} {'warm/ref':>9} {'cpu/ref':>8}")
+    print(f"{'(reference: duckdb exact p50/95/99)':32} {ref_cold:8.3f} {ref_warm:8.3f} {ref_cpu:8.3f} {ref_rss:8.0f} "
+          f"{1.0:9.2f} {1.0:8.2f}")
+    for name in [*names, "@recommend"] if not args.only else names:
+        cold, warm, cpu, rss = measure(db, name, args.runs)
+        print(f"{name:32} {cold:8.3f} {warm:8.3f} {cpu:8.3f} {rss:8.0f} {warm / ref_warm:9.2f} {cpu / ref_cpu:8.2f}",
+              flush=True)
+    print(f"load average at end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

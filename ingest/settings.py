@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ ENV_CONFIG = "TIERWISE_CONFIG"
 ENV_TOKEN = "TIERWISE_TOKEN"
 ENV_STORE_CONTENT = "TIERWISE_STORE_CONTENT"
 ENV_BATCH_BYTES = "TIERWISE_BATCH_BYTES"
+ENV_ENGINE = "TIERWISE_ENGINE"  # duckdb (default) | clickhouse: where queries run
+ENV_CLICKHOUSE_URL = "TIERWISE_CLICKHOUSE_URL"  # chdb:///dir or clickhouse://user@host:8123/db (no password)
+ENV_CLICKHOUSE_PASSWORD = "TIERWISE_CLICKHOUSE_PASSWORD"  # never part of a URL, a log line or Settings' repr
+ENGINES = ("duckdb", "clickhouse")
 DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
 
 
@@ -47,6 +52,8 @@ class Settings:
     token: str | None = None
     max_attribute_bytes: int = 256 * 1024
     batch_bytes: int = DEFAULT_BATCH_BYTES  # records per ingest transaction, by payload size
+    engine: str = "duckdb"  # where queries run: the DuckDB store or ClickHouse at clickhouse_url
+    clickhouse_url: str | None = None
 
 
 def _truthy(value: str | None) -> bool:
@@ -71,6 +78,8 @@ def load_settings(
     store_content: bool | None = None,
     token: str | None = None,
     env: dict[str, str] | None = None,
+    engine: str | None = None,
+    clickhouse_url: str | None = None,
 ) -> Settings:
     """Resolve settings: explicit argument, else environment, else default.
 
@@ -87,6 +96,9 @@ def load_settings(
     raw: dict[str, Any] = {}
     if config_path is not None:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    chosen = (engine or environ.get(ENV_ENGINE) or "duckdb").strip().lower()
+    if chosen not in ENGINES:
+        raise ValueError(f"unknown engine {chosen!r} (from --engine or {ENV_ENGINE}): use one of {', '.join(ENGINES)}")
     return Settings(
         db_path=db_path,
         config_path=config_path,
@@ -95,4 +107,11 @@ def load_settings(
         token=token or environ.get(ENV_TOKEN) or None,
         max_attribute_bytes=int(raw.get("ingest", {}).get("max_attribute_bytes", 256 * 1024)),
         batch_bytes=max(1, int(environ.get(ENV_BATCH_BYTES) or raw.get("ingest", {}).get("batch_bytes", DEFAULT_BATCH_BYTES))),
+        engine=chosen,
+        clickhouse_url=clickhouse_url or environ.get(ENV_CLICKHOUSE_URL) or None,
     )
+
+
+def clickhouse_password(env: Mapping[str, str] | None = None) -> str:
+    """The ClickHouse server password (empty when unset); read only when a server connection is opened."""
+    return (os.environ if env is None else env).get(ENV_CLICKHOUSE_PASSWORD, "")

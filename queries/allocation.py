@@ -36,7 +36,8 @@ def allocate(costs: pl.LazyFrame, usage: pl.LazyFrame, capacity: pl.LazyFrame | 
     unallocated = pooled.join(shares.select("pool").unique(), on="pool", how="anti").select(
         "cost_id", pl.lit(None, pl.String).alias("workload"), pl.lit("unallocated").alias("category"), "amount_cents")
     exact = (pl.col("amount_cents").cast(pl.Float64) * pl.col("weight") / pl.col("weight").sum().over("cost_id"))
-    parts = (split.with_columns(exact.alias("exact"))
+    parts = (split.sort("cost_id", "category", "workload", nulls_last=True)  # remainder ties go by workload, every run
+             .with_columns(exact.alias("exact"))
              .with_columns(pl.col("exact").floor().cast(pl.Int64).alias("floor"))
              .with_columns((pl.col("amount_cents") - pl.col("floor").sum().over("cost_id")).alias("left"),
                            (pl.col("exact") - pl.col("floor")).rank("ordinal", descending=True).over("cost_id")

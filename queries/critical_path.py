@@ -206,6 +206,22 @@ def trace_parts(spans: pl.LazyFrame) -> pl.LazyFrame:
     return pl.LazyFrame(rows, schema=schema, orient="row")
 
 
+def pick_traces(traces: pl.LazyFrame, q: float, band: float, spans: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """The traces (workload, trace_id, e2e_ns) whose end-to-end rank (0 fastest … 1 slowest, per workload) lies
+    within `band` of q, always at least the nearest one.
+
+    When `spans` carry the flag `in_p50`/`in_p95` (queries/band_trace_spans.sql chose the band in SQL, over every
+    trace of the window, possibly sampled), the flagged traces are taken; otherwise the rank is computed here.
+    """
+    flag = f"in_p{round(q * 100):d}"
+    if spans is not None and flag in spans.collect_schema().names():
+        return traces.join(spans.filter(pl.col(flag)).select("trace_id").unique(), on="trace_id", how="semi")
+    ranked = traces.with_columns(((pl.col("e2e_ns").rank("ordinal").over("workload") - 1)
+                                  / (pl.len().over("workload") - 1).clip(lower_bound=1)).alias("_rank"))
+    dist = (pl.col("_rank") - q).abs()
+    return ranked.filter((dist <= band + 1e-12) | (dist == dist.min().over("workload"))).drop("_rank")
+
+
 def critical_path_shares(spans: pl.LazyFrame, percentiles: Iterable[float] = (0.50, 0.95),
                          band: float = 0.05) -> pl.LazyFrame:
     """Per workload and percentile, the share of end-to-end time each tier's compute and each hop holds.
@@ -219,15 +235,9 @@ def critical_path_shares(spans: pl.LazyFrame, percentiles: Iterable[float] = (0.
         pl.col("self_ns").sum())
     per_trace = parts.with_columns(
         (pl.col("self_ns") / pl.col("self_ns").sum().over("trace_id") * 100).fill_nan(0.0).alias("share_pct"))
-    traces = parts.select("workload", "trace_id", "e2e_ns").unique().with_columns(
-        ((pl.col("e2e_ns").rank("ordinal").over("workload") - 1)
-         / (pl.len().over("workload") - 1).clip(lower_bound=1)).alias("rank"))
-    frames = []
-    for q in percentiles:
-        dist = (pl.col("rank") - q).abs()
-        chosen = traces.filter((dist <= band + 1e-12) | (dist == dist.min().over("workload"))).with_columns(
-            pl.lit(f"p{round(q * 100):d}").alias("percentile"))
-        frames.append(chosen)
+    traces = parts.select("workload", "trace_id", "e2e_ns").unique()
+    frames = [pick_traces(traces, q, band, spans).with_columns(pl.lit(f"p{round(q * 100):d}").alias("percentile"))
+              for q in percentiles]
     picked = pl.concat(frames)
     n = picked.group_by("workload", "percentile").agg(pl.len().alias("traces"),
                                                       (pl.col("e2e_ns").mean() / 1e6).alias("e2e_ms"))

@@ -1,6 +1,7 @@
 -- One row per tier: requests (server, consumer and root spans), error rate and exact latency percentiles.
--- Parameters: $start_ns, $end_ns (BIGINT Unix nanoseconds, NULL for unbounded).
--- Units: p50_ms/p95_ms/p99_ms/mean_ms in milliseconds; error_rate is a fraction from 0 to 1.
+-- Parameters: $start_ns, $end_ns (BIGINT Unix nanoseconds, NULL for unbounded); $workload_class: 'interactive'
+-- (default: request latency of serving paths, i.e. workload_type not training/batch/embedding, or undeclared),
+-- 'batch' (only those asynchronous jobs) or 'all'. Units: *_ms milliseconds; error_rate a fraction from 0 to 1.
 SELECT
     tier,
     count(*)                                                    AS requests,
@@ -13,6 +14,9 @@ FROM spans
 WHERE (kind IN ('server', 'consumer') OR parent_span_id IS NULL)
   AND ($start_ns IS NULL OR start_ns >= $start_ns)
   AND ($end_ns IS NULL OR start_ns < $end_ns)
+  AND (coalesce($workload_class, 'interactive') = 'all'
+       OR (coalesce(workload_type, '') IN ('training', 'batch', 'embedding'))
+          = (coalesce($workload_class, 'interactive') = 'batch'))
 GROUP BY tier
 ORDER BY CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
                    WHEN 'hyperscale' THEN 4 ELSE 5 END

@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from queries import critical_path, loader
+from queries.engine import Engine
 
 ParamType = type[int] | type[float] | type[str]
 Derive = Callable[[pl.LazyFrame, Mapping[str, object]], pl.LazyFrame]
@@ -62,6 +63,8 @@ START = Param("start_ns", int, "from this time, Unix nanoseconds (inclusive)")
 END = Param("end_ns", int, "until this time, Unix nanoseconds (exclusive)")
 BUCKET = Param("bucket", str, "time bucket (UTC)", "hour", ("minute", "hour", "day", "week", "month"))
 BAND = Param("band", float, "percentile band around p50 and p95 whose traces are averaged", 0.05)
+TRACES_PER_BAND = Param("traces_per_band", int, "at most this many traces per workload and band, lowest "
+                        "md5(trace_id) first (NULL = all; docs/analysis.md)", 200)
 LATENCY_UNITS = (("error_rate", "fraction 0-1"), ("p50_ms", "ms"), ("p95_ms", "ms"), ("p99_ms", "ms"),
                  ("mean_ms", "ms"))
 HOP_UNITS = (("p50_ms", "ms, client minus server duration"), ("p95_ms", "ms"), ("mean_ms", "ms"),
@@ -75,19 +78,24 @@ def _shares(spans: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
 
 DECLARED: tuple[Query, ...] = (
     Query("latency_by_tier", "Requests, error rate and exact p50/p95/p99 per tier (server, consumer, root spans).",
-          (START, END), LATENCY_UNITS, sql="latency_by_tier"),
+          (START, END, Param("workload_class", str, "interactive (serving paths; not training/batch/embedding), "
+                             "batch (only those) or all", "interactive", ("interactive", "batch", "all"))),
+          LATENCY_UNITS, sql="latency_by_tier"),
     Query("latency_by_group", "RED per time bucket, tier, site, workload, service and operation.",
           (BUCKET, TIER, SITE, WORKLOAD, START, END), LATENCY_UNITS, sql="latency_by_group"),
     Query("hops_by_tier_pair", "Network+queue time of calls between tiers or sites, per tier pair.",
           (WORKLOAD, START, END), HOP_UNITS, sql="hops_by_tier_pair"),
     Query("hops_by_site_pair", "Network+queue time of calls between tiers or sites, per site pair.",
           (WORKLOAD, START, END), HOP_UNITS, sql="hops_by_site_pair"),
-    Query("trace_spans", "The spans of every trace whose root starts in the window (input of the critical path).",
+    Query("trace_spans", "The spans of every trace whose root starts in the window (the critical path reads band_trace_spans).",
           (WORKLOAD, START, END), (("start_ns", "Unix ns"), ("end_ns", "Unix ns")), sql="trace_spans"),
+    Query("band_trace_spans", "The spans of the traces near each workload's p50 and p95 (critical-path input).",
+          (WORKLOAD, START, END, BAND, TRACES_PER_BAND), (("start_ns", "Unix ns"), ("end_ns", "Unix ns")),
+          sql="band_trace_spans"),
     Query("critical_path_shares",
           "Share of p50 and p95 end-to-end time per tier's compute and per hop, on the critical path, per workload.",
-          (WORKLOAD, START, END, BAND), (("share_pct", "% of end-to-end time"), ("e2e_ms", "ms")),
-          source="trace_spans", derive=_shares),
+          (WORKLOAD, START, END, BAND, TRACES_PER_BAND), (("share_pct", "% of end-to-end time"), ("e2e_ms", "ms")),
+          source="band_trace_spans", derive=_shares),
 )
 
 _PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -113,9 +121,10 @@ def _discovered(name: str) -> Query:
 @cache
 def _catalogue() -> dict[str, Query]:
     from queries.registry_finops import FINOPS  # declared beside this module; they import Param and Query from here
+    from queries.registry_rollup import ROLLUP
     from queries.registry_sre import SRE
 
-    declared = DECLARED + SRE + FINOPS
+    declared = DECLARED + SRE + FINOPS + ROLLUP
     found = {q.name: q for q in declared}
     for name in loader.names():
         if not any(q.sql == name for q in declared):
@@ -158,8 +167,8 @@ def parse_params(query: Query, pairs: Sequence[str]) -> dict[str, object]:
     return out
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
-    """Rows of query `name` with `params` (missing ones take their defaults) on an open store."""
+def run(con: duckdb.DuckDBPyConnection | Engine, name: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+    """Rows of query `name` with `params` (missing ones take their defaults) on an open store or another engine."""
     query = get(name)
     given = dict(params or {})
     for key in given:
@@ -173,6 +182,13 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, object] 
     rows = loader.fetch(con, query.source,
                         **{p.name: values[p.name] if p.name in values else p.resolved_default() for p in source.params})
     return query.derive(rows.lazy(), values).collect()
+
+
+def sql_param_types(sql_name: str, text: str) -> dict[str, type]:
+    """Python type of every `$param` in queries/<sql_name>.sql: as the query running that file declares it, else by name."""
+    declared = next((q for q in _catalogue().values() if q.sql == sql_name), None)
+    known = {p.name: p.type for p in declared.params} if declared is not None else {}
+    return {n: known.get(n, _guess_type(n)) for n in dict.fromkeys(_PARAM_REF.findall(text))}
 
 
 def describe() -> list[str]:

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import polars as pl
 
 from queries import policy, slow_path
-from queries.registry import BAND, BUCKET, END, SITE, START, TIER, WORKLOAD, Param, Query
+from queries.registry import BAND, BUCKET, END, SITE, START, TIER, TRACES_PER_BAND, WORKLOAD, Param, Query
 
+SLOW_QUANTILE = Param("slow_quantile", float, "slow = end-to-end above this quantile", 0.9)
 DAY_BUCKET = Param("bucket", str, "time bucket (UTC)", "day", ("minute", "hour", "day", "week", "month"))
 
 
@@ -21,10 +22,9 @@ def _slow_path(spans: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFram
     return slow_path.slow_path(spans, band=_float(params, "band", 0.05))
 
 
-def _slow_attributes(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+def _slow_attributes(counts: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
     support = params.get("min_support")
-    return slow_path.slow_attributes(rows, quantile=_float(params, "slow_quantile", 0.90),
-                                     min_support=support if isinstance(support, int) else 2)
+    return slow_path.attribute_lift(counts, min_support=support if isinstance(support, int) else 2)
 
 
 def _zone(data_class: str) -> Param:
@@ -46,12 +46,19 @@ SRE: tuple[Query, ...] = (
            Param("queue_threshold", float, "while the mean queue depth exceeds this (requests)", 10.0),
            BUCKET, TIER, SITE, START, END), (("*_ratio", "fraction 0-1"), ("*_queue_depth", "requests")),
           sql="gpu_starvation"),
+    Query("gpu_starved_hosts", "Per GPU host: clock hours starved (low utilization, deep queue) and its main workload.",
+          (Param("util_threshold_ratio", float, "starved below this hourly mean utilization", 0.3),
+           Param("queue_threshold", float, "while the hourly mean queue depth exceeds this (requests)", 10.0),
+           TIER, SITE, START, END), (("*_hours", "clock hours"), ("*_ratio", "fraction 0-1"),
+                                     ("*_queue_depth", "requests")), sql="gpu_starved_hosts"),
     Query("gpu_cost_vs_use", "Compute money allocated to each GPU host per day against the share its GPUs used.",
           (TIER, SITE, START, END), (("*_usd", "BillingCurrency (USD)"), ("*_ratio", "fraction 0-1")),
           sql="gpu_cost_vs_use"),
     Query("cache_hit_rate", "Cache lookups, hit rate, p50/p95 on hits vs misses and prompt-cache token rate.",
           (TIER, WORKLOAD, START, END), (("*_ratio", "fraction 0-1"), ("*_ms", "ms"), ("*_tokens", "tokens")),
           sql="cache_hit_rate"),
+    Query("cache_savings", "Money cache hits saved: adjusted hits × (mean cost of a miss request − of a hit request).",
+          (TIER, WORKLOAD, START, END), (("*_usd", "USD"), ("hits_adjusted", "requests")), sql="cache_savings"),
     Query("egress_by_tier_pair_spans", "Bytes each way between tiers from CLIENT→SERVER hops, as sampled and adjusted.",
           (WORKLOAD, START, END), (("*_bytes*", "bytes"), ("*_gb_*", "GB (1e9 bytes)")),
           sql="egress_by_tier_pair_spans"),
@@ -80,11 +87,13 @@ SRE: tuple[Query, ...] = (
     Query("trace_attributes", "Attribute values (site, tier, model, device model, cache, data class) per trace.",
           (WORKLOAD, START, END), (("e2e_ns", "ns"),), sql="trace_attributes"),
     Query("slow_path", "Per tier, hop and operation: critical-path ms near p50 and p95 and share of the p95−p50 gap.",
-          (WORKLOAD, START, END, BAND), (("*_ms", "ms"), ("*_pct", "%")), source="trace_spans",
-          derive=_slow_path),
+          (WORKLOAD, START, END, BAND, TRACES_PER_BAND), (("*_ms", "ms"), ("*_pct", "%")),
+          source="band_trace_spans", derive=_slow_path),
+    Query("slow_attribute_counts", "Per workload and attribute value: slow (above the quantile) and typical traces.",
+          (WORKLOAD, START, END, SLOW_QUANTILE), (("threshold_ms", "ms"),), sql="slow_attribute_counts"),
     Query("slow_attributes", "Attribute values over-represented in slow traces (above the p90) vs the rest: lift.",
-          (WORKLOAD, START, END, Param("slow_quantile", float, "slow = end-to-end above this quantile", 0.9),
+          (WORKLOAD, START, END, SLOW_QUANTILE,
            Param("min_support", int, "keep values seen in at least this many slow traces", 2)),
-          (("share_*", "fraction 0-1"), ("threshold_ms", "ms")), source="trace_attributes",
+          (("share_*", "fraction 0-1"), ("threshold_ms", "ms")), source="slow_attribute_counts",
           derive=_slow_attributes),
 )

@@ -2,15 +2,20 @@
 -- egress (bytes the tier sends to another tier or site), p95 of requests and of model compute, the busiest site, the
 -- lowest rate-card SLA of its sites, days with spans (whole store), and money per five-factor component over the days billed; site-linked rows shared
 -- by GPU-seconds. Parameters: none. Units: *_usd (USD), *_gb (1e9 bytes), *_ms, gpu_seconds, sla_ratio (0-1).
-WITH sp AS (
-    SELECT *, CASE WHEN th = '' THEN 1.0
-                   ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE)
-              END AS w
+WITH weights AS (  -- the adjusted-count weight of each distinct trace_state (a handful): the regex runs once per value
+    SELECT trace_state,
+           CASE WHEN th = '' THEN 1.0
+                ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END AS w
+    FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
+          FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
+),
+sp AS NOT MATERIALIZED (  -- inlined into each use, so each reads only its columns and rows
+    SELECT s.*, coalesce(wt.w, 1.0) AS w
     FROM (SELECT trace_id, span_id, parent_span_id, kind, tier, site, workload, workload_type, data_class,
                  latency_budget_ms, duration_ns, gen_ai_model, input_tokens, output_tokens, request_bytes,
-                 response_bytes,
-                 regexp_extract(coalesce(trace_state, ''), 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
-          FROM spans WHERE workload IS NOT NULL)
+                 response_bytes, trace_state
+          FROM spans WHERE workload IS NOT NULL) s
+    LEFT JOIN weights wt ON wt.trace_state = s.trace_state
 ),
 usage AS (
     SELECT workload, tier,
@@ -24,15 +29,21 @@ usage AS (
            quantile_cont(duration_ns, 0.95) FILTER (WHERE gen_ai_model IS NOT NULL) / 1e6 AS compute_p95_ms
     FROM sp GROUP BY ALL
 ),
+hop_bytes AS (  -- each cross-tier/site CLIENT→SERVER call once (one join, read twice below)
+    SELECT s.workload AS server_workload, s.tier AS server_tier,
+           coalesce(s.response_bytes, c.response_bytes, 0) * s.w AS response_b,
+           c.workload AS client_workload, c.tier AS client_tier,
+           coalesce(c.request_bytes, s.request_bytes, 0) * c.w AS request_b
+    FROM (SELECT * FROM sp WHERE kind = 'client') c
+    JOIN (SELECT * FROM sp WHERE kind = 'server' AND parent_span_id IS NOT NULL) s
+      ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
+    WHERE c.tier <> s.tier OR c.site IS DISTINCT FROM s.site
+),
 egress AS (  -- bytes leaving a tier: responses its servers send to callers elsewhere, requests its clients send out
     SELECT workload, tier, sum(b) / 1e9 AS egress_gb
-    FROM (SELECT s.workload, s.tier, coalesce(s.response_bytes, c.response_bytes, 0) * s.w AS b
-          FROM sp c JOIN sp s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
-          WHERE c.kind = 'client' AND s.kind = 'server' AND (c.tier <> s.tier OR c.site IS DISTINCT FROM s.site)
+    FROM (SELECT server_workload AS workload, server_tier AS tier, response_b AS b FROM hop_bytes
           UNION ALL
-          SELECT c.workload, c.tier, coalesce(c.request_bytes, s.request_bytes, 0) * c.w
-          FROM sp c JOIN sp s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
-          WHERE c.kind = 'client' AND s.kind = 'server' AND (c.tier <> s.tier OR c.site IS DISTINCT FROM s.site))
+          SELECT client_workload, client_tier, request_b FROM hop_bytes)
     GROUP BY ALL
 ),
 site_weights AS (  -- how workloads share a site's unlinked money: GPU-seconds there, else requests

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from queries.critical_path import SpanNode, critical_path, is_hop
+from queries.critical_path import SpanNode, critical_path, is_hop, pick_traces
 
 _SEGMENT_SCHEMA = {"workload": pl.String, "trace_id": pl.String, "e2e_ns": pl.Int64, "level": pl.String,
                    "component": pl.String, "self_ns": pl.Int64}
@@ -48,15 +48,6 @@ def trace_segments(spans: pl.LazyFrame) -> pl.LazyFrame:
     return pl.LazyFrame(rows, schema=_SEGMENT_SCHEMA, orient="row")
 
 
-def pick_traces(traces: pl.LazyFrame, q: float, band: float) -> pl.LazyFrame:
-    """The traces (workload, trace_id, e2e_ns) whose end-to-end rank (0 fastest … 1 slowest, per workload) lies
-    within `band` of q, always at least the nearest one: the same choice as critical_path_shares."""
-    ranked = traces.with_columns(((pl.col("e2e_ns").rank("ordinal").over("workload") - 1)
-                                  / (pl.len().over("workload") - 1).clip(lower_bound=1)).alias("_rank"))
-    dist = (pl.col("_rank") - q).abs()
-    return ranked.filter((dist <= band + 1e-12) | (dist == dist.min().over("workload"))).drop("_rank")
-
-
 def slow_path(spans: pl.LazyFrame, band: float = 0.05) -> pl.LazyFrame:
     """Per workload, level and component: mean critical-path ms in the traces near p50 and near p95, the gap between
     them, and their shares of the p95 traces' time and of the p95−p50 gap (null when the gap is 0).
@@ -69,7 +60,7 @@ def slow_path(spans: pl.LazyFrame, band: float = 0.05) -> pl.LazyFrame:
     traces = seg.select("workload", "trace_id", "e2e_ns").unique()
     sides = []
     for label, q in (("p50", 0.50), ("p95", 0.95)):
-        chosen = pick_traces(traces, q, band)
+        chosen = pick_traces(traces, q, band, spans)
         n = chosen.group_by("workload").agg(pl.len().alias(f"{label}_traces"),
                                             (pl.col("e2e_ns").mean() / 1e6).alias(f"e2e_{label}_ms"))
         part = (chosen.join(seg, on=["workload", "trace_id", "e2e_ns"])
@@ -111,9 +102,15 @@ def slow_attributes(rows: pl.LazyFrame, quantile: float = 0.90, min_support: int
     counts = values.group_by("workload", "attribute", "value").agg(
         pl.col("_slow").sum().cast(pl.Int64).alias("slow_traces"),
         (~pl.col("_slow")).sum().cast(pl.Int64).alias("typical_traces"))
+    return attribute_lift(counts.join(totals, on="workload"), min_support)
+
+
+def attribute_lift(counts: pl.LazyFrame, min_support: int = 2) -> pl.LazyFrame:
+    """Shares and lift from per-value counts (workload, attribute, value, slow_traces, typical_traces, threshold_ms,
+    n_slow, n_typical: what slow_attributes counts here and queries/slow_attribute_counts.sql counts in SQL)."""
     share_slow = pl.col("slow_traces") / pl.col("n_slow")
     share_typical = pl.when(pl.col("n_typical") > 0).then(pl.col("typical_traces") / pl.col("n_typical"))
-    out = (counts.join(totals, on="workload")
+    out = (counts.with_columns(pl.col("slow_traces", "typical_traces", "n_slow", "n_typical").cast(pl.Int64))
            .filter(pl.col("slow_traces") >= max(min_support, 1))
            .with_columns(share_slow.alias("share_slow"), share_typical.alias("share_typical"))
            .with_columns(pl.when(pl.col("share_typical") > 0).then(pl.col("share_slow") / pl.col("share_typical"))

@@ -15,7 +15,8 @@ attrs AS (
     FROM spans s
     JOIN roots USING (trace_id),
     LATERAL (VALUES ('site', s.site), ('tier', s.tier), ('gen_ai_model', s.gen_ai_model),
-                    ('device_model', s.resource_attributes->>'device.model.identifier'),
+                    ('device_model', CASE WHEN contains(s.resource_attributes::VARCHAR, 'device.model.identifier')
+                                          THEN s.resource_attributes->>'device.model.identifier' END),
                     ('cache', CASE WHEN s.cache_hit THEN 'hit' WHEN NOT s.cache_hit THEN 'miss' END),
                     ('data_class', s.data_class)) AS a(attribute, value)
     WHERE a.value IS NOT NULL

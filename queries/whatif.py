@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from queries.engine import Engine
 from queries.scorecard import DEFAULT_SPEED, TIERS
 
 # Network p95 between tiers when no hop of that pair was observed (ms; the seed's RTT classes, generous tails).
@@ -39,7 +40,8 @@ class Move:
     compute_p95_now_ms: float
     compute_p95_after_ms: float
     delta_p95_ms: float
-    traffic_share: float
+    traffic_share: float          # share of the workload's requests whose from_tier work moves (already_* excluded)
+    already_at_target_share: float = 0.0  # share of from_tier requests that already reach to_tier (not moved)
 
 
 def hop_p95(hops: pl.DataFrame, a: str, b: str) -> float:
@@ -77,13 +79,33 @@ def _portion(inputs: pl.DataFrame, workload: str, tier: str) -> dict[str, object
 
 
 def default_from(inputs: pl.DataFrame, workload: str, to_tier: str) -> str:
-    """The portion a move takes by default: the workload's costliest tier other than the target."""
+    """The portion a move takes by default: the workload's dominant serving tier other than the target, i.e. the
+    portion with the most GPU-seconds, then requests, among those that compute (GPU time or a compute p95); a
+    portion that only forwards requests (a thin client) is never the default."""
     rows = inputs.filter((pl.col("workload") == workload) & (pl.col("tier") != to_tier)
                          & pl.col("tier").is_in(TIERS))
     if not rows.height:
         raise WhatIfError(f"workload {workload!r} has nothing outside {to_tier!r} to move")
-    costs = rows.with_columns((pl.col("compute_usd") + pl.col("gpu_seconds") * 1e-6).alias("k")).sort("k", descending=True)
-    return str(costs["tier"][0])
+    serving = rows.filter((pl.col("gpu_seconds").fill_null(0) > 0) | pl.col("compute_p95_ms").is_not_null())
+    if not serving.height:
+        raise WhatIfError(f"workload {workload!r} is already served in {to_tier!r}: its other portions "
+                          f"({', '.join(sorted(rows['tier'].to_list()))}) only forward requests; pass --from to price one")
+    ranked = serving.sort(pl.col("gpu_seconds").fill_null(0), pl.col("requests_adjusted").fill_null(0),
+                          descending=True)
+    return str(ranked["tier"][0])
+
+
+def already_at_target(inputs: pl.DataFrame, hops: pl.DataFrame, workload: str, src: str, to_tier: str) -> float:
+    """Share of the src portion's requests already served in to_tier: when src calls to_tier for this workload,
+    min(1, to_tier portion requests ÷ src portion requests); else 0."""
+    calls = hops.filter(~pl.col("all_workloads") & (pl.col("workload") == workload) & (pl.col("from_tier") == src)
+                        & (pl.col("to_tier") == to_tier))
+    if not calls.height or src == to_tier:
+        return 0.0
+    mine = inputs.filter(pl.col("workload") == workload)
+    src_req = float(mine.filter(pl.col("tier") == src)["requests_adjusted"].sum())
+    target_req = float(mine.filter(pl.col("tier") == to_tier)["requests_adjusted"].sum())
+    return min(1.0, target_req / src_req) if src_req > 0 else 0.0
 
 
 def estimate(inputs: pl.DataFrame, card: pl.DataFrame, hops: pl.DataFrame, workload: str, to_tier: str,
@@ -104,10 +126,11 @@ def estimate(inputs: pl.DataFrame, card: pl.DataFrame, hops: pl.DataFrame, workl
     compute_after = compute_now * speed.get(src, 1.0) / speed.get(to_tier, 1.0)
     most = inputs.filter(pl.col("workload") == workload)["requests_adjusted"].max()
     all_requests = float(most) if isinstance(most, int | float) else 0.0
-    share = _num(portion, "requests_adjusted") / all_requests if all_requests else 0.0
+    already = already_at_target(inputs, hops, workload, src, to_tier)
+    share = _num(portion, "requests_adjusted") * (1.0 - already) / all_requests if all_requests else 0.0
     return Move(workload, src, _text(portion, "site"), to_tier, to_site,
                 caller, now, after, after - now, hop_now, hop_after, compute_now, compute_after,
-                (hop_after - hop_now) + (compute_after - compute_now), min(share, 1.0))
+                (hop_after - hop_now) + (compute_after - compute_now), min(share, 1.0), already)
 
 
 def as_frame(moves: list[Move]) -> pl.DataFrame:
@@ -115,7 +138,7 @@ def as_frame(moves: list[Move]) -> pl.DataFrame:
     return pl.DataFrame([m.__dict__ for m in moves]) if moves else pl.DataFrame()
 
 
-def run(con: duckdb.DuckDBPyConnection, workload: str, to_tier: str, from_tier: str | None = None,
+def run(con: duckdb.DuckDBPyConnection | Engine, workload: str, to_tier: str, from_tier: str | None = None,
         to_site: str | None = None) -> Move:
     """The what-if on an open store with the configured scorecard."""
     from queries import registry, scorecard

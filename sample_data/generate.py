@@ -11,16 +11,23 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from sample_data import bills
 from sample_data.estate import WORKLOADS
 from sample_data.hops import Ctx, EgressKey
 from sample_data.metrics import day_metrics
+from sample_data.metrics_legacy import day_metrics_legacy
 from sample_data.physics import Dice, traffic_weight
 from sample_data.spans import Attrs, Resources, Trace
+from sample_data.vencode import Encoder
+from sample_data.vtrace import Batch
+from sample_data.vworkloads import VBUILDERS
 from sample_data.workloads import BUILDERS
 from sample_data.writer import TraceRec, encode_json, encode_metrics, encode_proto
 
 SPANS_PER_LINE = 1000
+CHUNK_SPANS = 100_000  # spans built and encoded at once by the columnar path (bounds memory)
 MANIFEST = ".manifest.json"
 
 
@@ -80,9 +87,9 @@ def spans_per_trace(seed: int, days: int) -> dict[str, float]:
     return out
 
 
-def plan(opts: Options) -> dict[str, list[int]]:
+def plan(opts: Options, per_trace: dict[str, float] | None = None) -> dict[str, list[int]]:
     """Traces per workload per hour of the window: the total follows shares, hours follow diurnal and weekly shape."""
-    per_trace = spans_per_trace(opts.seed, opts.days)
+    per_trace = per_trace or spans_per_trace(opts.seed, opts.days)
     start = opts.end - timedelta(days=opts.days)
     hours = opts.days * 24
     out: dict[str, list[int]] = {}
@@ -116,6 +123,67 @@ class _Plan:
     adj: dict[str, float]
     start: date
     t0_ns: int
+    per_trace: dict[str, float]
+    legacy: bool = False
+
+
+def _chunks(p: _Plan, day: int) -> list[list[int]]:
+    """The day's hours in runs of about CHUNK_SPANS expected spans (at least one hour each)."""
+    out: list[list[int]] = [[]]
+    acc = 0.0
+    for h in range(day * 24, day * 24 + 24):
+        est = sum(c[h] * p.per_trace[w] for w, c in p.counts.items())
+        if out[-1] and acc + est > CHUNK_SPANS:
+            out.append([])
+            acc = 0.0
+        out[-1].append(h)
+        acc += est
+    return out
+
+
+def _day_columns(p: _Plan, day: int) -> tuple[list[str], int, int, dict[EgressKey, float]]:
+    """Write one day's traces column-wise (many traces per numpy operation), then its metrics."""
+    opts = p.opts
+    res = Resources(opts.seed)
+    names = list(WORKLOADS)
+    enc = Encoder(opts.fmt, res.items, [trace_state(p.adj[n]) for n in names], [_wattrs(n) for n in names])
+    ext = ("jsonl" if opts.fmt == "json" else "binpb") + (".gz" if opts.gzip else "")
+    day_s = (p.start + timedelta(days=day)).isoformat()
+    n_spans = n_traces = 0
+    egress: dict[EgressKey, float] = {}
+    name = f"traces/traces-{day_s}.{ext}"
+    with _open(p.out / name, opts.gzip) as f:
+        for ci, hours in enumerate(_chunks(p, day)):
+            batches = []
+            for wi, w in enumerate(names):
+                counts = [p.counts[w][h] for h in hours]
+                if not sum(counts):
+                    continue
+                g = np.random.default_rng([opts.seed, 3, day, ci, wi])
+                hour = np.repeat(np.array(hours, dtype=np.float64), counts)
+                frac = g.random(len(hour))
+                t_h = np.sort(hour + frac * (1 - 1e-9))
+                b = Batch(g, w, t_h, p.t0_ns, res, p.adj[w], opts.days, p.start.weekday())
+                VBUILDERS[w](b)
+                batches.append(b)
+                n_traces += b.n
+                n_spans += sum(len(gr.idx) for gr in b.groups)
+                for k, v in b.egress.items():
+                    egress[k] = egress.get(k, 0.0) + v
+            if batches:
+                f.write(enc.chunk(batches, SPANS_PER_LINE))
+    mname = _write_metrics(p, day, day_s, ext)
+    return [name, mname], n_spans, n_traces, egress
+
+
+def _write_metrics(p: _Plan, day: int, day_s: str, ext: str) -> str:
+    opts = p.opts
+    mname = f"metrics/metrics-{day_s}.{ext}"
+    with _open(p.out / mname, opts.gzip) as f:
+        docs = day_metrics_legacy if p.legacy else day_metrics
+        for doc in docs(opts.seed, day, p.t0_ns, opts.days, p.start.weekday(), opts.metric_step_s):
+            f.write(encode_metrics(doc, opts.fmt))
+    return mname
 
 
 def _day(p: _Plan, day: int) -> tuple[list[str], int, int, dict[EgressKey, float]]:
@@ -150,10 +218,7 @@ def _day(p: _Plan, day: int) -> tuple[list[str], int, int, dict[EgressKey, float
         if batch:
             f.write(encode(batch, res.items, cache))  # type: ignore[arg-type]
             n_spans, n_traces = n_spans + in_batch, n_traces + len(batch)
-    mname = f"metrics/metrics-{day_s}.{ext}"
-    with _open(p.out / mname, opts.gzip) as f:
-        for doc in day_metrics(opts.seed, day, p.t0_ns, opts.days, p.start.weekday(), opts.metric_step_s):
-            f.write(encode_metrics(doc, opts.fmt))
+    mname = _write_metrics(p, day, day_s, ext)
     return [name, mname], n_spans, n_traces, ctx.egress
 
 
@@ -162,21 +227,26 @@ _PLAN: _Plan | None = None
 
 def _worker_day(day: int) -> tuple[list[str], int, int, dict[EgressKey, float]]:
     assert _PLAN is not None
-    return _day(_PLAN, day)
+    return _day(_PLAN, day) if _PLAN.legacy else _day_columns(_PLAN, day)
 
 
-def generate(out: Path, opts: Options, workers: int = 1, progress: Callable[[int], None] | None = None) -> Summary:
-    """Write traces/, metrics/ and bills/ under `out`, then .manifest.json (written last: its presence means done)."""
+def generate(out: Path, opts: Options, workers: int = 1, progress: Callable[[int], None] | None = None,
+             legacy: bool = False) -> Summary:
+    """Write traces/, metrics/ and bills/ under `out`, then .manifest.json (written last: its presence means done).
+
+    `legacy` builds traces one at a time (the slower path that produced the committed sample).
+    """
     global _PLAN
     out.mkdir(parents=True, exist_ok=True)
     (out / MANIFEST).unlink(missing_ok=True)
     for sub in ("traces", "metrics"):
         (out / sub).mkdir(exist_ok=True)
-    counts = plan(opts)
+    per_trace = spans_per_trace(opts.seed, opts.days)
+    counts = plan(opts, per_trace)
     start = opts.end - timedelta(days=opts.days)
     t0_ns = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()) * 10**9
     adj = {n: WORKLOADS[n].requests_per_day * opts.days / max(1, sum(c)) for n, c in counts.items()}
-    p = _Plan(out, opts, counts, adj, start, t0_ns)
+    p = _Plan(out, opts, counts, adj, start, t0_ns, per_trace, legacy)
     files: list[str] = []
     egress: dict[EgressKey, float] = {}
     n_spans = n_traces = 0
@@ -186,7 +256,7 @@ def generate(out: Path, opts: Options, workers: int = 1, progress: Callable[[int
             results = list(pool.imap(_worker_day, range(opts.days)))
         _PLAN = None
     else:
-        results = [_day(p, day) for day in range(opts.days)]
+        results = [_day(p, day) if legacy else _day_columns(p, day) for day in range(opts.days)]
     for names, ns, nt, eg in results:
         files += names
         n_spans, n_traces = n_spans + ns, n_traces + nt
@@ -233,4 +303,4 @@ def write_sample(out: Path) -> Summary:
             for f in (out / sub).iterdir():
                 f.unlink()
             (out / sub).rmdir()
-    return generate(out, SAMPLE)
+    return generate(out, SAMPLE, legacy=True)

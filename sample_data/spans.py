@@ -37,6 +37,9 @@ class Resource:
     cloud_resource_id: str = ""
 
 
+_MADE: dict[tuple[int, tuple[str, ...]], Resource] = {}
+
+
 @dataclass
 class Resources:
     """The resources met so far, numbered in first-seen order (deterministic for one seed)."""
@@ -49,7 +52,10 @@ class Resources:
         i = self.index.get(key)
         if i is None:
             assert callable(make)
-            self.items.append(make())
+            made = _MADE.get((self.seed, key))
+            if made is None:  # a resource depends only on the seed and its key: made once per process
+                made = _MADE[(self.seed, key)] = make()
+            self.items.append(made)
             i = self.index[key] = len(self.items) - 1
         return i
 

@@ -193,7 +193,19 @@ def _pb_value(v: dict[str, Any]) -> bytes:
     return b"\x18" + _varint(int(v["intValue"]) & 0xFFFFFFFFFFFFFFFF)
 
 
+_KVS: dict[int, tuple[list[dict[str, Any]], bytes]] = {}
+
+
 def _pb_kvs(attrs: list[dict[str, Any]], tag: int) -> bytes:
+    if tag == 0x3A and attrs:  # data points share their attribute lists: encode each list once
+        hit = _KVS.get(id(attrs))
+        if hit is not None and hit[0] is attrs:
+            return hit[1]
+        if len(_KVS) > 10_000:
+            _KVS.clear()
+        out = b"".join(_ld(tag, _ld(0x0A, a["key"].encode()) + _ld(0x12, _pb_value(a["value"]))) for a in attrs)
+        _KVS[id(attrs)] = (attrs, out)
+        return out
     return b"".join(_ld(tag, _ld(0x0A, a["key"].encode()) + _ld(0x12, _pb_value(a["value"]))) for a in attrs)
 
 

@@ -43,9 +43,15 @@ def test_finops_totals_equal_the_billing_queries(sample_db: Path, monkeypatch: p
     assert shown["Idle GPU"] == charts.fmt_usd(float(idle)) and float(idle) > 0
     forecast = rows(sample_db, "cost_forecast").filter(tier="all")["forecast_usd"][0]
     assert shown["Month-end forecast"] == charts.fmt_usd(forecast)
-    tables = at.dataframe
-    assert len(tables) >= 8 and len(at.get("download_button")) == len(tables)  # every table downloads as CSV
-    assert len(at.get("plotly_chart")) >= 7
+    tables, downloads, charts_seen = len(at.dataframe), len(at.get("download_button")), len(at.get("plotly_chart"))
+    for tab in ("Egress", "GPU allocated vs used", "Anomalies", "Reconciliation"):  # the detail tabs draw when opened
+        at.session_state["finops_tab"] = tab
+        at.run()
+        assert not at.exception, (tab, [e.value for e in at.exception])
+        tables, downloads = tables + len(at.dataframe), downloads + len(at.get("download_button"))
+        charts_seen += len(at.get("plotly_chart"))
+    assert tables >= 13 and downloads == tables  # every table downloads as CSV
+    assert charts_seen >= 15
 
 
 def test_finops_monthly_rows_tie_out_to_the_ledger(sample_db: Path) -> None:

@@ -80,9 +80,47 @@ def test_every_page_renders_with_its_heading(sample_db: Path, spec: object, monk
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == [spec.heading]
     assert len(at.get("plotly_chart")) >= 1
-    if spec.url_path == "slow-paths":  # every SRE section drew from its query, GPU included
+    if spec.url_path == "slow-paths":  # every SRE section drew from its query, GPU included, each tab once opened
         keys = {c.proto.id for c in at.get("plotly_chart")}
-        assert len(keys) == 7, keys  # heatmap, over time, hops, critical path, slow-path gap, GPU, caches
+        assert len(keys) == 4, keys  # heatmap, over time, hops, critical path (the first tab)
+        for tab in ("Slow-path finder", "GPU and queues", "Caches"):
+            at.session_state["sre_tab"] = tab
+            at.run()
+            assert not at.exception, (tab, [e.value for e in at.exception])
+            keys |= {c.proto.id for c in at.get("plotly_chart")}
+        assert len(keys) == 7, keys  # + slow-path gap, GPU, caches
+
+
+def test_closed_tabs_and_expanders_run_no_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the open tab's analyses run: the slow-path finder's jobs wait until its tab is opened."""
+    ran: list[str] = []
+    real = registry.run
+
+    def spy(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+        ran.append(name)
+        return real(con, name, params)
+
+    monkeypatch.setattr(registry, "run", spy)
+    at = open_page(sample_db, "slow-paths", monkeypatch)
+    assert not at.exception and "critical_path_shares" in ran
+    assert not {"slow_path", "slow_attributes", "cache_hit_rate", "trust_zone_violations"} & set(ran), ran
+    at.session_state["sre_tab"] = "Slow-path finder"
+    at.run()
+    assert {"slow_path", "slow_attributes"} <= set(ran) and "cache_hit_rate" not in ran
+
+
+def test_a_tier_filter_narrows_cached_rows_exactly(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """data.narrowed filters the all-tier result; it must equal the query run with the tier."""
+    monkeypatch.setenv("TIERWISE_DB", str(sample_db))
+    scope = {"site": None, "workload": None, "start_ns": None, "end_ns": None}
+    for name, params in (("latency_by_tier_workload", {**scope, "by_site": None}),
+                         ("latency_over_time", {**scope, "bucket": "day"}),
+                         ("latency_regressions", {"workload": None})):
+        for tier in charts.TIERS:
+            shown = data.narrowed(name, {**params, "tier": tier})
+            direct = rows(sample_db, name, {**params, "tier": tier})
+            assert shown.height > 0 or name == "latency_regressions"
+            assert shown.equals(direct), (name, tier)
 
 
 def test_navigation_entry_point_opens_the_overview(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

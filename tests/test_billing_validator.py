@@ -78,7 +78,7 @@ def test_sample_export_passes_focus_validator(tmp_path: Path) -> None:
     for f in sorted(FINOPS.glob("*.csv")):
         assert ingest_any(con, f, load_settings(db=db, env={})).status == "complete"
     out = tmp_path / "ledger.parquet"
-    assert export_focus(con, out) == 2853
+    assert export_focus(con, out) == 2853 + 14  # real samples + the reconstructed Azure MCA / FocusCost CSVs
     check(out, tmp_path)
 
 

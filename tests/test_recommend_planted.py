@@ -59,3 +59,13 @@ def test_factory_finetune_moves_to_hyperscale(recs: list[dict[str, Any]]) -> Non
 
 def test_factory_vision_is_well_placed(recs: list[dict[str, Any]]) -> None:
     assert moves(recs, "factory-vision") == []
+
+
+def test_gpu_starved_embedding_pipeline_is_consolidated_where_it_starved(recs: list[dict[str, Any]]) -> None:
+    """The planted `gpu-starved` incident: doc-embedding-nightly's us-east-1 host idles at ~20 % with a deep queue."""
+    [m] = [r for r in moves(recs, "doc-embedding-nightly") if r["rule"] == "consolidate_idle"]
+    assert (m["from_tier"], m["from_site"], m["to_tier"], m["to_site"]) == (
+        "hyperscale", "us-east-1", "hyperscale", "us-east-1")
+    assert m["delta_cost_usd_month"] < 0 and any("GPU-starved" in r and "ip-10-42-4-" in r for r in m["reasons"])
+    # only the starved host's workload is consolidated: nothing else shares that move
+    assert {r["workload"] for r in recs if r["rule"] == "consolidate_idle"} == {"doc-embedding-nightly"}

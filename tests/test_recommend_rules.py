@@ -156,3 +156,40 @@ def test_whatif_refuses_unknown_portions() -> None:
     ev = kiosk(0.6)
     with pytest.raises(whatif.WhatIfError):
         whatif.estimate(ev.inputs, ev.card, ev.hops, "kiosk", "edge", "regional")
+
+
+STARVED_COLS: dict[str, Any] = {
+    "tier": pl.String, "site": pl.String, "host_name": pl.String, "workload": pl.String, "observed_hours": pl.Int64,
+    "starved_hours": pl.Int64, "starved_share_ratio": pl.Float64, "starved_utilization_ratio": pl.Float64,
+    "starved_queue_depth": pl.Float64}
+
+
+def starved_host(tier: str, site: str, workload: str, hours: int) -> pl.DataFrame:
+    return pl.DataFrame([{"tier": tier, "site": site, "host_name": f"{site}-gpu", "workload": workload,
+                          "observed_hours": 100, "starved_hours": hours, "starved_share_ratio": hours / 100,
+                          "starved_utilization_ratio": 0.2, "starved_queue_depth": 40.0}], schema=STARVED_COLS)
+
+
+def test_consolidate_on_a_gpu_starved_host_in_place_with_the_evidence() -> None:
+    rows = [portion("embed", "hyperscale", site="us-east-1", workload_type="embedding", budget_ms=60000.0,
+                    gpu_seconds=5000.0, compute_usd=720.0),
+            portion("chat", "hyperscale", site="us-east-1", gpu_seconds=90000.0)]
+    ev = replace(evidence(rows), starved=starved_host("hyperscale", "us-east-1", "embed", 25))
+    [rec] = consolidate_idle.rule(ev)
+    assert (rec.workload, rec.from_tier, rec.from_site, rec.to_tier, rec.to_site) == (
+        "embed", "hyperscale", "us-east-1", "hyperscale", "us-east-1")
+    # the portion's scorecard total × 25 % starved × (1 − 0.2) utilization is what idle GPUs cost while starved
+    now = whatif.estimate(ev.inputs, ev.card, ev.hops, "embed", "hyperscale", "hyperscale").current_usd_month
+    assert rec.delta_cost_usd_month == pytest.approx(-now * 0.25 * 0.8, abs=0.01) and rec.delta_p95_ms == 0
+    assert any("GPU-starved 25 of 100 hours" in r and "utilization 20%" in r and "40 requests" in r
+               for r in rec.reasons)
+    # short stalls (under starved_hours_min) and hosts without starvation get no move
+    assert consolidate_idle.rule(replace(ev, starved=starved_host("hyperscale", "us-east-1", "embed", 2))) == []
+    assert consolidate_idle.rule(evidence(rows)) == []
+
+
+def test_a_starved_edge_host_sheds_its_non_critical_workload_to_hyperscale() -> None:
+    rows = [portion("tune", "edge", site="plant", workload_type="training", budget_ms=600000.0, gpu_seconds=50.0),
+            portion("other", "hyperscale", gpu_seconds=1000.0, compute_usd=10.0)]
+    [rec] = consolidate_idle.rule(replace(evidence(rows), starved=starved_host("edge", "plant", "tune", 10)))
+    assert (rec.workload, rec.from_tier, rec.to_tier) == ("tune", "edge", "hyperscale")

@@ -1,6 +1,8 @@
-"""FinOps page: monthly cost by tier, provider, service, site and workload; unit costs, egress, GPU, anomalies, forecast."""
+"""FinOps page: monthly cost by tier and a breakdown first (KPIs filled after), then lazy detail tabs."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import polars as pl
 import streamlit as st
@@ -27,24 +29,11 @@ def view() -> None:
     if tiers.height == 0:
         components.no_rows("billing rows")
         return
+    kpis = st.container()  # filled after the charts: the first chart never waits for the KPI queries
     months = data.query("cost_month_over_month")
-    detail = data.query("cost_by_month")
-    recon = data.query("cost_reconciliation")
-    split = data.query("cost_by_workload_day")
     ahead = data.query("cost_forecast", {"tier": f.tier, "workload": f.workload})
-    gpu = data.query("gpu_cost_vs_use", {"tier": f.tier})
     if f.tier:
-        detail, months = detail.filter(tier=f.tier), months.filter(tier=f.tier)
-    total = ahead.filter(tier="all") if ahead.height else ahead
-    components.kpi_row([
-        ("EffectiveCost", charts.fmt_usd(_usd(tiers, "cost_usd")), "cost_by_tier: the whole ledger, every tier"),
-        ("BilledCost", charts.fmt_usd(_usd(recon, "ledger_billed_usd")), "cost_reconciliation: invoice total held"),
-        ("Unallocated", charts.fmt_usd(_usd(split.filter(category="unallocated"), "effective_cost_usd")),
-         "cost_by_workload_day: money no workload could be charged with"),
-        ("Idle GPU", charts.fmt_usd(_usd(gpu, "idle_usd")), "gpu_cost_vs_use: allocated × (1 − utilization)"),
-        ("Month-end forecast", charts.fmt_usd(_usd(total, "forecast_usd")) if total.height else "–",
-         "cost_forecast: month to date + remaining days × daily median"),
-    ])
+        months = months.filter(tier=f.tier)
     left, right = st.columns(2)
     with left:
         components.chart(charts_finops.cost_by_month(months), "finops_months")
@@ -53,48 +42,87 @@ def view() -> None:
             components.chart(charts_finops.forecast(ahead), "finops_forecast")
         else:
             components.no_rows("forecast")
+    recon = data.query("cost_reconciliation")
+    split = data.query("cost_by_workload_day")
+    gpu = data.query("gpu_cost_vs_use", {"tier": f.tier})
+    total = ahead.filter(tier="all") if ahead.height else ahead
+    with kpis:
+        components.kpi_row([
+            ("EffectiveCost", charts.fmt_usd(_usd(tiers, "cost_usd")), "cost_by_tier: the whole ledger, every tier"),
+            ("BilledCost", charts.fmt_usd(_usd(recon, "ledger_billed_usd")), "cost_reconciliation: invoice total held"),
+            ("Unallocated", charts.fmt_usd(_usd(split.filter(category="unallocated"), "effective_cost_usd")),
+             "cost_by_workload_day: money no workload could be charged with"),
+            ("Idle GPU", charts.fmt_usd(_usd(gpu, "idle_usd")), "gpu_cost_vs_use: allocated × (1 − utilization)"),
+            ("Month-end forecast", charts.fmt_usd(_usd(total, "forecast_usd")) if total.height else "–",
+             "cost_forecast: month to date + remaining days × daily median"),
+        ])
     components.table(months, "finops_mom", "cost_month_over_month.csv",
                      "cost_month_over_month (USD; change_ratio is a fraction of the previous month)")
+    _breakdown(f.tier)
+    _more(f.tier, f.workload, gpu, split, recon)
+
+
+def breakdown_section(tier: str | None) -> None:
+    """Cost by one dimension; as the fragment `_breakdown`, picking another dimension reruns only this section."""
+    detail = data.query("cost_by_month")
+    if tier:
+        detail = detail.filter(tier=tier)
     by = st.segmented_control("Break cost down by", DIMENSIONS, default="workload", key="finops_dim") or "workload"
     components.chart(charts_finops.cost_by(detail, by), "finops_by")
     components.table(detail, "finops_detail", "cost_by_month.csv",
                      "cost_by_month (USD; EffectiveCost and BilledCost per month, tier, provider, service, site, "
                      "workload)")
-    _more(f.tier, f.workload, gpu, split, recon)
+
+
+_breakdown = st.fragment(breakdown_section)
 
 
 def _more(tier: str | None, workload: str | None, gpu: pl.DataFrame, split: pl.DataFrame, recon: pl.DataFrame) -> None:
-    units, transfer, gpus, odd, tie = st.tabs(["Unit costs", "Egress", "GPU allocated vs used", "Anomalies",
-                                               "Reconciliation"])
-    with units:
-        rows = data.query("unit_costs_by_tier")
-        latest = rows.filter(pl.col("month") == pl.col("month").max())
-        if latest.height:
-            components.chart(charts_finops.unit_costs(latest), "finops_units")
-        components.table(rows, "finops_units", "unit_costs_by_tier.csv",
-                         "unit_costs_by_tier (USD; requests and tokens sampling-adjusted)")
-    with transfer:
-        rows = data.query("egress_cost_by_direction")
-        if rows.height:
-            components.chart(charts_finops.egress(rows), "finops_egress")
-        components.table(rows, "finops_egress", "egress_cost_by_direction.csv",
-                         "egress_cost_by_direction (USD; quantity in consumed_unit)")
-        traffic = data.query("egress_by_tier_pair_spans", {"workload": workload})
-        components.table(traffic, "finops_traffic", "egress_by_tier_pair_spans.csv",
-                         "egress_by_tier_pair_spans: bytes up (request) and down (response) between tiers, as "
-                         "the spans see them (sampling-adjusted; GB = 1e9 bytes)")
-    with gpus:
-        if gpu.height:
-            components.chart(charts_finops.gpu_cost_vs_use(gpu), "finops_gpu")
-        components.table(gpu, "finops_gpu", "gpu_cost_vs_use.csv", "gpu_cost_vs_use (USD per host and day)")
-        components.table(split.filter(pl.col("category").is_in(["idle", "unallocated"])), "finops_idle",
-                         "idle_unallocated.csv", "cost_by_workload_day, idle and unallocated categories (USD)")
-    with odd:
-        rows = data.query("cost_anomalies", {"tier": tier, "workload": workload})
-        if rows.height:
-            components.chart(charts_finops.anomalies(rows), "finops_anomalies")
-        components.table(rows.filter(pl.col("anomalous")), "finops_anomalies", "cost_anomalies.csv",
-                         "cost_anomalies, anomalous days only (USD; baseline = median of the previous days)")
-    with tie:
-        components.table(recon, "finops_recon", "cost_reconciliation.csv",
-                         "cost_reconciliation (BilledCost: source files vs ledger vs linked vs unallocated; USD)")
+    """The detail tabs; only the open one runs its queries."""
+    sections: dict[str, Callable[[], None]] = {
+        "Unit costs": _unit_costs, "Egress": lambda: _egress(workload), "GPU allocated vs used": lambda: _gpu(gpu, split),
+        "Anomalies": lambda: _anomalies(tier, workload),
+        "Reconciliation": lambda: components.table(
+            recon, "finops_recon", "cost_reconciliation.csv",
+            "cost_reconciliation (BilledCost: source files vs ledger vs linked vs unallocated; USD)")}
+    for draw, tab in zip(sections.values(), st.tabs(list(sections), key="finops_tab", on_change="rerun"), strict=True):
+        if tab.open:
+            with tab:
+                draw()
+
+
+def _unit_costs() -> None:
+    rows = data.query("unit_costs_by_tier")
+    latest = rows.filter(pl.col("month") == pl.col("month").max())
+    if latest.height:
+        components.chart(charts_finops.unit_costs(latest), "finops_units")
+    components.table(rows, "finops_units", "unit_costs_by_tier.csv",
+                     "unit_costs_by_tier (USD; requests and tokens sampling-adjusted)")
+
+
+def _egress(workload: str | None) -> None:
+    rows = data.query("egress_cost_by_direction")
+    if rows.height:
+        components.chart(charts_finops.egress(rows), "finops_egress")
+    components.table(rows, "finops_egress", "egress_cost_by_direction.csv",
+                     "egress_cost_by_direction (USD; quantity in consumed_unit)")
+    traffic = data.query("egress_by_tier_pair_spans", {"workload": workload})
+    components.table(traffic, "finops_traffic", "egress_by_tier_pair_spans.csv",
+                     "egress_by_tier_pair_spans: bytes up (request) and down (response) between tiers, as "
+                     "the spans see them (sampling-adjusted; GB = 1e9 bytes)")
+
+
+def _gpu(gpu: pl.DataFrame, split: pl.DataFrame) -> None:
+    if gpu.height:
+        components.chart(charts_finops.gpu_cost_vs_use(gpu), "finops_gpu")
+    components.table(gpu, "finops_gpu", "gpu_cost_vs_use.csv", "gpu_cost_vs_use (USD per host and day)")
+    components.table(split.filter(pl.col("category").is_in(["idle", "unallocated"])), "finops_idle",
+                     "idle_unallocated.csv", "cost_by_workload_day, idle and unallocated categories (USD)")
+
+
+def _anomalies(tier: str | None, workload: str | None) -> None:
+    rows = data.query("cost_anomalies", {"tier": tier, "workload": workload})
+    if rows.height:
+        components.chart(charts_finops.anomalies(rows), "finops_anomalies")
+    components.table(rows.filter(pl.col("anomalous")), "finops_anomalies", "cost_anomalies.csv",
+                     "cost_anomalies, anomalous days only (USD; baseline = median of the previous days)")

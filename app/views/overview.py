@@ -41,7 +41,10 @@ def view() -> None:
             components.chart(charts.hop_breakdown(hops), "overview_hops")
         else:
             components.no_rows("calls between tiers")
-    with st.expander("Numbers behind the charts"):
+    numbers = st.expander("Numbers behind the charts", key="overview_numbers", on_change="rerun")
+    if not numbers.open:  # the tables are drawn (and sent) only once the reader opens them
+        return
+    with numbers:
         components.table(tiers, "overview_tiers", "latency_by_tier.csv", "latency_by_tier (ms; error_rate 0–1)")
         components.table(hops, "overview_hops", "hops_by_tier_pair.csv", "hops_by_tier_pair (ms; bytes)")
         if costs is not None:

@@ -1,7 +1,8 @@
-"""SRE slow-paths page: latency heatmap, latency over time, hop breakdown, critical-path shares and slow traces."""
+"""SRE slow-paths page: latency heatmap, latency over time, hops and slow traces first; deeper analyses in lazy tabs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -38,7 +39,7 @@ def _heatmap(f: Filters) -> tuple[pl.DataFrame, tuple[str, str] | None, str]:
     metric = c1.segmented_control("Percentile", ["p50_ms", "p95_ms", "p99_ms"], default="p95_ms", key="sre_metric",
                                   format_func=lambda m: m.removesuffix("_ms")) or "p95_ms"
     by = c2.segmented_control("Columns", ["workload", "site"], default="workload", key="sre_by") or "workload"
-    cells = data.query("latency_by_tier_workload", {**f.scope(), "by_site": "yes" if by == "site" else None})
+    cells = data.narrowed("latency_by_tier_workload", {**f.scope(), "by_site": "yes" if by == "site" else None})
     if cells.height == 0:
         return cells, None, by
     event = st.plotly_chart(charts.heatmap(cells, metric, by), key="sre_heatmap", on_select="rerun",
@@ -47,26 +48,19 @@ def _heatmap(f: Filters) -> tuple[pl.DataFrame, tuple[str, str] | None, str]:
     return cells, _selected_cell(event), by
 
 
-def _critical_path(f: Filters, workloads: list[str]) -> str | None:
-    st.subheader("Critical path share by tier")
-    if not workloads:
-        components.no_rows("workloads")
-        return None
-    default = workloads.index(f.workload) if f.workload in workloads else 0
-    wl = st.selectbox("Workload", workloads, index=default, key="sre_cp_workload")
+def _critical_path(f: Filters, wl: str) -> None:
     shares = data.query("critical_path_shares", {**f.window(), "workload": wl})
     if shares.height == 0:
         components.no_rows("traces with a root span")
-        return wl
+        return
     e2e = {r["percentile"]: r["e2e_ms"] for r in shares.select("percentile", "e2e_ms").unique().iter_rows(named=True)}
     st.caption(" · ".join(f"{p} traces: {charts.fmt_ms(v)} end to end" for p, v in sorted(e2e.items())))
     components.chart(charts.critical_share(shares), "sre_critical")
-    return wl
 
 
 def _regressions(f: Filters) -> pl.DataFrame:
     """Regressed (workload, tier, day) rows inside the window, to mark on the latency chart."""
-    rows = data.query("latency_regressions", {"workload": f.workload, "tier": f.tier}).filter(pl.col("regressed"))
+    rows = data.narrowed("latency_regressions", {"workload": f.workload, "tier": f.tier}).filter(pl.col("regressed"))
     if f.start:
         rows = rows.filter(pl.col("day") >= f.start)
     if f.end:
@@ -109,33 +103,40 @@ def view() -> None:
     if slow.height:
         items.append(("slowest trace", charts.fmt_ms(slow["duration_ms"][0]), str(slow["workload"][0])))
     components.kpi_row(items)
-    over_time = data.query("latency_over_time", {**f.scope(), "bucket": _bucket(f)})
+    over_time = data.narrowed("latency_over_time", {**f.scope(), "bucket": _bucket(f)})
     regressions = _regressions(f)
     components.chart(charts.mark_regressions(charts.latency_over_time(over_time), regressions), "sre_over_time")
     if regressions.height:
         st.caption(f"{regressions.height} regressions (red ×): a workload's daily p95 in a tier above its rolling "
                    "median + 3×MAD baseline (query latency_regressions).")
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Hops: network versus compute")
-        if hops.height:
-            components.chart(charts.hop_breakdown(hops), "sre_hops")
-        else:
-            components.no_rows("calls between tiers")
-    with right:
-        workloads = sorted({w for w in cells["workload"].to_list() if w and w != "(none)"}) if by == "workload" \
-            else list(data.dimensions().workloads)
-        chosen = _critical_path(f, workloads)
-    if chosen:
-        sre_sections.slow_path_finder(f, chosen)
+    st.subheader("Hops: network versus compute")
+    if hops.height:
+        components.chart(charts.hop_breakdown(hops), "sre_hops")
+    else:
+        components.no_rows("calls between tiers")
     st.subheader("Example slow traces" + (f" in {cell[0]} · {cell[1]}" if cell else ""))
     _slow_table(slow, f)
-    budgets, gpu, caches, zones = st.tabs(["Latency budgets", "GPU and queues", "Caches", "Trust zones"])
-    with budgets:
-        sre_sections.budgets(f)
-    with gpu:
-        sre_sections.gpu(f, _bucket(f))
-    with caches:
-        sre_sections.caches(f)
-    with zones:
-        sre_sections.trust_zones(f)
+    _deep(f, cells, by)
+
+
+def _deep(f: Filters, cells: pl.DataFrame, by: str) -> None:
+    """The heavier analyses, one tab each; only the open tab runs its queries (a filter change reruns that one)."""
+    st.subheader("Where the time goes")
+    workloads = sorted({w for w in cells["workload"].to_list() if w and w != "(none)"}) if by == "workload" \
+        else list(data.dimensions().workloads)
+    wl = None
+    if workloads:
+        default = workloads.index(f.workload) if f.workload in workloads else 0
+        wl = st.selectbox("Workload (critical path and slow-path finder)", workloads, index=default,
+                          key="sre_cp_workload")
+    def per_workload(draw: Callable[[Filters, str], None]) -> Callable[[], None]:
+        return lambda: draw(f, wl) if wl else components.no_rows("workloads")
+
+    sections: dict[str, Callable[[], None]] = {
+        "Critical path": per_workload(_critical_path), "Slow-path finder": per_workload(sre_sections.slow_path_finder),
+        "Latency budgets": lambda: sre_sections.budgets(f), "GPU and queues": lambda: sre_sections.gpu(f, _bucket(f)),
+        "Caches": lambda: sre_sections.caches(f), "Trust zones": lambda: sre_sections.trust_zones(f)}
+    for draw, tab in zip(sections.values(), st.tabs(list(sections), key="sre_tab", on_change="rerun"), strict=True):
+        if tab.open:
+            with tab:
+                draw()

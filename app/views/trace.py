@@ -51,7 +51,10 @@ def view() -> None:
     table = spans.select("span_id", "parent_span_id", "tier", "site", "service_name", "name", "kind", "duration_ms",
                          "status_code", "request_bytes", "response_bytes", "workload")
     components.table(table, "trace_spans", f"trace-{tid}.csv")
-    with st.expander("Attributes and events per span"):
+    details = st.expander("Attributes and events per span", key="trace_details", on_change="rerun")
+    if not details.open:  # one JSON viewer per span: drawn only once the reader opens it
+        return
+    with details:
         for r in spans.iter_rows(named=True):
             st.markdown(f"**{r['tier']} · {r['service_name'] or '?'} · {r['name']}** "
                         f"({r['kind']}, {charts.fmt_ms(r['duration_ms'])}, {r['status_code']})")

@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from ingest.billing import egress, ratecard
 from ingest.billing.config import CostSettings, cost_settings
@@ -14,6 +15,8 @@ from ingest.billing.formats import FORMATS
 from ingest.billing.source import (
     SRC_VIEW,
     BillingFileError,
+    column_type,
+    ident,
     install_macros,
     open_raw,
     project_src,
@@ -23,8 +26,12 @@ from ingest.loader import FileResult, sha256_file
 from ingest.rows import Rejection
 from ingest.settings import Settings
 
-LOOKUPS = {"tw_aws_category": "aws_category_mapping.csv", "tw_gcp_category": "gcp_category_mapping.csv",
-           "tw_azure_category": "azure_category_mapping.csv"}
+# Service → FOCUS ServiceCategory lookups, each exposed as a one-row relation holding a map (`lookup_map`): a mapping reads
+# `(SELECT lookup_map FROM tw_aws_category)[code]`, which keeps the plan order-preserving (no join), so DuckDB can use its
+# parallel batch insert.
+LOOKUPS = {"tw_aws_category": ("aws_category_mapping.csv", "product_code"),
+           "tw_gcp_category": ("gcp_category_mapping.csv", "ConsumedService"),
+           "tw_azure_category": ("azure_category_mapping.csv", "ConsumedService")}
 REJECT_SQL = """CASE WHEN BilledCost IS NULL THEN 'BilledCost'
     WHEN EffectiveCost IS NULL THEN 'EffectiveCost'
     WHEN ChargePeriodStart IS NULL THEN 'ChargePeriodStart'
@@ -36,22 +43,29 @@ REASON_SQL = """CASE __reject WHEN 'BilledCost' THEN 'missing or not a decimal n
     WHEN 'ChargePeriodStart' THEN 'missing or not a date-time'
     WHEN 'ChargeCategory' THEN 'missing or not one of Usage, Purchase, Tax, Credit, Adjustment'
     ELSE 'missing' END"""
-HELPER_COLUMNS = "__xfer_text, __source_billed, __excerpt, __reject, x_TransferDirection, x_Workload, x_Tier"
+REJECTS = "tw_billing_rejects"
+HELPER_COLUMNS = "__xfer_text, __source_billed, __excerpt, __reject, __tagvals, x_TransferDirection, x_Workload, x_Tier"
 
 
 def _lookups(con: duckdb.DuckDBPyConnection) -> None:
-    for table, name in LOOKUPS.items():
+    for table, (name, key) in LOOKUPS.items():
         path = str(resources.files("ingest.billing").joinpath("mappings", name))
-        con.register(table, con.sql("SELECT * FROM read_csv($p, all_varchar = true)", params={"p": path}))
+        con.register(table, con.sql(
+            f"SELECT map(list(k), list(v)) AS lookup_map FROM (SELECT {ident(key)} AS k, min(ServiceCategory) AS v "
+            f"FROM read_csv($p, all_varchar = true) WHERE {ident(key)} IS NOT NULL GROUP BY 1)", params={"p": path}))
 
 
 def _link_sql(cs: CostSettings, settings: Settings) -> tuple[str, str, dict[str, object]]:
-    """Expressions for x_Workload and x_Tier: mapped value, else tag keys in order, else (cloud) region rules."""
-    params: dict[str, object] = {"wk": [f'$."{k}"' for k in cs.workload_tags] or ["$.__none"],
-                                 "tk": [f'$."{k}"' for k in cs.tier_tags] or ["$.__none"]}
-    first = "list_filter(json_extract_string(v.Tags, ${}::VARCHAR[]), lambda t: t IS NOT NULL AND t <> '')[1]"
-    wl = ["v.x_Workload", first.format("wk")]
-    tier = ["v.x_Tier", f"lower({first.format('tk')})"]
+    """Expressions for x_Workload and x_Tier: mapped value, else tag keys in order, else (cloud) region rules.
+
+    They read `v.__tagvals`, the values of every workload and tier key taken from Tags in one JSON parse.
+    """
+    keys = [*cs.workload_tags, *cs.tier_tags]
+    params: dict[str, object] = {"tagkeys": [f'$."{k}"' for k in keys] or ["$.__none"]}
+    first = [f"nullif(v.__tagvals[{i + 1}], '')" for i in range(len(keys))]
+    nw = len(cs.workload_tags)
+    wl = ["v.x_Workload", *first[:nw]]
+    tier = ["v.x_Tier", *([f"lower(coalesce({', '.join(first[nw:])}))"] if first[nw:] else [])]
     rules = settings.tier_rules
     params["regions"] = [r for r, _ in rules.region_tiers] or [""]
     params["region_tiers"] = [t for _, t in rules.region_tiers] or [""]
@@ -67,7 +81,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected) -> str:
         con.register(SRC_VIEW, ratecard.compile_file(path))
         return f"SELECT * FROM {SRC_VIEW}"
     fmt = FORMATS[det.fmt]
-    present = open_raw(con, path, det, fmt.reads if det.container == "jsonl" else ())
+    present = open_raw(con, path, det, fmt.reads if det.container == "jsonl" else (), keep_maps=det.fmt == "aws-cur2")
     have = {c.lower() for c in present}
     missing = [c for c in fmt.required if c.lower() not in have]
     if missing:
@@ -76,9 +90,41 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected) -> str:
     if fmt.tag_prefix:
         extra, params = tags_from_columns(present, fmt.tag_prefix, fmt.tag_strip)
     elif det.fmt == "aws-cur2":
-        extra = "tw_json(regexp_replace(resource_tags, '\"user[:_]', '\"', 'g')) AS __tags_json"
+        extra = _cur2_maps(con)
     project_src(con, present, fmt.reads, extra, params)
     return fmt.sql
+
+
+def _may_have_rejects(path: Path, det: Detected, accepted: int, last_row: object) -> bool:
+    """False only when every data row of the file is known to be in the ledger (so no quarantine pass is needed).
+
+    Parquet knows its row count; a plain CSV has at most (line count − header) rows, and when the ledger holds
+    rows 1..N with N at that bound, nothing was rejected. Other containers are always re-checked.
+    """
+    if not isinstance(last_row, int) or accepted != last_row:
+        return True
+    if det.container == "parquet":
+        return bool(pq.ParquetFile(path).metadata.num_rows != accepted)
+    if det.container == "csv":
+        lines, tail = 0, b"\n"
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 24):
+                lines += chunk.count(b"\n")
+                tail = chunk[-1:]
+        return accepted < lines - 1 + (tail != b"\n")
+    return True
+
+
+def _cur2_maps(con: duckdb.DuckDBPyConnection) -> str:
+    """`__product` as a string map (Parquet MAP as is, CSV JSON text parsed) and `__tags_json` without `user_`."""
+    kind = column_type(con, "product")
+    product = ("NULL::MAP(VARCHAR, VARCHAR)" if kind is None else "product" if kind.startswith("MAP")
+               else "CASE WHEN json_valid(product) THEN from_json(product, '\"MAP(VARCHAR, VARCHAR)\"') END")
+    tag_kind = column_type(con, "resource_tags")
+    tags = ("NULL::VARCHAR" if tag_kind is None else "to_json(resource_tags)::VARCHAR" if tag_kind.startswith("MAP")
+            else "resource_tags")
+    return (f"{product} AS __product, "
+            f"tw_json(replace(replace({tags}, '\"user_', '\"'), '\"user:', '\"')) AS __tags_json")
 
 
 def _record(con: duckdb.DuckDBPyConnection, r: FileResult, size: int) -> None:
@@ -113,29 +159,40 @@ def ingest_billing(con: duckdb.DuckDBPyConnection, path: Path, settings: Setting
     wl, tier, link_params = _link_sql(cost_settings(settings), settings)
     params |= link_params | {"src": source, "fmt": fmt_label, "key": f"{sha[:16]}:0"}
     view = f"(SELECT m.*, {REJECT_SQL} AS __reject FROM ({mapping}) m)"
+    key = params["key"]
     con.execute("BEGIN TRANSACTION")
     try:
+        # One full mapping pass writes the accepted rows; the source is read again (narrowly) only when some
+        # rows may have been rejected, and source totals come from the ledger rows plus the rejected ones.
         con.execute(
             f"INSERT INTO costs BY NAME SELECT v.* EXCLUDE ({HELPER_COLUMNS}), "
             f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier, "
-            f"$src AS x_SourceFile, $fmt AS x_SourceFormat, $key AS batch_key FROM {view} v WHERE v.__reject IS NULL",
+            f"$src AS x_SourceFile, $fmt AS x_SourceFormat, $key AS batch_key FROM (SELECT w.*, "
+            f"json_extract_string(w.Tags, $tagkeys::VARCHAR[]) AS __tagvals FROM {view} w WHERE w.__reject IS NULL) v",
             params)
+        got = con.execute("SELECT count(*), max(x_SourceRow) FROM costs WHERE batch_key = $k", {"k": key}).fetchall()
+        accepted, last_row = int(got[0][0]), got[0][1]
+        scan = "true" if _may_have_rejects(path, det, accepted, last_row) else "false"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {REJECTS} AS SELECT x_SourceRow, __reject, left(__excerpt, 200) AS "
+            f"__excerpt, ProviderName, BillingPeriodStart, __source_billed FROM {view} WHERE {scan} "
+            f"AND __reject IS NOT NULL")
         con.execute(
             f"INSERT INTO quarantine SELECT $sha, $src, 0, x_SourceRow, 'row', __reject, {REASON_SQL}, "
-            f"left(__excerpt, 200), now() FROM {view} WHERE __reject IS NOT NULL ORDER BY x_SourceRow",
+            f"__excerpt, now() FROM {REJECTS} ORDER BY x_SourceRow",
             {"sha": sha, "src": source})
         con.execute(
             f"INSERT INTO billing_source_totals SELECT $sha, $src, $fmt, coalesce(ProviderName, '(unknown)'), "
-            f"BillingPeriodStart, count(*), coalesce(sum(__source_billed), 0), $key FROM {view} GROUP BY ALL",
-            {"sha": sha, "src": source, "fmt": fmt_label, "key": f"{sha[:16]}:0"})
-        counts = con.execute("SELECT (SELECT count(*) FROM costs WHERE batch_key = $k), "
-                             "(SELECT count(*) FROM quarantine WHERE content_sha256 = $h)",
-                             {"k": f"{sha[:16]}:0", "h": sha}).fetchall()
-        accepted, rejected = int(counts[0][0]), int(counts[0][1])
+            f"BillingPeriodStart, count(*), coalesce(sum(billed), 0), $key FROM ("
+            f"SELECT ProviderName, BillingPeriodStart, BilledCost AS billed FROM costs WHERE batch_key = $key "
+            f"UNION ALL SELECT ProviderName, BillingPeriodStart, __source_billed FROM {REJECTS}) GROUP BY ALL",
+            {"sha": sha, "src": source, "fmt": fmt_label, "key": key})
+        rejected = int(con.execute(f"SELECT count(*) FROM {REJECTS}").fetchall()[0][0])
         con.execute("INSERT INTO ingest_batches VALUES ($sha, 0, $key, $src, $acc, $rej, 0, now()) "
                     "ON CONFLICT DO NOTHING",
-                    {"sha": sha, "key": f"{sha[:16]}:0", "src": source, "acc": accepted, "rej": rejected})
+                    {"sha": sha, "key": key, "src": source, "acc": accepted, "rej": rejected})
         con.execute("COMMIT")
+        con.execute(f"DROP TABLE IF EXISTS {REJECTS}")
     except duckdb.Error as e:
         con.execute("ROLLBACK")
         res = FileResult(source, sha, "unreadable", fmt_label, ("costs",), message=f"{path}: {e}")

@@ -16,10 +16,18 @@ NULL_STRINGS = ["NULL", "null", ""]
 # Static helper macros used by the mapping files in ingest/billing/formats/.
 MACROS: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO tw_num(x) AS TRY_CAST(x AS DECIMAL(38, 15))",
-    "CREATE OR REPLACE TEMP MACRO tw_ts(x) AS coalesce(timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)), "
-    "try_strptime(trim(x::VARCHAR), ['%m/%d/%Y', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %I:%M:%S %p']))",
-    "CREATE OR REPLACE TEMP MACRO tw_canon(x, allowed) AS "
-    "coalesce(list_extract(list_filter(allowed, lambda a: lower(a) = lower(trim(x))), 1), nullif(trim(x), ''))",
+    # UTC TIMESTAMP from a typed column or text: typed columns cast directly (typeof folds per query), text
+    # without a UTC offset parses as naive UTC, text with one goes through TIMESTAMPTZ, m/d/Y text last
+    "CREATE OR REPLACE TEMP MACRO tw_ts(x) AS CASE "
+    "WHEN typeof(x) IN ('TIMESTAMP', 'DATE', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S') THEN TRY_CAST(x AS TIMESTAMP) "
+    "WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' THEN timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)) "
+    "ELSE coalesce(CASE WHEN contains(substr(x::VARCHAR, 11), '+') OR contains(substr(x::VARCHAR, 11), '-') "
+    "THEN timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)) ELSE TRY_CAST(x AS TIMESTAMP) END, "
+    "timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)), "  # zone names, e.g. BigQuery's `2026-02-03 08:00:00 UTC`
+    "try_strptime(trim(x::VARCHAR), ['%m/%d/%Y', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %I:%M:%S %p'])) END",
+    # canonical casing of an enum value; the lower-cased list is a constant folded once per query, not per row
+    "CREATE OR REPLACE TEMP MACRO tw_canon(x, allowed) AS CASE WHEN list_contains(allowed, x) THEN x ELSE "
+    "coalesce(allowed[list_position(list_transform(allowed, lambda a: lower(a)), lower(trim(x)))], nullif(trim(x), '')) END",
     "CREATE OR REPLACE TEMP MACRO tw_json(x) AS CASE WHEN x IS NULL OR trim(x) IN ('', '{}', '[]') THEN NULL "
     "WHEN json_valid(x) THEN x "
     "WHEN json_valid('{' || x || '}') THEN '{' || x || '}' END",
@@ -43,15 +51,21 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(m)
 
 
-def _flat(name: str, dtype: str) -> str:
-    """Nested Parquet columns (map, struct, list) become JSON text; scalars keep their type for the mapping casts."""
+def _flat(name: str, dtype: str, keep_maps: bool) -> str:
+    """Nested Parquet columns (map, struct, list) become JSON text; scalars keep their type for the mapping casts.
+
+    With `keep_maps` string maps stay maps, so a mapping can read keys without a JSON round trip per row.
+    """
     col = ident(name)
+    if keep_maps and dtype == "MAP(VARCHAR, VARCHAR)":
+        return col
     if dtype.startswith(("STRUCT", "MAP")) or dtype.endswith("]"):
         return f"to_json({col})::VARCHAR AS {col}"
     return col
 
 
-def open_raw(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, json_keys: Sequence[str] = ()) -> tuple[str, ...]:
+def open_raw(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, json_keys: Sequence[str] = (),
+             keep_maps: bool = False) -> tuple[str, ...]:
     """Create RAW_VIEW over `path` (CSV/JSON all VARCHAR, Parquet scalars typed, `__row` 1-based); returns its columns."""
     p = str(path)
     if det.container in ("csv", "csv.gz"):
@@ -61,7 +75,7 @@ def open_raw(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, json_key
     elif det.container == "parquet":
         described = con.sql("DESCRIBE SELECT * FROM read_parquet($p)", params={"p": p}).fetchall()
         types = {str(r[0]): str(r[1]) for r in described}
-        cols = ", ".join(_flat(n, t) for n, t in types.items())
+        cols = ", ".join(_flat(n, t, keep_maps) for n, t in types.items())
         rel = con.sql(f"SELECT file_row_number + 1 AS __row, {cols} FROM read_parquet($p, file_row_number = true)",
                       params={"p": p})
     elif det.container == "jsonl":
@@ -77,6 +91,12 @@ def open_raw(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, json_key
         raise BillingFileError(f"cannot read a {det.container} file as a billing table")
     con.register(RAW_VIEW, rel)
     return tuple(str(c) for c in rel.columns[1:])
+
+
+def column_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The DuckDB type of RAW_VIEW's column `name`, or None when the file lacks it."""
+    rows = con.sql(f"SELECT column_type FROM (DESCRIBE {RAW_VIEW}) WHERE column_name = $n", params={"n": name}).fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def project_src(con: duckdb.DuckDBPyConnection, present: Sequence[str], wanted: Sequence[str],

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from queries import registry, scorecard
+from queries.engine import Engine
 from queries.recommend import (
     batch_to_hyperscale,
     cache_fix,
@@ -25,13 +26,13 @@ RULES: tuple[Rule, ...] = (
     Rule(trust_inward.NAME, "regulated or confidential processing outside its trust zone → inward", trust_inward.rule),
     Rule(batch_to_hyperscale.NAME, "training, batch, embedding on edge or regional → hyperscale when cheaper",
          batch_to_hyperscale.rule),
-    Rule(consolidate_idle.NAME, "idle edge GPU capacity → consolidate", consolidate_idle.rule),
+    Rule(consolidate_idle.NAME, "idle or GPU-starved edge capacity → consolidate", consolidate_idle.rule),
     Rule(cache_fix.NAME, "low cache hit rate on repeatable prompts → CDN or semantic cache", cache_fix.rule),
     Rule(top_latency_edge.NAME, "top 20 % of latency-critical traffic → first edge candidates", top_latency_edge.rule),
 )
 
 
-def collect(con: duckdb.DuckDBPyConnection, cfg: scorecard.ScorecardConfig | None = None,
+def collect(con: duckdb.DuckDBPyConnection | Engine, cfg: scorecard.ScorecardConfig | None = None,
             thresholds: Thresholds | None = None) -> Evidence:
     """Every frame the rules read, each queried once."""
     conf = cfg or scorecard.configured()
@@ -39,7 +40,8 @@ def collect(con: duckdb.DuckDBPyConnection, cfg: scorecard.ScorecardConfig | Non
     return Evidence(inputs, scorecard.scorecard(inputs.lazy(), conf).collect(), registry.run(con, "scorecard_hops"),
                     registry.run(con, "critical_path_shares"), registry.run(con, "latency_budgets"),
                     registry.run(con, "trust_zone_violations"), registry.run(con, "gpu_idle_hours"),
-                    registry.run(con, "cache_hit_rate"), conf, thresholds or Thresholds())
+                    registry.run(con, "cache_hit_rate"), conf, thresholds or Thresholds(),
+                    registry.run(con, "gpu_starved_hosts"))
 
 
 def value(rec: Recommendation, ev: Evidence) -> float:
@@ -78,7 +80,7 @@ def as_frame(recs: list[Recommendation]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def run(con: duckdb.DuckDBPyConnection) -> list[Recommendation]:
+def run(con: duckdb.DuckDBPyConnection | Engine) -> list[Recommendation]:
     """Ranked recommendations for an open store, with the configured scorecard and default thresholds."""
     return recommend(collect(con))
 

@@ -20,6 +20,7 @@ class Thresholds:
     latency_critical_max_ms: float = 300.0  # budgets up to this are latency-critical (the seed's 100–300 ms class)
     min_saving_ratio: float = 0.05       # a cost move must save at least this share of the portion's cost
     idle_share_min: float = 0.5          # an edge host idle at least this share of its GPU-hours
+    starved_hours_min: int = 4           # a GPU host starved (low utilization, deep queue) at least this many hours
     cache_hit_min: float = 0.3           # below this hit ratio a cache is failing repeatable prompts
     top_traffic_share: float = 0.2       # the seed's phase 3: the top 20 % of latency-critical traffic
     usd_per_ms_month: float = 50.0       # value of 1 ms of p95 saved on a latency-critical workload, per month
@@ -40,6 +41,7 @@ class Evidence:
     cache: pl.DataFrame        # cache_hit_rate
     config: ScorecardConfig = field(default_factory=ScorecardConfig)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    starved: pl.DataFrame = field(default_factory=pl.DataFrame)  # gpu_starved_hosts
 
 
 @dataclass(frozen=True)

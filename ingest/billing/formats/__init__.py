@@ -41,7 +41,7 @@ AZURE_COLUMNS = (
     "billingcurrency", "invoiceid", "publishername", "subscriptionid", "subscriptionname", "metercategory",
     "consumedservice", "resourcelocation", "meterregion", "availabilityzone", "resourceid", "resourcename",
     "productid", "partnumber", "metername", "meterid", "unitofmeasure", "benefitid", "reservationid", "benefitname",
-    "reservationname", "tags", "metersubcategory",
+    "reservationname", "tags", "metersubcategory", "servicefamily",
 )
 GCP_COLUMNS = (
     "billing_account_id", "service", "sku", "usage_start_time", "usage_end_time", "project", "labels", "location",

@@ -44,7 +44,7 @@ SELECT
     "lineItem/UsageAccountId" AS SubAccountId,
     "lineItem/UsageAccountName" AS SubAccountName,
     coalesce("product/ProductName", "lineItem/ProductCode") AS ServiceName,
-    coalesce((SELECT min(m.ServiceCategory) FROM tw_aws_category m WHERE m.product_code = "lineItem/ProductCode"), 'Other')
+    coalesce((SELECT lookup_map FROM tw_aws_category)["lineItem/ProductCode"], 'Other')
         AS ServiceCategory,
     coalesce("product/regionCode", "product/region") AS RegionId,
     "product/location" AS RegionName,

@@ -1,9 +1,7 @@
--- AWS CUR 2.0 (Data Exports, snake_case; product and resource_tags are maps) → ledger, following focus_converters' aws.csv mapping:
+-- AWS CUR 2.0 (Data Exports, snake_case; product and resource_tags are maps, `__product` read as a map) → ledger, following focus_converters' aws.csv mapping:
 -- BilledCost = net unblended (else unblended); EffectiveCost amortizes RI / Savings Plan line items.
 WITH t AS (
     SELECT s.*, line_item_line_item_type AS li_type,
-           json_extract_string(product, ['$.product_name', '$.region_code', '$.region', '$.location',
-                                         '$.to_region_code', '$.product_family', '$.transfer_type']) AS pj,
            coalesce(tw_num(line_item_net_unblended_cost), tw_num(line_item_unblended_cost)) AS billed
     FROM tw_billing_src s
 )
@@ -45,11 +43,11 @@ SELECT
     coalesce(line_item_legal_entity, 'Amazon Web Services, Inc.') AS PublisherName,
     line_item_usage_account_id AS SubAccountId,
     line_item_usage_account_name AS SubAccountName,
-    coalesce(coalesce(product_product_name, pj[1]), line_item_product_code) AS ServiceName,
-    coalesce((SELECT min(m.ServiceCategory) FROM tw_aws_category m WHERE m.product_code = line_item_product_code), 'Other')
+    coalesce(coalesce(product_product_name, __product['product_name']), line_item_product_code) AS ServiceName,
+    coalesce((SELECT lookup_map FROM tw_aws_category)[line_item_product_code], 'Other')
         AS ServiceCategory,
-    coalesce(coalesce(product_region_code, pj[2]), coalesce(product_region, pj[3])) AS RegionId,
-    coalesce(product_location, pj[4]) AS RegionName,
+    coalesce(coalesce(product_region_code, __product['region_code']), coalesce(product_region, __product['region'])) AS RegionId,
+    coalesce(product_location, __product['location']) AS RegionName,
     line_item_availability_zone AS AvailabilityZone,
     line_item_resource_id AS ResourceId,
     product_sku AS SkuId,
@@ -68,11 +66,11 @@ SELECT
     __tags_json AS Tags,
     NULL::VARCHAR AS x_Tier, NULL::VARCHAR AS x_SiteId, NULL::VARCHAR AS x_Workload,
     NULL::VARCHAR AS x_TransferDirection, 'cloud' AS x_CostComponent,
-    coalesce(product_to_region_code, pj[5]) AS x_ToRegionId,
+    coalesce(product_to_region_code, __product['to_region_code']) AS x_ToRegionId,
     line_item_usage_type AS x_UsageType,
     billed AS __source_billed,
-    CASE WHEN coalesce(product_product_family, pj[6]) = 'Data Transfer'
-         THEN lower(concat_ws(' | ', coalesce(product_transfer_type, pj[7]), line_item_usage_type, line_item_line_item_description)) END
+    CASE WHEN coalesce(product_product_family, __product['product_family']) = 'Data Transfer'
+         THEN lower(concat_ws(' | ', coalesce(product_transfer_type, __product['transfer_type']), line_item_usage_type, line_item_line_item_description)) END
         AS __xfer_text,
     concat_ws(',', line_item_unblended_cost, li_type, line_item_usage_start_date) AS __excerpt
 FROM t

@@ -49,8 +49,8 @@ SELECT
     coalesce(publishername, 'Microsoft') AS PublisherName,
     subscriptionid AS SubAccountId,
     subscriptionname AS SubAccountName,
-    metercategory AS ServiceName,
-    coalesce((SELECT min(c.ServiceCategory) FROM tw_azure_category c WHERE c.ConsumedService = lower(m.consumedservice)), 'Other')
+    coalesce(metercategory, servicefamily, productname, product) AS ServiceName,  -- purchases often lack a meter
+    coalesce((SELECT lookup_map FROM tw_azure_category)[lower(consumedservice)], 'Other')
         AS ServiceCategory,
     lower(resourcelocation) AS RegionId,
     meterregion AS RegionName,

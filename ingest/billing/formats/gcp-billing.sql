@@ -1,5 +1,17 @@
 -- Google Cloud Billing export (standard or detailed BigQuery table dumped as JSON lines or Parquet) → ledger,
 -- following focus_converters' gcp.csv: BilledCost = cost, EffectiveCost = cost + Σ credits (credits are negative).
+-- Units: usage.unit is in base units (bytes, byte-seconds, seconds); ConsumedQuantity/ConsumedUnit are converted
+-- to FOCUS UnitFormat in decimal GB (10^9 bytes) so GCP egress adds up with AWS/Azure/FOCUS `GB` rows;
+-- PricingQuantity/PricingUnit keep what the price applies to (GCP's gibibytes, written `GiB`). See docs/billing.md.
+WITH u AS (  -- tax, adjustments and rounding rows carry no usage (FOCUS: their quantities and units are null)
+    SELECT s.*,
+           CASE WHEN lower(cost_type) = 'regular' THEN lower(json_extract_string(usage, '$.unit')) END AS __unit,
+           CASE WHEN lower(cost_type) = 'regular' THEN tw_num(json_extract_string(usage, '$.amount')) END AS __amount,
+           CASE WHEN lower(cost_type) = 'regular' THEN lower(json_extract_string(usage, '$.pricing_unit')) END AS __punit,
+           CASE WHEN lower(cost_type) = 'regular' THEN tw_num(json_extract_string(usage, '$.amount_in_pricing_units'))
+                END AS __pamount
+    FROM tw_billing_src s
+)
 SELECT
     __row AS x_SourceRow,
     tw_num(cost) AS BilledCost,
@@ -23,17 +35,22 @@ SELECT
     json_extract_string(project, '$.id') AS SubAccountId,
     json_extract_string(project, '$.name') AS SubAccountName,
     json_extract_string(service, '$.description') AS ServiceName,
-    coalesce((SELECT min(c.ServiceCategory) FROM tw_gcp_category c
-              WHERE c.ConsumedService = json_extract_string(service, '$.description')), 'Other') AS ServiceCategory,
+    coalesce((SELECT lookup_map FROM tw_gcp_category)[json_extract_string(service, '$.description')], 'Other') AS ServiceCategory,
     coalesce(json_extract_string(location, '$.region'), json_extract_string(location, '$.location')) AS RegionId,
     json_extract_string(location, '$.zone') AS AvailabilityZone,
     coalesce(json_extract_string(resource, '$.global_name'), json_extract_string(resource, '$.name')) AS ResourceId,
     json_extract_string(resource, '$.name') AS ResourceName,
     json_extract_string(sku, '$.id') AS SkuId,
-    tw_num(json_extract_string(usage, '$.amount')) AS ConsumedQuantity,
-    json_extract_string(usage, '$.unit') AS ConsumedUnit,
-    tw_num(json_extract_string(usage, '$.amount_in_pricing_units')) AS PricingQuantity,
-    json_extract_string(usage, '$.pricing_unit') AS PricingUnit,
+    CASE __unit WHEN 'bytes' THEN (__amount / 1e9)::DECIMAL(38, 15)
+                WHEN 'byte-seconds' THEN (__amount / 3.6e12)::DECIMAL(38, 15)
+                WHEN 'seconds' THEN (__amount / 3600)::DECIMAL(38, 15)
+                ELSE __amount END AS ConsumedQuantity,
+    CASE __unit WHEN 'bytes' THEN 'GB' WHEN 'byte-seconds' THEN 'GB-Hours' WHEN 'seconds' THEN 'Hours'
+                WHEN 'requests' THEN 'Requests' WHEN 'count' THEN 'Count' ELSE __unit END AS ConsumedUnit,
+    __pamount AS PricingQuantity,
+    CASE __punit WHEN 'gibibyte' THEN 'GiB' WHEN 'gibibyte month' THEN 'GiB-Months' WHEN 'gibibyte hour' THEN 'GiB-Hours'
+                 WHEN 'tebibyte' THEN 'TiB' WHEN 'hour' THEN 'Hours' WHEN 'month' THEN 'Months' WHEN 'count' THEN 'Count'
+                 WHEN 'request' THEN 'Requests' ELSE __punit END AS PricingUnit,
     CASE WHEN json_array_length(labels) > 0 THEN to_json(map_from_entries(list_transform(
         json_extract(labels, '$[*]'), lambda e: struct_pack(k := e ->> 'key', v := e ->> 'value'))))::VARCHAR END AS Tags,
     NULL::VARCHAR AS x_Tier, NULL::VARCHAR AS x_SiteId, NULL::VARCHAR AS x_Workload,
@@ -44,4 +61,4 @@ SELECT
                              'egress|ingress|inter region|inter-region|inter zone|inter-zone|intra zone|intra-zone|data transfer')
          THEN lower(json_extract_string(sku, '$.description')) END AS __xfer_text,
     concat_ws(',', cost, cost_type, usage_start_time) AS __excerpt
-FROM tw_billing_src
+FROM u

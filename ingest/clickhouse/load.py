@@ -1,0 +1,210 @@
+"""`tierwise ingest --engine clickhouse`: OTLP files into the exporter's otel_* tables, bills into `costs`, with a ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingest import loader, parallel, store
+from ingest.billing.detect import detect
+from ingest.billing.load import ingest_billing
+from ingest.clickhouse import otel_layout, schema
+from ingest.clickhouse.client import ClickHouseClient
+from ingest.loader import Decoded, FileResult, Progress
+from ingest.rows import Rejection
+from ingest.settings import Settings
+from ingest.sources import Opened, SourceError, expand_paths, iter_records, open_source, raw_position
+
+UTC = dt.UTC
+BILLING_TABLES = ("costs", "billing_source_totals")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def _prior_status(client: ClickHouseClient, sha: str) -> str | None:
+    rows = client.query_arrow("SELECT status FROM ingest_files FINAL WHERE content_sha256 = {h:String}",
+                              {"h": sha}).to_pylist()
+    return str(rows[0]["status"]) if rows else None
+
+
+def _done_batches(client: ClickHouseClient, sha: str) -> set[int]:
+    rows = client.query_arrow("SELECT DISTINCT batch_index FROM ingest_batches WHERE content_sha256 = {h:String}",
+                              {"h": sha}).to_pylist()
+    return {int(r["batch_index"]) for r in rows}
+
+
+def _record_file(client: ClickHouseClient, r: FileResult, size: int, signal: str | None = None) -> None:
+    """The file's ledger row; counts are summed from its committed batches, as on DuckDB."""
+    totals = client.query_arrow(
+        "SELECT sum(rows_accepted) AS a, sum(rows_rejected) AS r, sum(rows_skipped) AS s "
+        "FROM ingest_batches FINAL WHERE content_sha256 = {h:String}", {"h": r.content_sha256}).to_pylist()[0]
+    now = _now()
+    client.insert_arrow("ingest_files", pa.table({
+        "content_sha256": [r.content_sha256], "source": [r.source],
+        "signal": pa.array([signal or ",".join(r.signals) or None], pa.string()),
+        "format": pa.array([r.fmt or None], pa.string()), "size_bytes": pa.array([size], pa.int64()),
+        "status": [r.status], "message": pa.array([r.message or None], pa.string()),
+        "rows_accepted": pa.array([int(totals["a"] or 0)], pa.int64()),
+        "rows_rejected": pa.array([int(totals["r"] or 0)], pa.int64()),
+        "rows_skipped": pa.array([int(totals["s"] or 0)], pa.int64()),
+        "first_seen_at": pa.array([now], pa.timestamp("us", "UTC")),
+        "completed_at": pa.array([now if r.status == "complete" else None], pa.timestamp("us", "UTC")),
+    }))
+
+
+def _record_batch(client: ClickHouseClient, sha: str, source: str, index: int, accepted: int, rejected: int,
+                  skipped: int) -> None:
+    client.insert_arrow("ingest_batches", pa.table({
+        "content_sha256": [sha], "batch_index": pa.array([index], pa.int32()), "batch_key": [f"{sha[:16]}:{index}"],
+        "source": [source], "rows_accepted": pa.array([accepted], pa.int64()),
+        "rows_rejected": pa.array([rejected], pa.int64()), "rows_skipped": pa.array([skipped], pa.int64()),
+        "committed_at": pa.array([_now()], pa.timestamp("us", "UTC"))}))
+
+
+def _quarantine(client: ClickHouseClient, rejections: Sequence[Rejection], sha: str, source: str, index: int) -> None:
+    n = len(rejections)
+    if n:
+        client.insert_arrow("quarantine", pa.table({
+            "content_sha256": [sha] * n, "source": [source] * n, "batch_index": pa.array([index] * n, pa.int32()),
+            "record_no": pa.array([r.record_no for r in rejections], pa.int64()),
+            "item": pa.array([r.item for r in rejections], pa.string()), "field": [r.field for r in rejections],
+            "reason": [r.reason for r in rejections],
+            "excerpt": pa.array([r.excerpt or None for r in rejections], pa.string()),
+            "quarantined_at": pa.array([_now()] * n, pa.timestamp("us", "UTC"))}))
+
+
+def commit_batch(client: ClickHouseClient, sha: str, source: str, index: int, batch: Decoded) -> None:
+    """Write one decoded batch in the exporter's layout, then its quarantine and ledger rows.
+
+    ClickHouse has no multi-table transaction: the ledger row goes last, so a crash before it leaves the batch
+    unrecorded and a rerun writes it again (at most that one batch twice; see docs/scale-out.md).
+    """
+    if batch.spans is not None:
+        client.insert_arrow("otel_traces", otel_layout.spans_to_otel(batch.spans))
+    if batch.points is not None:
+        for table, rows in otel_layout.points_to_otel(batch.points).items():
+            client.insert_arrow(table, rows)
+    _quarantine(client, batch.rejections, sha, source, index)
+    _record_batch(client, sha, source, index, batch.accepted, sum(r.rows for r in batch.rejections), batch.skipped)
+
+
+def ingest_otlp(client: ClickHouseClient, path: Path, settings: Settings, signal: str | None = None,
+                progress: Progress | None = None, workers: int | None = None) -> FileResult:
+    """Load one OTLP file with the DuckDB path's decoders, batches and ledger rules; a rerun resumes."""
+    source, sha, size = str(path), loader.sha256_file(path), path.stat().st_size
+    if _prior_status(client, sha) == "complete":
+        return FileResult(source, sha, "already-ingested", message="same content was ingested before")
+    done = _done_batches(client, sha)
+    try:
+        opened: Opened = open_source(path)
+    except (SourceError, OSError) as e:
+        res = FileResult(source, sha, "unreadable", message=str(e))
+        _record_file(client, res, size)
+        return res
+    signals: set[str] = set()
+    rejections: list[Rejection] = []
+    committed = resumed = accepted = skipped = 0
+    status, message = "complete", ""
+    try:
+        decode = functools.partial(loader.decode_batch, fmt=opened.fmt, settings=settings, signal=signal)
+        batches = loader._batches(iter_records(opened), settings.batch_bytes)
+        for index, batch in parallel.decoded(batches, decode, done, workers):
+            if progress:
+                progress(raw_position(opened))
+            if batch is None:
+                resumed += 1
+                continue
+            commit_batch(client, sha, source, index, batch)
+            committed += 1
+            signals |= batch.signals
+            rejections.extend(batch.rejections)
+            accepted += batch.accepted
+            skipped += batch.skipped
+    except SourceError as e:
+        nothing_read = e.record_no == 0 and not committed and not done
+        status, message = ("unreadable" if nothing_read else "partial"), str(e)
+    finally:
+        opened.close()
+    if not signals and not done and status == "complete":
+        status = "unreadable"
+        message = rejections[0].reason if rejections else "no OTLP records found"
+    res = FileResult(source, sha, status, opened.fmt, tuple(sorted(signals)), accepted,
+                     sum(r.rows for r in rejections), skipped, committed, resumed, message, tuple(rejections))
+    _record_file(client, res, size)
+    return res
+
+
+def ingest_bills(client: ClickHouseClient, path: Path, settings: Settings) -> FileResult:
+    """Load one billing file: the DuckDB billing mapping runs in a scratch in-memory store, its rows go to ClickHouse.
+
+    Detection, FOCUS mapping, reject rules, messages and source totals are therefore exactly the DuckDB path's.
+    """
+    det = detect(path)
+    if det is None:
+        raise ValueError(f"{path} is not a billing file tierwise recognises")
+    sha, size = loader.sha256_file(path), path.stat().st_size
+    if _prior_status(client, sha) == "complete":
+        fmt = f"{det.fmt}-{det.version}" if det.version else det.fmt
+        return FileResult(str(path), sha, "already-ingested", fmt, ("costs",),
+                          message="same content was ingested before")
+    scratch = duckdb.connect()
+    try:
+        store.migrate(scratch)
+        res = ingest_billing(scratch, path, settings, det)
+        if res.status == "complete":
+            for table in BILLING_TABLES:
+                client.insert_arrow(table, _arrow(scratch, table))
+            q = _arrow(scratch, "quarantine")
+            client.insert_arrow("quarantine", q.drop_columns(["quarantined_at"]).append_column(
+                "quarantined_at", pa.array([_now()] * q.num_rows, pa.timestamp("us", "UTC"))))
+            _record_batch(client, sha, str(path), 0, res.accepted, res.rejected, 0)
+    finally:
+        scratch.close()
+    _record_file(client, res, size, "costs")
+    return res
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
+    """A scratch table as Arrow with JSON columns as plain text (ClickHouse stores JSON text in String)."""
+    t: pa.Table = con.sql(f"SELECT * FROM {table}").to_arrow_table()
+    return t.cast(pa.schema([pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type)
+                             or (f.type != pa.string() and "json" in str(f.type).lower()) else f for f in t.schema]))
+
+
+def ingest_any(client: ClickHouseClient, path: Path, settings: Settings, signal: str | None = None,
+               progress: Progress | None = None) -> FileResult:
+    """Ingest `path` as billing (recognised by its header) or as OTLP telemetry, as ingest.route does for DuckDB."""
+    if signal is None and detect(path) is not None:
+        res = ingest_bills(client, path, settings)
+        if progress:
+            progress(path.stat().st_size)
+        return res
+    return ingest_otlp(client, path, settings, signal, progress)
+
+
+def open_store(url: str, settings: Settings) -> ClickHouseClient:
+    """A client with the schema applied and the tier rules of `settings` in place: every CH writer goes through here."""
+    client = ClickHouseClient(url)
+    try:
+        schema.apply(client)
+        schema.write_rules(client, settings.tier_rules)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def ingest_paths(url: str, paths: Sequence[Path], settings: Settings, signal: str | None = None) -> list[FileResult]:
+    """Ingest every file below `paths` (files or folders, as `tierwise ingest` takes them) into ClickHouse at `url`."""
+    client = open_store(url, settings)
+    try:
+        return [ingest_any(client, f, settings, signal) for f in expand_paths(list(paths))]
+    finally:
+        client.close()

@@ -1,0 +1,65 @@
+-- One row per span of the traces near each workload's p50 and p95 end-to-end time (the critical-path inputs), with
+-- the trace's band flags. Parameters: $workload (root's), $start_ns/$end_ns (root start, Unix ns, NULL = unbounded),
+-- $band (rank distance from 0.50/0.95, always at least the nearest trace), $traces_per_band (cap per workload and band,
+-- kept by lowest md5(trace_id); NULL = all). Units: start_ns/end_ns/e2e_ns Unix ns / ns; in_p50/in_p95 booleans.
+WITH roots AS (  -- the longest parentless span of each trace, as the critical path picks its root
+    SELECT trace_id, arg_max(workload, duration_ns) AS root_workload, max(duration_ns) AS e2e_ns,
+           bool_or($workload IS NULL OR workload = $workload) AS wanted
+    FROM spans
+    WHERE parent_span_id IS NULL AND trace_id IS NOT NULL
+      AND ($start_ns IS NULL OR start_ns >= $start_ns)
+      AND ($end_ns IS NULL OR start_ns < $end_ns)
+    GROUP BY trace_id
+),
+named AS (  -- a root without a workload takes the first one any span of its trace declares
+    SELECT trace_id, e2e_ns, root_workload AS workload
+    FROM roots WHERE wanted AND e2e_ns > 0 AND root_workload IS NOT NULL
+    UNION ALL
+    SELECT r.trace_id, r.e2e_ns, coalesce(d.workload, '')
+    FROM roots r
+    LEFT JOIN (SELECT trace_id, arg_min(workload, start_ns) AS workload
+               FROM spans
+               WHERE workload IS NOT NULL AND trace_id IN (SELECT trace_id FROM roots WHERE root_workload IS NULL)
+               GROUP BY trace_id) d USING (trace_id)
+    WHERE r.wanted AND r.e2e_ns > 0 AND r.root_workload IS NULL
+),
+sizes AS (  -- per workload and q: n traces, m = max(n - 1, 1), and e2e values at least 2 ranks outside the band
+    SELECT workload, q, n, m, CASE WHEN n < 400 THEN lo ELSE v[1] END AS lo_ns,
+           CASE WHEN n < 400 THEN hi ELSE v[2] END AS hi_ns
+    FROM (SELECT workload, count(*) AS n, greatest(count(*) - 1, 1) AS m, min(e2e_ns) AS lo, max(e2e_ns) AS hi,
+                 quantile_disc(e2e_ns, [greatest(0.5 - $band - 0.01, 0.0), least(0.5 + $band + 0.01, 1.0)]) AS v50,
+                 quantile_disc(e2e_ns, [greatest(0.95 - $band - 0.01, 0.0), least(0.95 + $band + 0.01, 1.0)]) AS v95
+          FROM named GROUP BY workload),
+         LATERAL (VALUES (0.5, v50), (0.95, v95)) AS p(q, v)
+),
+placed AS (  -- how many of the workload's traces are faster than lo_ns: the rank offset of the candidates
+    SELECT z.workload, z.q, count(t.trace_id) AS below
+    FROM sizes z LEFT JOIN named t ON t.workload = z.workload AND t.e2e_ns < z.lo_ns
+    GROUP BY z.workload, z.q
+),
+ranked AS (  -- exact rank (ties by trace_id) of the traces from lo_ns to hi_ns: those below + own place
+    SELECT z.q, t.trace_id, t.workload, z.m, z.n,
+           (p.below + row_number() OVER (PARTITION BY t.workload, z.q ORDER BY t.e2e_ns, t.trace_id) - 1) / z.m
+               AS e2e_rank
+    FROM named t
+    JOIN sizes z ON z.workload = t.workload AND t.e2e_ns BETWEEN z.lo_ns AND z.hi_ns
+    JOIN placed p ON p.workload = z.workload AND p.q = z.q
+),
+banded AS (  -- rank within $band of q, or (no trace that close) the nearest: the rule of critical_path.pick_traces
+    SELECT q, trace_id, workload
+    FROM ranked
+    WHERE abs(e2e_rank - q) <= $band + 1e-12
+       OR abs(e2e_rank - q) = least(abs(least(floor(q * m), n - 1.0) / m - q), abs(least(ceil(q * m), n - 1.0) / m - q))
+),
+sampled AS (
+    SELECT trace_id, bool_or(q = 0.5) AS in_p50, bool_or(q = 0.95) AS in_p95
+    FROM (SELECT q, trace_id, row_number() OVER (PARTITION BY workload, q ORDER BY md5(trace_id), trace_id) AS pick
+          FROM banded)
+    WHERE $traces_per_band IS NULL OR pick <= $traces_per_band
+    GROUP BY trace_id
+)
+SELECT s.trace_id, s.span_id, s.parent_span_id, s.start_ns, s.end_ns, s.service_name, s.name, s.tier, s.kind,
+       s.site, s.workload, b.in_p50, b.in_p95
+FROM spans s
+JOIN sampled b USING (trace_id)
+ORDER BY s.trace_id, s.start_ns, s.span_id

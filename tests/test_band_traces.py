@@ -1,0 +1,126 @@
+"""The p50/p95 band traces chosen in SQL (band_trace_spans) are the ones the polars rank picks, sampled deterministically."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from golden_support import assert_golden, ingest_isolated, run_query
+from ingest_helpers import FIXTURES
+from polars.testing import assert_frame_equal
+
+from ingest import store
+from queries import critical_path, loader, registry, slow_path
+
+# (workload, traces): one above the 400-trace size where the SQL narrows candidates by quantiles, others below it
+WORKLOADS = (("big", 500), ("mid", 120), ("tiny", 3), ("one", 1))
+
+
+def _spans() -> pl.DataFrame:
+    """Traces of a device root calling an edge server that calls a regional model; distinct end-to-end times."""
+    rng = random.Random(7)
+    rows = []
+    durations = rng.sample(range(10_000, 10_000_000), sum(n for _, n in WORKLOADS))
+    for workload, n in WORKLOADS:
+        for t in range(n):
+            e2e = durations.pop()
+            tid = f"{rng.getrandbits(128):032x}"
+            start = 1_764_000_000_000_000_000 + t * 10_000_000_000
+            hop = rng.randrange(1, e2e // 4)
+            model = rng.randrange(1, e2e - 2 * hop)
+            spans = [("r", None, start, start + e2e, "device", "client", "ask"),
+                     ("s", "r", start + hop, start + e2e - hop, "edge", "server", "serve"),
+                     ("m", "s", start + hop + 1, start + hop + 1 + model, "regional", "internal", "generate")]
+            for sid, parent, lo, hi, tier, kind, name in spans:
+                rows.append({"trace_id": tid, "span_id": f"{t:08x}{sid:0>8}", "parent_span_id":
+                             None if parent is None else f"{t:08x}{parent:0>8}", "name": name, "kind": kind,
+                             "status_code": "unset", "service_name": tier, "tier": tier, "tier_source": "declared",
+                             "site": tier, "workload": workload, "start_ns": lo, "end_ns": hi, "duration_ns": hi - lo,
+                             "batch_key": "test"})
+    return pl.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("band") / "store.duckdb"
+    con = store.open_writer(path)
+    try:
+        con.register("new_spans", _spans().to_arrow())
+        con.execute("INSERT INTO spans BY NAME SELECT * FROM new_spans")
+    finally:
+        con.close()
+    return path
+
+
+def _fetch(db: Path, name: str, **params: object) -> pl.DataFrame:
+    con = store.connect(db, read_only=True)
+    try:
+        return loader.fetch(con, name, **params)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("band", [0.0, 0.05, 0.2])
+def test_sql_bands_are_the_polars_rank_bands(db: Path, band: float) -> None:
+    flagged = _fetch(db, "band_trace_spans", workload=None, start_ns=None, end_ns=None, band=band,
+                     traces_per_band=None)
+    all_spans = _fetch(db, "trace_spans", workload=None, start_ns=None, end_ns=None).lazy()
+    traces = critical_path.trace_parts(all_spans).select("workload", "trace_id", "e2e_ns").unique()
+    for q, flag in ((0.5, "in_p50"), (0.95, "in_p95")):
+        want = set(critical_path.pick_traces(traces, q, band).collect()["trace_id"])
+        assert set(flagged.filter(pl.col(flag))["trace_id"]) == want
+    # whole traces come back: every span of every flagged trace
+    assert flagged.height == 3 * flagged["trace_id"].n_unique()
+
+
+def test_shares_and_slow_path_equal_the_all_spans_computation(db: Path) -> None:
+    con = store.connect(db, read_only=True)
+    try:
+        shares = registry.run(con, "critical_path_shares", {"traces_per_band": None})
+        path = registry.run(con, "slow_path", {"traces_per_band": None})
+    finally:
+        con.close()
+    all_spans = _fetch(db, "trace_spans", workload=None, start_ns=None, end_ns=None).lazy()
+    assert shares["traces"].to_list().count(1) >= 2  # tiny and one: the nearest trace alone
+    assert_frame_equal(shares, critical_path.critical_path_shares(all_spans).collect())
+    assert_frame_equal(path, slow_path.slow_path(all_spans).collect())
+
+
+def test_sampling_caps_each_band_deterministically(db: Path) -> None:
+    params = {"workload": None, "start_ns": None, "end_ns": None, "band": 0.05}
+    full = _fetch(db, "band_trace_spans", **params, traces_per_band=None)
+    capped = _fetch(db, "band_trace_spans", **params, traces_per_band=20)
+    assert capped.equals(_fetch(db, "band_trace_spans", **params, traces_per_band=20))
+    for flag in ("in_p50", "in_p95"):
+        per = (capped.filter(pl.col(flag)).group_by("workload").agg(pl.col("trace_id").n_unique())
+               .rows_by_key("workload", unique=True))
+        band = (full.filter(pl.col(flag)).group_by("workload").agg(pl.col("trace_id").n_unique())
+                .rows_by_key("workload", unique=True))
+        assert band["big"][0] > 20 and per["big"] == (20,)
+        assert per["tiny"] == band["tiny"] and per["one"] == band["one"]
+        assert set(capped.filter(pl.col(flag))["trace_id"]) <= set(full.filter(pl.col(flag))["trace_id"])
+
+
+def test_a_workload_filter_keeps_only_its_traces(db: Path) -> None:
+    out = _fetch(db, "band_trace_spans", workload="mid", start_ns=None, end_ns=None, band=0.05, traces_per_band=None)
+    assert set(out["workload"]) == {"mid"}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        n = con.execute("SELECT count(*) FROM spans WHERE workload = 'mid' AND parent_span_id IS NULL").fetchone()
+    finally:
+        con.close()
+    assert n == (120,) and 0 < out["trace_id"].n_unique() < 60
+
+
+@pytest.mark.parametrize(("stem", "name", "params"), [
+    ("band_trace_spans", "band_trace_spans", {}),
+    ("band_trace_spans__band_0", "band_trace_spans", {"band": 0.0}),
+    ("slow_attribute_counts", "slow_attribute_counts", {}),
+])
+def test_golden_rows_on_the_tiny_store(tmp_path: Path, stem: str, name: str, params: dict[str, object]) -> None:
+    db, output = ingest_isolated(tmp_path, [FIXTURES / "tiny_store" / "traces.jsonl"])
+    assert "56 accepted, 0 rejected" in output
+    assert_golden(stem, run_query(db, name, params))

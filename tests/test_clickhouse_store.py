@@ -1,0 +1,330 @@
+"""ClickHouse store (chdb in-process): the views over the Collector's tables equal the DuckDB store, row for row."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import polars as pl
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+from app.cli import cli
+from ingest import contract, route, store
+from ingest.clickhouse import load, schema
+from ingest.clickhouse.client import ClickHouseClient
+from ingest.clickhouse.otel_layout import STR_MAP, go_string
+from ingest.settings import Settings, TierRules
+from ingest.sources import expand_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "committed"
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPORTER_ROWS = orjson.loads((FIXTURES / "clickhouse_exporter" / "rows.json").read_bytes())
+FOCUS = FIXTURES / "finops" / "focus-1.0-sample-1000.csv"
+BAD_OTLP = FIXTURES / "bad" / "mixed_spans.jsonl"
+
+SPAN_COLUMNS = (
+    "trace_id, span_id, parent_span_id, trace_state, name, kind, status_code, status_message, service_name, tier, "
+    "tier_source, site, workload, workload_type, data_class, latency_budget_ms, host_name, start_ns, end_ns, "
+    "duration_ns, cache_hit, cache_name, gen_ai_model, input_tokens, output_tokens, cache_read_tokens, "
+    "request_bytes, response_bytes, scope_name, scope_version, resource_attributes, attributes, events, links")
+POINT_COLUMNS = (
+    "metric_name, description, unit, metric_type, temporality, is_monotonic, time_ns, start_time_ns, value, count, "
+    "sum, scale, zero_count, positive_offset, negative_offset, quantile_values, flags, canonical_name, "
+    "canonical_value, service_name, tier, tier_source, site, workload, host_name, scope_name, scope_version, "
+    "resource_attributes, attributes")
+JSON_COLUMNS = ("resource_attributes", "attributes", "events", "links")
+
+
+@dataclass(frozen=True)
+class Stores:
+    duckdb_path: Path
+    clickhouse_url: str
+
+
+def as_exporter_json(text: str | None) -> str | None:
+    """DuckDB's typed attribute JSON as the exporter keeps it: every value a string, keys sorted."""
+    if text is None:
+        return None
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: go_string(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [{k: (conv(x) if k == "attributes" else x) for k, x in item.items()} for item in v]
+        return v
+
+    return orjson.dumps(conv(orjson.loads(text)), option=orjson.OPT_SORT_KEYS).decode()
+
+
+def sorted_json(text: str | None) -> str | None:
+    return None if text is None else orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS).decode()
+
+
+def assert_frames_equal(duck: pl.DataFrame, ch: pl.DataFrame, keys: list[str]) -> None:
+    """Same rows on every column; each ClickHouse column is cast to DuckDB's type before comparing."""
+    assert duck.height == ch.height > 0
+    for c in JSON_COLUMNS:
+        if c in duck.columns:
+            duck = duck.with_columns(pl.col(c).map_elements(as_exporter_json, return_dtype=pl.String))
+            ch = ch.with_columns(pl.col(c).map_elements(sorted_json, return_dtype=pl.String))
+    duck, ch = duck.sort(keys, nulls_last=True), ch.sort(keys, nulls_last=True)
+    for c in duck.columns:
+        a, b = duck[c], ch[c].cast(duck[c].dtype)
+        bad = a.ne_missing(b)
+        assert not bad.any(), f"{c}: {a.filter(bad).head(3).to_list()} != {b.filter(bad).head(3).to_list()}"
+
+
+def sample_files() -> list[Path]:
+    """The committed sample: every trace and bill file, and three days of metrics (the metrics are 30x the spans)."""
+    metrics = sorted((SAMPLE / "metrics").iterdir())[:3]
+    return [p for p in expand_paths([SAMPLE]) if "metrics" not in p.parts] + metrics
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Stores:
+    """The committed sample ingested once into DuckDB and once into ClickHouse (chdb)."""
+    base = tmp_path_factory.mktemp("ch-sample")
+    duck = base / "store.duckdb"
+    con = store.open_writer(duck)
+    for f in sample_files():
+        route.ingest_any(con, f, Settings())
+    con.close()
+    url = f"chdb://{base / 'ch'}"
+    results = load.ingest_paths(url, sample_files(), Settings())
+    assert all(r.status == "complete" for r in results), [r for r in results if r.status != "complete"]
+    return Stores(duck, url)
+
+
+@pytest.fixture
+def both(sample: Stores) -> Iterator[tuple[duckdb.DuckDBPyConnection, ClickHouseClient]]:
+    con = duckdb.connect(str(sample.duckdb_path), read_only=True)
+    client = ClickHouseClient(sample.clickhouse_url)
+    yield con, client
+    client.close()
+    con.close()
+
+
+@pytest.fixture
+def chdb_client(tmp_path: Path) -> Iterator[ClickHouseClient]:
+    client = ClickHouseClient(f"chdb://{tmp_path / 'ch'}")
+    schema.apply(client)
+    yield client
+    client.close()
+
+
+def test_spans_view_equals_duckdb_spans_row_for_row(both: tuple[duckdb.DuckDBPyConnection, ClickHouseClient]) -> None:
+    con, client = both
+    duck = con.sql(f"SELECT {SPAN_COLUMNS} FROM spans").pl()
+    ch = pl.from_arrow(client.query_arrow(f"SELECT {SPAN_COLUMNS} FROM spans"))
+    assert isinstance(ch, pl.DataFrame)
+    assert set(duck["tier"].unique()) >= {"device", "edge", "regional", "hyperscale"}  # the sample covers every tier
+    assert_frames_equal(duck, ch, ["trace_id", "span_id", "start_ns"])
+
+
+def test_metric_points_view_equals_duckdb(both: tuple[duckdb.DuckDBPyConnection, ClickHouseClient]) -> None:
+    con, client = both
+    duck = con.sql(f"SELECT {POINT_COLUMNS} FROM metric_points").pl()
+    ch = pl.from_arrow(client.query_arrow(f"SELECT {POINT_COLUMNS} FROM metric_points"))
+    assert isinstance(ch, pl.DataFrame)
+    assert duck["canonical_name"].drop_nulls().len() > 0
+    assert_frames_equal(duck, ch, ["metric_name", "time_ns", "resource_attributes", "attributes", "value"])
+
+
+@pytest.mark.parametrize("table, keys", [
+    ("costs", ["x_SourceFile", "x_SourceRow", "ChargePeriodStart", "ResourceId", "BilledCost", "SkuId"]),
+    ("billing_source_totals", ["content_sha256", "provider_name", "billing_period_start"]),
+])
+def test_costs_equal_duckdb_costs(both: tuple[duckdb.DuckDBPyConnection, ClickHouseClient], table: str,
+                                  keys: list[str]) -> None:
+    con, client = both
+    duck = con.sql(f"SELECT * FROM {table}").pl()
+    ch = pl.from_arrow(client.query_arrow(f"SELECT * FROM {table}"))
+    assert isinstance(ch, pl.DataFrame)
+    assert ch.columns == duck.columns  # the FOCUS names and x_ columns, in the same order
+    assert_frames_equal(duck, ch, keys)
+
+
+def _insert_exporter_span(client: ClickHouseClient, row: dict[str, Any]) -> None:
+    ev, ln = row.get("Events", []), row.get("Links", [])
+    client.insert_arrow("otel_traces", pa.table({
+        "Timestamp": pa.array([row["Timestamp_ns"]], pa.timestamp("ns")),
+        **{k: [row[k]] for k in ("TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind",
+                                 "ServiceName", "ScopeName", "ScopeVersion", "StatusCode", "StatusMessage")},
+        "ResourceAttributes": pa.array([list(row["ResourceAttributes"].items())], STR_MAP),
+        "SpanAttributes": pa.array([list(row["SpanAttributes"].items())], STR_MAP),
+        "Duration": pa.array([row["Duration"]], pa.uint64()),
+        "Events.Timestamp": pa.array([[e["Timestamp_ns"] for e in ev]], pa.list_(pa.timestamp("ns"))),
+        "Events.Name": [[e["Name"] for e in ev]],
+        "Events.Attributes": pa.array([[list(e["Attributes"].items()) for e in ev]], pa.list_(STR_MAP)),
+        "Links.TraceId": [[x["TraceId"] for x in ln]], "Links.SpanId": [[x["SpanId"] for x in ln]],
+        "Links.TraceState": [[x["TraceState"] for x in ln]],
+        "Links.Attributes": pa.array([[list(x["Attributes"].items()) for x in ln]], pa.list_(STR_MAP)),
+    }))
+
+
+def test_a_collector_written_span_maps_to_the_contract(chdb_client: ClickHouseClient) -> None:
+    row = EXPORTER_ROWS["otel_traces"]
+    _insert_exporter_span(chdb_client, row)
+    got = chdb_client.query_arrow("SELECT * FROM spans").to_pylist()
+    assert len(got) == 1
+    s = got[0]
+    start = row["Timestamp_ns"]
+    assert (s["trace_id"], s["span_id"], s["parent_span_id"]) == (row["TraceId"], row["SpanId"], row["ParentSpanId"])
+    assert (s["name"], s["kind"], s["status_code"], s["status_message"]) == ("call db", "internal", "error", "error")
+    assert (s["start_ns"], s["end_ns"], s["duration_ns"]) == (start, start + 60_000_000_000, 60_000_000_000)
+    assert (s["service_name"], s["workload"], s["tier"], s["tier_source"]) == ("test-service", "test-service",
+                                                                              "unknown", "unknown")
+    assert (s["scope_name"], s["scope_version"], s["trace_state"]) == (row["ScopeName"], "1.0.0", "trace state")
+    assert orjson.loads(s["attributes"]) == {"service.name": "v"}
+    assert orjson.loads(s["events"]) == [{"time_ns": start, "name": "event1", "attributes": {"level": "info"}}]
+    assert orjson.loads(s["links"]) == [{"trace_id": "01020500000000000000000000000000", "span_id": "0102050000000000",
+                                         "trace_state": "error", "attributes": {"k": "v"}}]
+
+
+TIER_CASES: list[tuple[dict[str, str], dict[str, str]]] = [
+    ({"tierwise.tier": " Cloud ", "service.name": "a"}, {}),
+    ({"tierwise.tier": "moon", "os.type": "android"}, {}),
+    ({"device.model.identifier": "x", "tierwise.tier": ""}, {}),
+    ({"host.name": "pop-ams-1", "cloud.region": "us-east-1"}, {}),
+    ({"k8s.cluster.name": "edge-k3s-fra"}, {}),
+    ({"tierwise.site": "store-042"}, {}),
+    ({"cloud.platform": "akamai_edge", "cloud.provider": "akamai"}, {}),
+    ({"cloud.provider": "aws", "cloud.region": "eu-central-1"}, {}),
+    ({"cloud.provider": "aws", "cloud.region": "ap-south-1"}, {}),
+    ({"cloud.region": "weird-1"}, {}),
+    ({"service.name": "plain"}, {"tierwise.tier": "EDGE"}),
+    ({"service.name": "plain"}, {}),
+]
+
+
+def test_tier_derivation_in_the_view_follows_the_contract(chdb_client: ClickHouseClient) -> None:
+    rules = TierRules(edge_hosts=frozenset({"pop-ams-1", "edge-k3s-fra"}), edge_sites=frozenset({"store-042"}),
+                      edge_platforms=frozenset({"akamai_edge"}),
+                      region_tiers=(("eu-central-1", "regional"), ("weird-1", "nonsense")))
+    schema.write_rules(chdb_client, rules)
+    for i, (resource, span_attrs) in enumerate(TIER_CASES):
+        row = dict(EXPORTER_ROWS["otel_traces"], ResourceAttributes=resource, SpanAttributes=span_attrs,
+                   SpanId=f"{i:016x}", SpanKind="SPAN_KIND_SERVER", StatusCode="STATUS_CODE_OK")  # older spelling
+        _insert_exporter_span(chdb_client, row)
+    got = {int(r["span_id"], 16): r for r in chdb_client.query_arrow(
+        "SELECT span_id, kind, status_code, tier, tier_source, site FROM spans").to_pylist()}
+    assert len(got) == len(TIER_CASES)
+    for i, (resource, span_attrs) in enumerate(TIER_CASES):
+        tier, source = contract.derive_tier(resource, rules)
+        span_tier = contract.normalize_tier(span_attrs.get(contract.ATTR_TIER))
+        expected = (span_tier, "declared") if span_tier else (tier, source)
+        assert (got[i]["tier"], got[i]["tier_source"]) == expected, resource
+        assert (got[i]["kind"], got[i]["status_code"]) == ("server", "ok")
+        assert got[i]["site"] == (resource.get("tierwise.site") or resource.get("cloud.region"))
+
+
+def test_collector_written_metric_points_map_to_the_contract(chdb_client: ClickHouseClient) -> None:
+    g = EXPORTER_ROWS["otel_metrics_gauge"]
+    ex = g["Exemplars"][0]
+    chdb_client.insert_arrow("otel_metrics_gauge", pa.table({
+        "ResourceAttributes": pa.array([list(g["ResourceAttributes"].items())], STR_MAP),
+        **{k: [g[k]] for k in ("ResourceSchemaUrl", "ScopeName", "ScopeVersion", "ScopeSchemaUrl", "ServiceName",
+                               "MetricName", "MetricDescription", "MetricUnit")},
+        "ScopeAttributes": pa.array([list(g["ScopeAttributes"].items())], STR_MAP),
+        "ScopeDroppedAttrCount": pa.array([g["ScopeDroppedAttrCount"]], pa.uint32()),
+        "Attributes": pa.array([list(g["Attributes"].items())], STR_MAP),
+        "StartTimeUnix": pa.array([g["StartTimeUnix_ns"]], pa.timestamp("ns")),
+        "TimeUnix": pa.array([g["TimeUnix_ns"]], pa.timestamp("ns")),
+        "Value": pa.array([float(g["Value"])]), "Flags": pa.array([g["Flags"]], pa.uint32()),
+        "Exemplars.FilteredAttributes": pa.array([[list(ex["FilteredAttributes"].items())]], pa.list_(STR_MAP)),
+        "Exemplars.TimeUnix": pa.array([[ex["TimeUnix_ns"]]], pa.list_(pa.timestamp("ns"))),
+        "Exemplars.Value": pa.array([[float(ex["Value"])]]), "Exemplars.SpanId": [[ex["SpanId"]]],
+        "Exemplars.TraceId": [[ex["TraceId"]]],
+    }))
+    h = EXPORTER_ROWS["otel_metrics_histogram"]
+    chdb_client.insert_arrow("otel_metrics_histogram", pa.table({
+        "ResourceAttributes": pa.array([list(h["ResourceAttributes"].items())], STR_MAP),
+        **{k: [h[k]] for k in ("ServiceName", "ScopeName", "ScopeVersion", "MetricName", "MetricDescription",
+                               "MetricUnit")},
+        "Attributes": pa.array([list(h["Attributes"].items())], STR_MAP),
+        "StartTimeUnix": pa.array([h["StartTimeUnix_ns"]], pa.timestamp("ns")),
+        "TimeUnix": pa.array([h["TimeUnix_ns"]], pa.timestamp("ns")),
+        "Count": pa.array([h["Count"]], pa.uint64()), "Sum": pa.array([float(h["Sum"])]),
+        "BucketCounts": pa.array([h["BucketCounts"]], pa.list_(pa.uint64())),
+        "ExplicitBounds": pa.array([[float(b) for b in h["ExplicitBounds"]]], pa.list_(pa.float64())),
+        "Min": pa.array([float(h["Min"])]), "Max": pa.array([float(h["Max"])]),
+        "AggregationTemporality": pa.array([h["AggregationTemporality"]], pa.int32()),
+    }))
+    rows = {r["metric_type"]: r for r in chdb_client.query_arrow("SELECT * FROM metric_points").to_pylist()}
+    gauge, hist = rows["gauge"], rows["histogram"]
+    t = g["TimeUnix_ns"]
+    assert (gauge["metric_name"], gauge["description"], gauge["unit"]) == ("gauge metrics", "This is a gauge metrics",
+                                                                           "count")
+    assert (gauge["time_ns"], gauge["start_time_ns"], gauge["value"], gauge["temporality"]) == (t, t, 0.0, None)
+    assert (gauge["service_name"], gauge["workload"], gauge["tier"]) == ("demo 1", "demo 1", "unknown")
+    assert orjson.loads(gauge["exemplars"]) == [{"time_ns": t, "value": 54.0, "trace_id": ex["TraceId"],
+                                                 "span_id": ex["SpanId"], "attributes": {"key": "value",
+                                                                                         "key2": "value2"}}]
+    assert (hist["count"], hist["sum"], hist["min"], hist["max"]) == (1, 1.0, 0.0, 1.0)
+    assert (hist["bucket_counts"], hist["explicit_bounds"]) == ([0, 0, 0, 1, 0], [0.0] * 5)
+    assert hist["value"] is None and hist["temporality"] is None
+
+
+def _counts(client: ClickHouseClient) -> dict[str, int]:
+    tables = ("otel_traces", "otel_metrics_gauge", "otel_metrics_sum", "costs", "billing_source_totals", "quarantine",
+              "ingest_batches")
+    return {t: int(client.query_arrow(f"SELECT count() AS n FROM {t}").to_pylist()[0]["n"]) for t in tables}
+
+
+def test_ingesting_twice_adds_nothing_and_rejections_match_duckdb(tmp_path: Path) -> None:
+    files = [SAMPLE / "traces" / "traces-2026-10-01.jsonl.gz", SAMPLE / "metrics" / "metrics-2026-10-01.jsonl.gz",
+             SAMPLE / "bills" / "rate-card.yaml", BAD_OTLP]
+    url = f"chdb://{tmp_path / 'ch'}"
+    first = load.ingest_paths(url, files, Settings())
+    with ClickHouseClient(url) as client:
+        before = _counts(client)
+    again = load.ingest_paths(url, files, Settings())
+    with ClickHouseClient(url) as client:
+        assert _counts(client) == before
+        q = client.query_arrow("SELECT record_no, item, field, reason FROM quarantine ORDER BY record_no, item").to_pylist()
+    assert [r.status for r in again] == ["already-ingested"] * 4
+    assert before["otel_traces"] > 0 and before["otel_metrics_gauge"] > 0 and before["costs"] > 0
+    con = store.open_writer(tmp_path / "d.duckdb")
+    duck = [route.ingest_any(con, f, Settings()) for f in files]
+    assert [(r.status, r.accepted, r.rejected) for r in first] == [(r.status, r.accepted, r.rejected) for r in duck]
+    assert q == [dict(zip(("record_no", "item", "field", "reason"), r, strict=True)) for r in con.execute(
+        "SELECT record_no, item, field, reason FROM quarantine ORDER BY record_no, item").fetchall()]
+    assert q  # the bad file did reject something
+
+
+def test_a_bad_billing_file_gives_the_duckdb_error(tmp_path: Path) -> None:
+    with open(FOCUS, encoding="utf-8", newline="") as f:
+        data = list(csv.DictReader(f))[:3]
+    cut = tmp_path / "no-effective.csv"
+    with open(cut, "w", newline="") as f:
+        w = csv.DictWriter(f, [k for k in data[0] if k != "EffectiveCost"], extrasaction="ignore")
+        w.writeheader()
+        w.writerows(data)
+    [ch] = load.ingest_paths(f"chdb://{tmp_path / 'ch'}", [cut], Settings())
+    duck = route.ingest_any(store.open_writer(tmp_path / "d.duckdb"), cut, Settings())
+    assert (ch.status, ch.message) == (duck.status, duck.message) == ("unreadable", ch.message)
+    assert "'EffectiveCost'" in ch.message
+    with ClickHouseClient(f"chdb://{tmp_path / 'ch'}") as client:
+        assert client.query_arrow("SELECT count() AS n FROM costs").to_pylist() == [{"n": 0}]
+        status = client.query_arrow("SELECT status, message FROM ingest_files FINAL").to_pylist()
+    assert status == [{"status": "unreadable", "message": duck.message}]
+
+
+def test_cli_ingest_engine_clickhouse(tmp_path: Path) -> None:
+    url = f"chdb://{tmp_path / 'ch'}"
+    trace = str(SAMPLE / "traces" / "traces-2026-10-02.jsonl.gz")
+    res = CliRunner().invoke(cli, ["ingest", "--engine", "clickhouse", "--clickhouse-url", url, trace])
+    assert res.exit_code == 0, res.output
+    assert "1 files" in res.output and "complete" in res.output
+    missing = CliRunner().invoke(cli, ["ingest", "--engine", "clickhouse", trace])
+    assert missing.exit_code == 2 and "--clickhouse-url" in missing.output
+    with ClickHouseClient(url) as client:
+        assert client.query_arrow("SELECT count() AS n FROM spans").to_pylist()[0]["n"] > 0
