@@ -239,9 +239,10 @@ def gpu_utilization(rows: pl.DataFrame) -> go.Figure:
 
 def cache_hits(rows: pl.DataFrame) -> go.Figure:
     """Hit rate per cache, and how much faster a hit answers than a miss (p95)."""
-    labels = [f"{c}<br>{t} · {w}" for c, t, w in zip(rows["cache_name"], rows["tier"], rows["workload"], strict=True)]
+    labels = [f"{c or '(unnamed cache)'}<br>{t} · {w}"
+              for c, t, w in zip(rows["cache_name"], rows["tier"], rows["workload"], strict=True)]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("hit rate (%)", "p95 end to end: hit vs miss (ms)"))
-    fig.add_trace(go.Bar(x=labels, y=rows["hit_ratio"].to_list(), name="hit rate",
+    fig.add_trace(go.Bar(x=labels, y=rows["hit_ratio"].to_list(), name="hit rate", showlegend=False,
                          marker={"color": [tier_color(t) for t in rows["tier"]]},
                          hovertemplate="%{x}: %{y:.1%}<extra></extra>"), row=1, col=1)
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
@@ -250,7 +251,9 @@ def cache_hits(rows: pl.DataFrame) -> go.Figure:
     fig.add_trace(go.Bar(x=labels, y=rows["miss_e2e_p95_ms"].to_list(), name="miss", marker={"color": "#D62728"},
                          hovertemplate="miss p95 %{y:,.1f} ms<extra></extra>"), row=1, col=2)
     fig.update_yaxes(type="log", tickformat=",", row=1, col=2)
-    return _base(fig, 360, barmode="group", title="Caches")
+    fig.update_xaxes(tickangle=0, tickfont={"size": 11})  # two-line labels read flat; the legend sits above
+    return _base(fig, 400, barmode="group", title="Caches",
+                 legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "xanchor": "left", "x": 0.56})
 
 
 def slow_path_gap(rows: pl.DataFrame) -> go.Figure:

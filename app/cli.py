@@ -52,12 +52,22 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-def migrate(db: str | None) -> None:
-    """Create the store or bring its schema up to date."""
-    settings = load_settings(db=db)
-    con = store.connect(settings.db_path)
-    applied = store.migrate(con)
-    click.echo(f"{settings.db_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+@engine_options
+def migrate(db: str | None, engine_name: str | None, clickhouse_url: str | None) -> None:
+    """Create the store or bring its schema up to date (with --engine clickhouse: the ClickHouse schema)."""
+    try:
+        settings = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if settings.engine == "clickhouse":
+        from ingest.clickhouse import load as ch_load
+
+        if not settings.clickhouse_url:
+            raise click.UsageError("--engine clickhouse needs --clickhouse-url or TIERWISE_CLICKHOUSE_URL")
+        where, applied = ch_load.migrate(settings.clickhouse_url, settings)
+    else:
+        where, applied = str(settings.db_path), store.migrate(store.connect(settings.db_path))
+    click.echo(f"{where}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
 
 
 @cli.command()

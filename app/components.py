@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from app.connection import EngineQueryError
 from app.data import StoreStatus
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
@@ -41,14 +44,27 @@ def calendar_dates(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(out) if out else frame
 
 
-def table(frame: pl.DataFrame, key: str, filename: str, caption: str | None = None) -> None:
-    """The rows as an interactive table with a CSV download of exactly those rows (day/month buckets as dates)."""
+def table(frame: pl.DataFrame, key: str, filename: str, caption: str | None = None,
+          column_config: Mapping[str, Any] | None = None, download: pl.DataFrame | None = None) -> None:
+    """The rows as an interactive table with a CSV download of exactly those rows (day/month buckets as dates);
+    `download`, when given, is what the CSV holds instead (the rows without the table's link columns)."""
     if caption:
         st.caption(caption)
     frame = calendar_dates(frame)
-    st.dataframe(frame, key=f"{key}_table", hide_index=True)
-    st.download_button("Download CSV", frame.write_csv(), file_name=filename, mime="text/csv", key=f"{key}_csv",
+    st.dataframe(frame, key=f"{key}_table", hide_index=True, column_config=column_config)
+    csv = frame if download is None else calendar_dates(download)
+    st.download_button("Download CSV", csv.write_csv(), file_name=filename, mime="text/csv", key=f"{key}_csv",
                        icon=":material/download:")
+
+
+@contextmanager
+def engine_gaps() -> Iterator[None]:
+    """Where a section's query fails on ClickHouse, say so in the section's place; the rest of the page still draws."""
+    try:
+        yield
+    except EngineQueryError as e:
+        st.warning(f"This part cannot be shown on this engine yet ({e}). The same view on the DuckDB store works.",
+                   icon=":material/construction:")
 
 
 def no_rows(what: str) -> None:

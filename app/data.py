@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,14 +12,14 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from app.connection import EngineQueryError, connect, opened, release
 from app.state import Dimensions
 from ingest import store
 from ingest.settings import load_settings
-from queries import critical_path, decisions, recommend, registry, savings, whatif
-from queries.engine import Engine, open_engine
+from queries import critical_path, decisions, recommend, registry, savings, scorecard, whatif
 
-LOCK_RETRIES = 6  # the receiver holds the write lock for a fold (well under a second); back off 0.1 s … 3.2 s
 ParamKey = tuple[tuple[str, object], ...]
+_connect = connect  # the store's read-only connection, as tests wait out a writer's lock with it
 
 
 @dataclass(frozen=True)
@@ -64,30 +63,16 @@ def version(path: Path) -> tuple[int, int, int, int]:
     return out[0], out[1], out[2], out[3]
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection | Engine:
-    """A read-only connection, waiting out a writer's lock a few times before giving up (or ClickHouse, when
-    `tierwise serve --engine clickhouse` set TIERWISE_ENGINE)."""
-    configured = load_settings()
-    if configured.engine == "clickhouse":
-        return open_engine("clickhouse", path, configured.clickhouse_url)
-    for attempt in range(LOCK_RETRIES):
-        try:
-            return store.connect(path, read_only=True)
-        except duckdb.IOException as e:
-            if "lock" not in str(e).lower() or attempt == LOCK_RETRIES - 1:
-                raise
-            time.sleep(0.1 * 2**attempt)
-    raise AssertionError("unreachable")
-
-
 # `stamp` (the store's version) is a hashed argument on purpose: Streamlit leaves `_`-prefixed arguments out of the key.
 @st.cache_data(show_spinner=False, max_entries=512)
 def _run(db: str, stamp: tuple[int, int, int, int], name: str, params: ParamKey) -> pl.DataFrame:
-    con = _connect(Path(db))
-    try:
-        return registry.run(con, name, dict(params))
-    finally:
-        con.close()
+    with opened(Path(db)) as con:
+        try:
+            return registry.run(con, name, dict(params))
+        except Exception as e:
+            if isinstance(con, duckdb.DuckDBPyConnection):
+                raise
+            raise EngineQueryError(f"query {name} failed on {con.name}: {str(e).strip().splitlines()[0][:240]}") from e
 
 
 def query(name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
@@ -188,11 +173,8 @@ def trace_layout(trace_id: str) -> TraceLayout:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _recommendations(db: str, stamp: tuple[int, int, int, int]) -> pl.DataFrame:
-    con = _connect(Path(db))
-    try:
+    with opened(Path(db)) as con:
         return recommend.as_frame(recommend.run(con))
-    finally:
-        con.close()
 
 
 def recommendations() -> pl.DataFrame:
@@ -201,21 +183,49 @@ def recommendations() -> pl.DataFrame:
     return _recommendations(str(path), version(path))
 
 
+@dataclass(frozen=True)
+class WhatIf:
+    """One what-if: the priced move (one row), or no rows and the reason the move was refused."""
+
+    move: pl.DataFrame
+    refusal: str = ""
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def _what_if(db: str, stamp: tuple[int, int, int, int], workload: str, to_tier: str) -> pl.DataFrame:
-    con = _connect(Path(db))
+def _what_if(db: str, stamp: tuple[int, int, int, int], workload: str, to_tier: str, from_tier: str | None,
+             to_site: str | None) -> WhatIf:
+    # whatif.run's inputs, from the cached queries: trying several moves reruns no query
+    inputs, hops = _run(db, stamp, "scorecard_inputs", ()), _run(db, stamp, "scorecard_hops", ())
+    cfg = scorecard.configured()
     try:
-        return whatif.as_frame([whatif.run(con, workload, to_tier)])
-    except whatif.WhatIfError:
-        return pl.DataFrame()
-    finally:
-        con.close()
+        move = whatif.estimate(inputs, _run(db, stamp, "scorecard", ()), hops, workload, to_tier, from_tier, to_site,
+                               cfg.speed)
+    except whatif.WhatIfError as e:
+        return WhatIf(pl.DataFrame(), str(e).replace("pass --from to price one", "pick a from tier to price one"))
+    return WhatIf(whatif.as_frame([move]))
 
 
-def what_if(workload: str, to_tier: str) -> pl.DataFrame:
-    """queries/whatif.py's priced move of `workload` to `to_tier` (one row), or no rows when it cannot be priced."""
+def what_if(workload: str, to_tier: str, from_tier: str | None = None, to_site: str | None = None) -> WhatIf:
+    """queries/whatif.py's priced move of `workload` to `to_tier` (one row), or the reason it cannot be priced."""
     path = store_path()
-    return _what_if(str(path), version(path), workload, to_tier)
+    return _what_if(str(path), version(path), workload, to_tier, from_tier, to_site)
+
+
+def default_move(workload: str | None = None) -> tuple[str, str, str | None, str | None] | None:
+    """(workload, to tier, from tier, to site) the what-if opens on: the top recommendation (for `workload`, when
+    given), else the first workload × tier pair the what-if accepts; None when nothing can be priced."""
+    recs = recommendations()
+    if workload:
+        recs = recs.filter(pl.col("workload") == workload)
+    if recs.height:
+        r = recs.row(0, named=True)
+        return str(r["workload"]), str(r["to_tier"]), r["from_tier"], r["to_site"]
+    names = [workload] if workload else sorted(query("scorecard")["workload"].unique().to_list())
+    for name in names:
+        for tier in scorecard.TIERS:
+            if what_if(name, tier).move.height:
+                return name, tier, None, None
+    return None
 
 
 def decided() -> dict[str, decisions.Decision]:
@@ -247,6 +257,7 @@ def edge_payback() -> pl.DataFrame:
 
 
 def clear() -> None:
-    """Drop every cached result (tests; a store replaced under the same mtime)."""
+    """Drop every cached result and the kept chdb session (tests; a store replaced under the same mtime)."""
     st.cache_data.clear()
+    release()
 

@@ -37,10 +37,11 @@ def run(only: str | None = None) -> None:
     page = None if spec else _navigation()
     common.sidebar(data.dimensions())
     st.sidebar.caption(f"Store: `{status.path.name}` (read-only). Refresh the page to see newly ingested data.")
-    if spec:
-        spec.view()
-    elif page is not None:
-        page.run()
+    with components.engine_gaps():  # a query ClickHouse refuses ends the page with a notice, not a traceback
+        if spec:
+            spec.view()
+        elif page is not None:
+            page.run()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark: the dashboard's latency queries, exact vs roll-up, on DuckDB vs ClickHouse (chdb), at 10M and 100M spans.
 
-Usage: .venv/bin/python bench/engines.py [--spans 10000000 100000000] [--days 90] [--runs 3] [--out bench/out/engines]
+Usage: .venv/bin/python bench/engines.py [--spans 10000000 100000000] [--days 90] [--runs 3] [--only by_group ...]
 For each size it builds, straight in SQL (no OTLP ingest), a skewed synthetic span table — 4 tiers, 10 workloads,
 50 services, 200 operations (Zipf-like: a few hot ones), lognormal durations with per-operation medians, 90 days —
 into (a) a DuckDB store with tierwise's migrations and its latency_rollup filled as migration 0005 backfills it, and
@@ -260,6 +260,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "engines")
     ap.add_argument("--rebuild", action="store_true", help="rebuild stores that already exist")
+    ap.add_argument("--only", nargs="+", default=[], metavar="TEXT", help="measure only cases whose label has TEXT")
     ap.add_argument("--fold-overhead", type=Path, nargs="+", metavar="OTLP_FILE",
                     help="instead: ingest these files with and without the roll-up step and compare")
     args = ap.parse_args()
@@ -291,6 +292,8 @@ def main() -> None:
         print("|---|---|---:|---:|---:|---:|---:|---:|")
         reference = None
         for label, name, params in CASES:
+            if args.only and name != "@reference" and not any(s in label for s in args.only):
+                continue
             for engine, path in (("duckdb", db), ("chdb", chdir)):
                 r = measure(engine, path, name, params, args.runs)
                 if reference is None:

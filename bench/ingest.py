@@ -13,6 +13,8 @@ Peak RSS is sampled every 50 ms as the sum over the CLI process and its decoder
 workers (psutil); CPU time is the CLI's (wait4) plus its workers' last sampled CPU time. The reference is DuckDB's own
 `read_json_objects` + `from_json` + 3× `unnest` of the same JSON file into a table.
 Generated files are kept in --data-dir (default /tmp/tierwise-bench-<spans>) and reused.
+`--only none --derived-overhead` skips the ingests and runs bench/ingest_commit.py (serial costs per span of
+the fast decoders, the commit and each derived step).
 """
 
 from __future__ import annotations
@@ -230,10 +232,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spans", type=int, default=1_000_000, help="spans to generate (multiple of 1000)")
     ap.add_argument("--data-dir", type=Path, default=None, help="where generated files are kept and reused")
-    ap.add_argument("--only", choices=["jsonl", "proto", "reference", "jsonl-python", "proto-python"],
+    ap.add_argument("--only", choices=["jsonl", "proto", "reference", "jsonl-python", "proto-python", "none"],
                     action="append", default=None,
                     help="run a subset; the -python variants turn the fast paths off (TIERWISE_INGEST_FAST=0)")
     ap.add_argument("--workers", type=int, default=None, help="decoder processes (TIERWISE_INGEST_WORKERS; 0 = serial)")
+    ap.add_argument("--derived-overhead", action="store_true",
+                    help="after the runs, bench/ingest_commit.py: serial CPU per span of decoding, the commit and each "
+                         "derived step, on the first 200k spans of the generated files")
     args = ap.parse_args()
     spans = max(SPANS_PER_LINE, args.spans // SPANS_PER_LINE * SPANS_PER_LINE)
     data_dir = args.data_dir or Path(tempfile.gettempdir()) / f"tierwise-bench-{spans}"
@@ -258,6 +263,9 @@ def main() -> None:
               f"CPU {r.cpu_secs:6.1f} s ({spans / r.cpu_secs / 1e3:5.1f} k spans/CPU-s)  peak RSS "
               f"{r.rss_tree_bytes / 2**20:5.0f} MiB all processes, {r.rss_max_bytes / 2**20:5.0f} MiB largest"
               f"{ratio}\n           [{r.summary}]")
+    if args.derived_overhead:
+        subprocess.run([sys.executable, str(ROOT / "bench" / "ingest_commit.py"), "--spans", str(min(spans, 200_000)),
+                        "--data-dir", str(data_dir)], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

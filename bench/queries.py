@@ -1,6 +1,7 @@
 """Benchmark of every registered query: cold and warm wall time and peak RSS per query, against a raw DuckDB reference.
 
 Usage: .venv/bin/python bench/queries.py [--db STORE | --spans 1000000 --days 30] [--scale 10] [--runs 3]
+       [--only NAME,NAME:param=value:param=value,@recommend]
 Without --db a store is generated and ingested with the real CLI under bench/out/queries-<spans>/ and reused.
 --scale N copies the store and appends N−1 shifted copies of its spans (new trace and span ids, times moved by
 whole windows) straight in DuckDB — a synthetic of the same schema, used for 10M spans while ingest is slow; bills
@@ -40,7 +41,8 @@ for _ in range(int(sys.argv[3])):
         from queries import recommend
         recommend.run(con)
     else:
-        registry.run(con, sys.argv[2])
+        name, *pairs = sys.argv[2].split(":")
+        registry.run(con, name, registry.parse_params(registry.get(name), pairs))
     times.append(time.perf_counter() - t)
     cpus.append(time.process_time() - c)
 print(json.dumps([times, cpus]))
@@ -113,7 +115,7 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated query names, @recommend included (default: every "
-                    "registered query, then @recommend)")
+                    "registered query, then @recommend); NAME:key=value:key=value runs NAME with those parameters")
     args = ap.parse_args()
     from queries import registry
 

@@ -2,52 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
-# The resource keys a span offers a bill's ResourceId, as migration 0002 defined them; a span naming the
-# same key twice (host_name and host.name) counts twice there, so it does here.
-_RESOURCE_COUNTS = """
-SELECT k AS resource_key, workload, tier, count(*) AS spans
-FROM (
-    SELECT workload, tier, unnest([
-        host_name,
-        json_extract_string(resource_attributes, '$."host.name"'),
-        json_extract_string(resource_attributes, '$."k8s.node.name"'),
-        json_extract_string(resource_attributes, '$."cloud.resource_id"'),
-        json_extract_string(resource_attributes, '$."host.id"')
-    ]) AS k
-    FROM {source} WHERE workload IS NOT NULL
-) WHERE k IS NOT NULL
-GROUP BY ALL
-"""
+# The resource attributes that, besides the span's host_name, can name a bill's ResourceId (migration 0002's list).
+# A span naming the same key twice (host_name and host.name) counts twice, as it did there.
+RESOURCE_ATTRIBUTES = ("host.name", "k8s.node.name", "cloud.resource_id", "host.id")
 
-_SITE_COUNTS = """
-SELECT site, workload, tier, count(*) AS spans
-FROM {source} WHERE site IS NOT NULL AND workload IS NOT NULL
-GROUP BY ALL
-"""
 
-_FOLD = """
-INSERT INTO {table} {counts}
-ON CONFLICT ({key}, workload, tier) DO UPDATE SET spans = spans + excluded.spans
-"""
+def resource_counts(source: str) -> str:
+    """SELECT: spans × key occurrences per (resource_key, workload, tier) among the spans of relation `source`."""
+    keys = ", ".join(["host_name", *(f"json_extract_string(resource_attributes, '$.\"{a}\"')"
+                                     for a in RESOURCE_ATTRIBUTES)])
+    return (f"SELECT k AS resource_key, workload, tier, count(*) AS spans "
+            f"FROM (SELECT workload, tier, unnest([{keys}]) AS k FROM {source} WHERE workload IS NOT NULL) "
+            "WHERE k IS NOT NULL GROUP BY ALL")
+
+
+def site_counts(source: str) -> str:
+    """SELECT: spans per (site, workload, tier) among the spans of relation `source`."""
+    return (f"SELECT site, workload, tier, count(*) AS spans FROM {source} "
+            "WHERE site IS NOT NULL AND workload IS NOT NULL GROUP BY ALL")
+
+
+# table, its key column, its counts: the one Python-side definition, for the per-batch fold and the full rebuild.
+# Migration 0004's backfill INSERTs are the frozen SQL copy (migrations are append-only); tests/test_link_maps.py
+# checks that rebuild() gives exactly what they give.
+TABLES: tuple[tuple[str, str, Callable[[str], str]], ...] = (
+    ("link_resource_counts", "resource_key", resource_counts),
+    ("link_site_counts", "site", site_counts),
+)
 
 
 def fold(con: duckdb.DuckDBPyConnection, view: str) -> None:
     """Add one committed span batch (relation `view`) to the counts, in the caller's transaction."""
-    con.execute(_FOLD.format(table="link_resource_counts", key="resource_key",
-                             counts=_RESOURCE_COUNTS.format(source=view)))
-    con.execute(_FOLD.format(table="link_site_counts", key="site", counts=_SITE_COUNTS.format(source=view)))
+    for table, key, counts in TABLES:
+        con.execute(f"INSERT INTO {table} {counts(view)} "
+                    f"ON CONFLICT ({key}, workload, tier) DO UPDATE SET spans = spans + excluded.spans")
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute both tables from every span (for stores whose spans were written around the loader)."""
+    """The backfill: recompute both tables from every span (for stores whose spans were written around the loader)."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM link_resource_counts")
-        con.execute("DELETE FROM link_site_counts")
-        con.execute("INSERT INTO link_resource_counts " + _RESOURCE_COUNTS.format(source="spans"))
-        con.execute("INSERT INTO link_site_counts " + _SITE_COUNTS.format(source="spans"))
+        for table, _, counts in TABLES:
+            con.execute(f"DELETE FROM {table}")
+            con.execute(f"INSERT INTO {table} {counts('spans')}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

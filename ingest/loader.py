@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
-import orjson
 import pyarrow as pa
 
-from ingest import derived, fast_json, fast_proto, otlp_json, otlp_proto, parallel
-from ingest.otlp_values import Issue
-from ingest.rows import PointColumns, Rejection, SpanColumns
+from ingest import derived, parallel
+from ingest.decode import Decoded, decode_batch
+from ingest.rows import Rejection
 from ingest.settings import Settings
 from ingest.sources import Opened, Record, SourceError, iter_records, open_source, raw_position
 
+__all__ = ["BATCH_BYTES", "Decoded", "FileResult", "Progress", "commit_batch", "decode_batch",
+           "ingest_file", "quarantined", "sha256_file"]
+
 BATCH_BYTES = 16 * 1024 * 1024
-JSON_SIGNALS = {"resourceSpans": "traces", "resourceMetrics": "metrics", "resourceLogs": "logs"}
 Progress = Callable[[int], None]
 
 
@@ -45,31 +45,6 @@ class FileResult:
     @property
     def ok(self) -> bool:
         return self.status in ("complete", "already-ingested")
-
-
-@dataclass
-class _Batch:
-    spans: SpanColumns = field(default_factory=SpanColumns)
-    points: PointColumns = field(default_factory=PointColumns)
-    rejections: list[Rejection] = field(default_factory=list)
-    skipped: int = 0
-    signals: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """One decoded batch, ready to commit: Arrow tables (picklable, so a worker process can build it)."""
-
-    spans: pa.Table | None
-    points: pa.Table | None
-    rejections: tuple[Rejection, ...]
-    skipped: int
-    signals: frozenset[str]
-
-    @property
-    def accepted(self) -> int:
-        return (self.spans.num_rows if self.spans is not None else 0) + (
-            self.points.num_rows if self.points is not None else 0)
 
 
 def sha256_file(path: Path) -> str:
@@ -101,87 +76,6 @@ def _batches(records: Iterator[Record], batch_bytes: int = BATCH_BYTES) -> Itera
         raise
     if batch:
         yield batch
-
-
-def _decode_json(rec: Record, out: _Batch, settings: Settings, hint: str | None) -> None:
-    try:
-        doc = orjson.loads(rec.payload)
-    except orjson.JSONDecodeError as e:
-        out.rejections.append(Rejection(rec.record_no, "record", "json", f"invalid JSON: {e}",
-                                        excerpt=rec.payload[:200].decode("utf-8", "replace")))
-        return
-    if not isinstance(doc, dict):
-        out.rejections.append(Rejection(rec.record_no, "record", "json", "expected a JSON object"))
-        return
-    signal = next((s for k, s in JSON_SIGNALS.items() if k in doc), None)
-    if signal is None:
-        keys = ", ".join(sorted(doc)[:5]) or "none"
-        out.rejections.append(Rejection(rec.record_no, "record", "signal",
-                                        f"unknown signal: no resourceSpans, resourceMetrics or resourceLogs (keys: {keys})"))
-        return
-    out.signals.add(signal)
-    try:
-        if signal == "traces":
-            out.rejections.extend(otlp_json.decode_traces(doc, rec.record_no, settings, out.spans))
-        elif signal == "metrics":
-            out.rejections.extend(otlp_json.decode_metrics(doc, rec.record_no, settings, out.points))
-        else:
-            out.skipped += otlp_json.count_logs(doc)
-    except Issue as e:
-        out.rejections.append(Rejection(rec.record_no, "record", e.field, e.reason))
-
-
-def _decode_proto(rec: Record, out: _Batch, settings: Settings, signal: str) -> None:
-    try:
-        msg = otlp_proto.parse(signal, rec.payload)
-    except Issue as e:
-        out.rejections.append(Rejection(rec.record_no, "record", e.field, e.reason))
-        return
-    out.signals.add(signal)
-    if signal == "traces":
-        out.rejections.extend(otlp_proto.decode_traces(msg, rec.record_no, settings, out.spans))
-    elif signal == "metrics":
-        out.rejections.extend(otlp_proto.decode_metrics(msg, rec.record_no, settings, out.points))
-    else:
-        out.skipped += otlp_proto.count_logs(msg)
-
-
-def decode_batch(records: list[Record], fmt: str, settings: Settings, signal: str | None = None,
-                 fast: bool | None = None) -> Decoded:
-    """Decode records into span and point tables plus rejections (pure: no store access).
-
-    Trace batches first try a fast path (ingest.fast_json in DuckDB, ingest.fast_proto columnar), which
-    declines any batch it cannot prove it decodes exactly as the Python decoders below do.
-    """
-    if fmt in ("jsonl", "json") and (fast_json.enabled() if fast is None else fast):
-        spans = fast_json.decode_traces(records, settings)
-        if spans is not None:
-            return Decoded(spans if spans.num_rows else None, None, (), 0, frozenset({"traces"}))
-    if fmt == "proto" and signal in (None, "traces") and (fast_json.enabled() if fast is None else fast):
-        spans = fast_proto.decode_traces(records, settings)
-        if spans is not None:
-            return Decoded(spans if spans.num_rows else None, None, (), 0, frozenset({"traces"}))
-    out = _Batch()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # millions of short-lived dicts make the cyclic collector the main cost
-    try:
-        for rec in records:
-            if fmt == "proto":
-                sig = signal or otlp_proto.sniff_signal(rec.payload)
-                if sig is None:
-                    out.rejections.append(Rejection(rec.record_no, "record", "signal",
-                                                    "not an OTLP traces, metrics or logs protobuf message"))
-                    continue
-                signal = sig
-                _decode_proto(rec, out, settings, sig)
-            else:
-                _decode_json(rec, out, settings, signal)
-        return Decoded(out.spans.to_arrow() if len(out.spans) else None,
-                       out.points.to_arrow() if len(out.points) else None,
-                       tuple(out.rejections), out.skipped, frozenset(out.signals))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _rejection_table(rejections: tuple[Rejection, ...], sha: str, source: str, batch_index: int) -> pa.Table:
@@ -240,26 +134,55 @@ def _record_file(con: duckdb.DuckDBPyConnection, r: FileResult, size: int) -> No
     )
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, signal: str | None = None,
+class Sink(Protocol):
+    """Where ingest_file writes one file's batches and ledger: the DuckDB store, or ClickHouse (ingest.clickhouse)."""
+
+    def file_status(self, sha: str) -> str | None: ...
+    def committed_batches(self, sha: str) -> set[int]: ...
+    def commit_batch(self, sha: str, source: str, index: int, batch: Decoded) -> None: ...
+    def record_file(self, result: FileResult, size: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class DuckDBSink:
+    """The DuckDB store as a Sink: each batch with its ledger row in one transaction."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def file_status(self, sha: str) -> str | None:
+        row = self.con.execute("SELECT status FROM ingest_files WHERE content_sha256 = $h", {"h": sha}).fetchone()
+        return str(row[0]) if row else None
+
+    def committed_batches(self, sha: str) -> set[int]:
+        return {int(i) for (i,) in self.con.execute(
+            "SELECT batch_index FROM ingest_batches WHERE content_sha256 = $h", {"h": sha}).fetchall()}
+
+    def commit_batch(self, sha: str, source: str, index: int, batch: Decoded) -> None:
+        commit_batch(self.con, sha, source, index, batch)
+
+    def record_file(self, result: FileResult, size: int) -> None:
+        _record_file(self.con, result, size)
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection | Sink, path: Path, settings: Settings, signal: str | None = None,
                 progress: Progress | None = None, workers: int | None = None) -> FileResult:
-    """Load one OTLP file; committed batches are never written twice, so a rerun resumes.
+    """Load one OTLP file into a store (a DuckDB connection or any Sink); a rerun resumes after the last committed batch.
 
     Batches are decoded by `workers` processes (default: one per core, see ingest.parallel) and
-    committed here in file order, each in its own transaction.
+    committed here in file order, each atomically with its ledger row as far as the sink allows.
     """
+    sink = DuckDBSink(con) if isinstance(con, duckdb.DuckDBPyConnection) else con
     source = str(path)
     sha = sha256_file(path)
     size = path.stat().st_size
-    prior = con.execute("SELECT status FROM ingest_files WHERE content_sha256 = $h", {"h": sha}).fetchone()
-    if prior and prior[0] == "complete":
+    if sink.file_status(sha) == "complete":
         return FileResult(source, sha, "already-ingested", message="same content was ingested before")
-    done = {int(i) for (i,) in con.execute(
-        "SELECT batch_index FROM ingest_batches WHERE content_sha256 = $h", {"h": sha}).fetchall()}
+    done = sink.committed_batches(sha)
     try:
         opened: Opened = open_source(path)
     except (SourceError, OSError) as e:
         res = FileResult(source, sha, "unreadable", message=str(e))
-        _record_file(con, res, size)
+        sink.record_file(res, size)
         return res
     signals: set[str] = set()
     rejections: list[Rejection] = []
@@ -273,7 +196,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, 
             if batch is None:
                 resumed += 1
                 continue
-            commit_batch(con, sha, source, index, batch)
+            sink.commit_batch(sha, source, index, batch)
             committed += 1
             signals |= batch.signals
             rejections.extend(batch.rejections)
@@ -289,7 +212,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, 
         message = rejections[0].reason if rejections else "no OTLP records found"
     res = FileResult(source, sha, status, opened.fmt, tuple(sorted(signals)), accepted,
                      sum(r.rows for r in rejections), skipped, committed, resumed, message, tuple(rejections))
-    _record_file(con, res, size)
+    sink.record_file(res, size)
     return res
 
 

@@ -19,16 +19,17 @@ T = TypeVar("T")
 
 
 def default_workers() -> int:
-    """Decoder processes: TIERWISE_INGEST_WORKERS, else one fewer than the usable cores (0: decode inline).
+    """Decoder processes: TIERWISE_INGEST_WORKERS, else one fewer than the usable cores, and none on 2 or fewer.
 
-    The committing process keeps a core of its own; on 2 cores one worker measured ~180 MiB less peak
-    RSS than two, and no slower on a busy machine (docs/benchmarks.md, Ingest).
+    The committing process keeps a core of its own. On 2 cores one worker measured 230-310 MiB more peak
+    RSS (1.1-1.3 GB in all, over the 1 GB budget), ~6 % more CPU and no shorter wall time on the
+    shared VM than decoding inline (docs/benchmarks.md, Ingest), so 2 cores decode inline.
     """
     env = os.environ.get(ENV_WORKERS, "").strip()
     if env.isdigit():
         return int(env)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(cores - 1, 0)
+    return cores - 1 if cores > 2 else 0
 
 
 def decoded(batches: Iterator[B], decode: Callable[[B], T], skip: set[int],

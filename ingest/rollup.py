@@ -12,7 +12,7 @@ import duckdb
 # Error bound of the latency_rollup_* queries, against interpolated quantile_cont over the same spans: with
 # ranks h = floor((n-1)q), h+1 and f = (n-1)q - h, they report (1-f)·rep(x_h) + f·rep(x_h+1); each rep is within α
 # of its x, so the convex combination is within α·quantile_cont when every duration is > 0 (a duration ≤ 0 reports
-# as 0). The same holds for nearest-rank percentiles (f = 0). tests/test_rollup.py checks it.
+# as 0). The same holds for nearest-rank percentiles (f = 0). tests/test_rollup_bound.py checks it.
 ALPHA = 0.01
 GAMMA = (1 + ALPHA) / (1 - ALPHA)
 INV_LN_GAMMA = 49.99833328888678

@@ -2,13 +2,20 @@
 -- the trace's band flags. Parameters: $workload (root's), $start_ns/$end_ns (root start, Unix ns, NULL = unbounded),
 -- $band (rank distance from 0.50/0.95, always at least the nearest trace), $traces_per_band (cap per workload and band,
 -- kept by lowest md5(trace_id); NULL = all). Units: start_ns/end_ns/e2e_ns Unix ns / ns; in_p50/in_p95 booleans.
-WITH roots AS (  -- the longest parentless span of each trace, as the critical path picks its root
-    SELECT trace_id, arg_max(workload, duration_ns) AS root_workload, max(duration_ns) AS e2e_ns,
-           bool_or($workload IS NULL OR workload = $workload) AS wanted
+WITH wanted AS (  -- traces with a parentless span of $workload in the window: a filtered scan, so only they are grouped
+    SELECT DISTINCT trace_id
+    FROM spans
+    WHERE parent_span_id IS NULL AND trace_id IS NOT NULL AND workload = $workload
+      AND ($start_ns IS NULL OR start_ns >= $start_ns)
+      AND ($end_ns IS NULL OR start_ns < $end_ns)
+),
+roots AS (  -- the longest parentless span of each wanted trace, as the critical path picks its root
+    SELECT trace_id, arg_max(workload, duration_ns) AS root_workload, max(duration_ns) AS e2e_ns, TRUE AS wanted
     FROM spans
     WHERE parent_span_id IS NULL AND trace_id IS NOT NULL
       AND ($start_ns IS NULL OR start_ns >= $start_ns)
       AND ($end_ns IS NULL OR start_ns < $end_ns)
+      AND ($workload IS NULL OR trace_id IN (SELECT trace_id FROM wanted))
     GROUP BY trace_id
 ),
 named AS (  -- a root without a workload takes the first one any span of its trace declares

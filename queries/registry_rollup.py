@@ -22,6 +22,7 @@ ROLLUP: tuple[Query, ...] = (
     Query("latency_rollup_over_time", "Requests, errors and p50/p95/p99 per time bucket and tier from the histograms.",
           (ROLLUP_BUCKET, TIER, SITE, WORKLOAD, _workload_class("all"), START, END), ROLLUP_UNITS,
           sql="latency_rollup_over_time"),
+    # fine groups (tens of spans per group and bucket) are cheaper exact: prefer latency_by_group there
     Query("latency_rollup_by_group", "latency_by_group (bucket, tier, site, workload, service, operation) from histograms.",
           (ROLLUP_BUCKET, TIER, SITE, WORKLOAD, _workload_class("all"), START, END), ROLLUP_UNITS,
           sql="latency_rollup_by_group"),

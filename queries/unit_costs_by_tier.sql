@@ -6,20 +6,20 @@ WITH spend AS (
            sum(EffectiveCost)::DOUBLE AS cost_usd
     FROM cost_links GROUP BY ALL
 ),
-sampled AS (
-    SELECT tier, date_trunc('month', make_timestamp(start_ns // 1000))::DATE AS month,
-           (kind IN ('server', 'consumer') OR parent_span_id IS NULL) AS is_request,
-           coalesce(input_tokens, 0) + coalesce(output_tokens, 0) AS tokens,
-           regexp_extract(coalesce(trace_state, ''), 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
-    FROM spans
+weights AS (  -- the adjusted-count weight of each distinct trace_state (a handful): the regex runs once per value
+    SELECT trace_state,
+           CASE WHEN th = '' THEN 1.0
+                ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END AS w
+    FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
+          FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
 ),
 volume AS (
-    SELECT tier, month,
-           sum(CASE WHEN is_request THEN w ELSE 0 END) AS requests_adjusted,
-           sum(tokens * w) AS tokens_adjusted
-    FROM (SELECT *, CASE WHEN th = '' THEN 1.0
-                         ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE)
-                    END AS w FROM sampled)
+    SELECT s.tier, date_trunc('month', make_timestamp(s.start_ns // 1000))::DATE AS month,
+           sum(CASE WHEN s.kind IN ('server', 'consumer') OR s.parent_span_id IS NULL THEN coalesce(wt.w, 1.0) ELSE 0 END)
+               AS requests_adjusted,
+           sum((coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)) * coalesce(wt.w, 1.0)) AS tokens_adjusted
+    FROM spans s
+    LEFT JOIN weights wt ON wt.trace_state = s.trace_state
     GROUP BY ALL
 )
 SELECT coalesce(s.tier, v.tier) AS tier, coalesce(s.month, v.month) AS month,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,7 @@ import orjson
 import polars as pl
 import pyarrow as pa
 import pytest
-from click.testing import CliRunner
 
-from app.cli import cli
 from ingest import contract, route, store
 from ingest.clickhouse import load, schema
 from ingest.clickhouse.client import ClickHouseClient
@@ -27,8 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "committed"
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPORTER_ROWS = orjson.loads((FIXTURES / "clickhouse_exporter" / "rows.json").read_bytes())
-FOCUS = FIXTURES / "finops" / "focus-1.0-sample-1000.csv"
-BAD_OTLP = FIXTURES / "bad" / "mixed_spans.jsonl"
 
 SPAN_COLUMNS = (
     "trace_id, span_id, parent_span_id, trace_state, name, kind, status_code, status_message, service_name, tier, "
@@ -271,60 +266,3 @@ def test_collector_written_metric_points_map_to_the_contract(chdb_client: ClickH
     assert (hist["count"], hist["sum"], hist["min"], hist["max"]) == (1, 1.0, 0.0, 1.0)
     assert (hist["bucket_counts"], hist["explicit_bounds"]) == ([0, 0, 0, 1, 0], [0.0] * 5)
     assert hist["value"] is None and hist["temporality"] is None
-
-
-def _counts(client: ClickHouseClient) -> dict[str, int]:
-    tables = ("otel_traces", "otel_metrics_gauge", "otel_metrics_sum", "costs", "billing_source_totals", "quarantine",
-              "ingest_batches")
-    return {t: int(client.query_arrow(f"SELECT count() AS n FROM {t}").to_pylist()[0]["n"]) for t in tables}
-
-
-def test_ingesting_twice_adds_nothing_and_rejections_match_duckdb(tmp_path: Path) -> None:
-    files = [SAMPLE / "traces" / "traces-2026-10-01.jsonl.gz", SAMPLE / "metrics" / "metrics-2026-10-01.jsonl.gz",
-             SAMPLE / "bills" / "rate-card.yaml", BAD_OTLP]
-    url = f"chdb://{tmp_path / 'ch'}"
-    first = load.ingest_paths(url, files, Settings())
-    with ClickHouseClient(url) as client:
-        before = _counts(client)
-    again = load.ingest_paths(url, files, Settings())
-    with ClickHouseClient(url) as client:
-        assert _counts(client) == before
-        q = client.query_arrow("SELECT record_no, item, field, reason FROM quarantine ORDER BY record_no, item").to_pylist()
-    assert [r.status for r in again] == ["already-ingested"] * 4
-    assert before["otel_traces"] > 0 and before["otel_metrics_gauge"] > 0 and before["costs"] > 0
-    con = store.open_writer(tmp_path / "d.duckdb")
-    duck = [route.ingest_any(con, f, Settings()) for f in files]
-    assert [(r.status, r.accepted, r.rejected) for r in first] == [(r.status, r.accepted, r.rejected) for r in duck]
-    assert q == [dict(zip(("record_no", "item", "field", "reason"), r, strict=True)) for r in con.execute(
-        "SELECT record_no, item, field, reason FROM quarantine ORDER BY record_no, item").fetchall()]
-    assert q  # the bad file did reject something
-
-
-def test_a_bad_billing_file_gives_the_duckdb_error(tmp_path: Path) -> None:
-    with open(FOCUS, encoding="utf-8", newline="") as f:
-        data = list(csv.DictReader(f))[:3]
-    cut = tmp_path / "no-effective.csv"
-    with open(cut, "w", newline="") as f:
-        w = csv.DictWriter(f, [k for k in data[0] if k != "EffectiveCost"], extrasaction="ignore")
-        w.writeheader()
-        w.writerows(data)
-    [ch] = load.ingest_paths(f"chdb://{tmp_path / 'ch'}", [cut], Settings())
-    duck = route.ingest_any(store.open_writer(tmp_path / "d.duckdb"), cut, Settings())
-    assert (ch.status, ch.message) == (duck.status, duck.message) == ("unreadable", ch.message)
-    assert "'EffectiveCost'" in ch.message
-    with ClickHouseClient(f"chdb://{tmp_path / 'ch'}") as client:
-        assert client.query_arrow("SELECT count() AS n FROM costs").to_pylist() == [{"n": 0}]
-        status = client.query_arrow("SELECT status, message FROM ingest_files FINAL").to_pylist()
-    assert status == [{"status": "unreadable", "message": duck.message}]
-
-
-def test_cli_ingest_engine_clickhouse(tmp_path: Path) -> None:
-    url = f"chdb://{tmp_path / 'ch'}"
-    trace = str(SAMPLE / "traces" / "traces-2026-10-02.jsonl.gz")
-    res = CliRunner().invoke(cli, ["ingest", "--engine", "clickhouse", "--clickhouse-url", url, trace])
-    assert res.exit_code == 0, res.output
-    assert "1 files" in res.output and "complete" in res.output
-    missing = CliRunner().invoke(cli, ["ingest", "--engine", "clickhouse", trace])
-    assert missing.exit_code == 2 and "--clickhouse-url" in missing.output
-    with ClickHouseClient(url) as client:
-        assert client.query_arrow("SELECT count() AS n FROM spans").to_pylist()[0]["n"] > 0

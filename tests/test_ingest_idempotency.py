@@ -63,6 +63,20 @@ def test_same_content_under_another_name_is_skipped(tmp_path: Path, db_path: Pat
     assert f == {"source": str(src), "status": "complete"}
 
 
+def _kill_when_wal_reaches(cmd: list[str], env: dict[str, str], wal: Path, wal_bytes: int) -> None:
+    """Start the ingest in its own process group and SIGKILL it (and its decoder workers) once the WAL holds
+    `wal_bytes`, as a crash would."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > wal_bytes:
+            break
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
+
+
 @pytest.mark.slow
 def test_killed_ingest_resumes_exactly(tmp_path: Path, db_path: Path) -> None:
     src = tmp_path / "big.jsonl"
@@ -73,18 +87,14 @@ def test_killed_ingest_resumes_exactly(tmp_path: Path, db_path: Path) -> None:
     assert not wal.exists()
     env = {**os.environ, "TIERWISE_BATCH_BYTES": str(512 * 1024)}
     cmd = [sys.executable, "-m", "app.cli", "ingest", "--db", str(db_path), "--quiet", str(src)]
-    # its own process group, so the kill also takes its decoder worker processes (as a crash would)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if wal.exists() and wal.stat().st_size > 256 * 1024:
+    # The WAL grows inside the first batch's transaction too, so a kill at a small WAL size can land before the
+    # first commit (nothing kept); kill later until a crash leaves some batches committed and the file unfinished.
+    for wal_bytes in (256 * 1024, 1024 * 1024, 4 * 1024 * 1024):
+        _kill_when_wal_reaches(cmd, env, wal, wal_bytes)
+        kept = rows(db_path, "SELECT count(*) AS batches, coalesce(sum(rows_accepted), 0) AS spans FROM ingest_batches")[0]
+        assert count(db_path, "spans") == kept["spans"]  # committed batches are whole: no half-written batch survives
+        if kept["spans"] > 0:
             break
-        time.sleep(0.005)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
-    kept = rows(db_path, "SELECT count(*) AS batches, coalesce(sum(rows_accepted), 0) AS spans FROM ingest_batches")[0]
-    assert count(db_path, "spans") == kept["spans"]  # committed batches are whole: no half-written batch survives
     assert 0 < kept["spans"] < total
     assert count(db_path, "ingest_files") == 0
 

@@ -142,3 +142,24 @@ def test_cost_links_link_as_migration_0002_did(tmp_path: Path) -> None:
                 assert (workload, tier) == best
     finally:
         con.close()
+
+
+def test_rebuild_is_migration_0004s_backfill(tmp_path: Path) -> None:
+    """link_maps.rebuild (the Python-side definition) counts exactly what migration 0004's frozen backfill counts."""
+    db = tmp_path / "store.duckdb"
+    _ingest(db, _file(tmp_path / "a.jsonl", 1))
+    _ingest(db, _file(tmp_path / "b.jsonl", 2))
+    migration = (Path(store.__file__).parent / "migrations" / "0004_link_maps.sql").read_text("utf-8")
+    con = duckdb.connect(str(db))
+    try:
+        link_maps.rebuild(con)
+        ours = _tables(con)
+        for table in ("link_resource_counts", "link_site_counts"):
+            start = migration.index(f"INSERT INTO {table}\n")
+            backfill = migration[start:migration.index(";", start)]
+            con.execute(f"CREATE TEMP TABLE frozen_{table} AS SELECT * FROM {table} LIMIT 0")
+            con.execute(backfill.replace(f"INSERT INTO {table}", f"INSERT INTO frozen_{table}", 1))
+            frozen = con.execute(f"SELECT * FROM frozen_{table} ORDER BY ALL").fetchall()
+            assert len(frozen) > 10 and frozen == ours[table], table
+    finally:
+        con.close()

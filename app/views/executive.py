@@ -9,6 +9,7 @@ from app.views import common
 from queries.scorecard import FACTORS, TIERS
 
 HEADING = "Executive ROI"
+AUTO = "auto"  # the what-if picks the portion to move (queries/whatif.default_from)
 
 
 def view() -> None:
@@ -58,30 +59,46 @@ def view() -> None:
 
 
 def what_if_section(workload: str | None) -> None:
-    """Pick a workload and a target tier; as the fragment `_what_if`, changing either reruns only this section."""
+    """Pick a workload, target tier and source portion; it opens on the top recommendation (for the workload filter,
+    when set). As the fragment `_what_if`, changing a pick reruns only this section."""
     st.subheader("What if a workload moved?")
     card = data.query("scorecard")
     workloads = tuple(sorted(card["workload"].unique().to_list()))
-    if not workloads:
-        components.no_rows("workloads with cost and traffic")
+    default = data.default_move(workload if workload in workloads else None)
+    if not workloads or default is None:
+        components.no_rows("workloads with a move the scorecard can price")
         return
-    left, right = st.columns(2)
-    pick = left.selectbox("Workload", workloads, index=workloads.index(workload) if workload in workloads else 0,
-                          key="whatif_workload")
-    target = right.selectbox("Target tier", TIERS, index=TIERS.index("edge"), key="whatif_tier")
-    move = data.what_if(str(pick), str(target))
-    if move.height == 0:
-        st.info(f"{pick} has nothing outside {target} to move.")
+    wl, to_tier, from_tier, to_site = default
+    left, middle, right = st.columns(3)
+    pick = left.selectbox("Workload", workloads, index=workloads.index(wl), key="whatif_workload",
+                          on_change=_any_source)
+    target = middle.selectbox("Target tier", TIERS, index=TIERS.index(to_tier), key="whatif_tier")
+    sources = (AUTO, *TIERS)
+    if st.session_state.get("whatif_from") not in sources:  # set here, not by index: the workload resets it
+        st.session_state["whatif_from"] = from_tier or AUTO
+    source = right.selectbox("From tier", sources, key="whatif_from",
+                             format_func=lambda t: "its main serving tier" if t == AUTO else t)
+    src = None if source == AUTO else str(source)
+    site = to_site if (pick, target, src) == (wl, to_tier, from_tier) else None  # the recommendation's site
+    priced = data.what_if(str(pick), str(target), src, site)
+    if priced.move.height == 0:
+        st.warning(f"Moving {pick} to {target} cannot be priced: {priced.refusal}.", icon=":material/block:")
         return
-    m = move.row(0, named=True)
+    m = priced.move.row(0, named=True)
+    where = f" at {m['to_site']}" if m["to_site"] else ""
     components.kpi_row([("Moves", f"{m['from_tier']} → {m['to_tier']}", f"the {m['from_tier']} portion "
-                         f"({m['traffic_share']:.0%} of its requests)"),
+                         f"({m['traffic_share']:.0%} of its requests){where}"),
                         ("Δcost per month", charts_finops.fmt_delta_usd(m["delta_cost_usd_month"]),
                          f"{charts.fmt_usd(m['current_usd_month'])} → {charts.fmt_usd(m['projected_usd_month'])}"),
                         ("Δp95", f"{m['delta_p95_ms']:+,.0f} ms", "hop change from the caller + compute change")])
     portion = card.filter(workload=pick, from_tier=m["from_tier"])
     components.chart(charts_finops.scorecard_factors(portion, FACTORS, m["from_tier"], m["to_tier"]), "exec_whatif")
-    components.table(move, "exec_move", "what_if.csv", "queries/whatif (USD per month; ms)")
+    components.table(priced.move, "exec_move", "what_if.csv", "queries/whatif (USD per month; ms)")
+
+
+def _any_source() -> None:
+    """Another workload: its portions differ, so the move starts again from its main serving tier."""
+    st.session_state["whatif_from"] = AUTO
 
 
 _what_if = st.fragment(what_if_section)

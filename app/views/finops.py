@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from app import charts, charts_finops, components, data
-from app.views import common
+from app.views import common, sre_sections
 
 HEADING = "FinOps: monthly costs"
 DIMENSIONS = ("provider", "service", "site", "workload")
@@ -55,6 +55,8 @@ def view() -> None:
             ("Idle GPU", charts.fmt_usd(_usd(gpu, "idle_usd")), "gpu_cost_vs_use: allocated × (1 − utilization)"),
             ("Month-end forecast", charts.fmt_usd(_usd(total, "forecast_usd")) if total.height else "–",
              "cost_forecast: month to date + remaining days × daily median"),
+            ("Cache savings", charts.fmt_usd(sre_sections.cache_saved_usd(data.query("cache_savings"))),
+             "cache_savings: what cache hits saved, whole store (details: Slow paths → Caches)"),
         ])
     components.table(months, "finops_mom", "cost_month_over_month.csv",
                      "cost_month_over_month (USD; change_ratio is a fraction of the previous month)")
@@ -87,7 +89,7 @@ def _more(tier: str | None, workload: str | None, gpu: pl.DataFrame, split: pl.D
             "cost_reconciliation (BilledCost: source files vs ledger vs linked vs unallocated; USD)")}
     for draw, tab in zip(sections.values(), st.tabs(list(sections), key="finops_tab", on_change="rerun"), strict=True):
         if tab.open:
-            with tab:
+            with tab, components.engine_gaps():
                 draw()
 
 

@@ -73,13 +73,11 @@ def _slow_table(slow: pl.DataFrame, f: Filters) -> None:
         components.no_rows("traces")
         return
     links = slow.with_columns(pl.Series("open", [common.trace_link(t, f) for t in slow["trace_id"]]))
-    st.dataframe(links.select("open", "workload", "root_tier", "site", "root_operation", "duration_ms", "spans",
-                              "tiers", "status_code", "trace_id"),
-                 hide_index=True, key="sre_slow",
-                 column_config={"open": st.column_config.LinkColumn("trace", display_text="open ↗"),
-                                "duration_ms": st.column_config.NumberColumn("duration (ms)", format="%.1f")})
-    st.download_button("Download CSV", slow.write_csv(), file_name="slow_traces.csv", mime="text/csv",
-                       key="sre_slow_csv", icon=":material/download:")
+    components.table(links.select("open", "workload", "root_tier", "site", "root_operation", "duration_ms", "spans",
+                                  "tiers", "status_code", "trace_id"), "sre_slow", "slow_traces.csv",
+                     column_config={"open": st.column_config.LinkColumn("trace", display_text="open ↗"),
+                                    "duration_ms": st.column_config.NumberColumn("duration (ms)", format="%.1f")},
+                     download=slow)
 
 
 def view() -> None:
@@ -138,5 +136,5 @@ def _deep(f: Filters, cells: pl.DataFrame, by: str) -> None:
         "Caches": lambda: sre_sections.caches(f), "Trust zones": lambda: sre_sections.trust_zones(f)}
     for draw, tab in zip(sections.values(), st.tabs(list(sections), key="sre_tab", on_change="rerun"), strict=True):
         if tab.open:
-            with tab:
+            with tab, components.engine_gaps():
                 draw()

@@ -55,11 +55,29 @@ def gpu(f: Filters, bucket: str) -> None:
 
 def caches(f: Filters) -> None:
     st.subheader("Cache hit rates")
-    rows = data.query("cache_hit_rate", {**f.window(), "tier": f.tier, "workload": f.workload})
+    scope = {**f.window(), "tier": f.tier, "workload": f.workload}
+    rows = data.query("cache_hit_rate", scope)
     if rows.height == 0:
         components.no_rows("cache lookups")
         return
     components.chart(charts.cache_hits(rows), "sre_cache")
+    saved = data.query("cache_savings", scope)
+    components.kpi_row([
+        ("Cache savings", charts.fmt_usd(cache_saved_usd(saved)),
+         "cache_savings: adjusted hits × (mean cost of a miss request − of a hit request), in the time range"),
+        ("Cache hits", f"{saved['hits_adjusted'].sum():,.0f}", "sampling-adjusted hits in the time range")])
+    components.table(saved, "sre_cache_savings", "cache_savings.csv",
+                     "cache_savings per tier, workload and cache (USD; *_request_usd is the mean cost of one request "
+                     "with a hit or a miss; hits_adjusted in requests)",
+                     column_config={"hits_adjusted": st.column_config.NumberColumn(format="%.0f"),
+                                    "hit_request_usd": st.column_config.NumberColumn(format="$%.4f"),
+                                    "miss_request_usd": st.column_config.NumberColumn(format="$%.4f"),
+                                    "cost_saved_usd": st.column_config.NumberColumn(format="$%.2f")})
+
+
+def cache_saved_usd(saved: pl.DataFrame) -> float:
+    """Money the caches saved: the sum of cache_savings' cost_saved_usd (a cache with no misses or no hits adds 0)."""
+    return float(saved["cost_saved_usd"].fill_null(0).sum()) if saved.height else 0.0
 
 
 def trust_zones(f: Filters) -> None:
@@ -74,8 +92,7 @@ def trust_zones(f: Filters) -> None:
              "(policy: tierwise.toml [trust_zones]).")
     first = [ids.split(",")[0] if ids else "" for ids in rows["example_trace_ids"]]
     shown = rows.with_columns(pl.Series("example", [common.trace_link(t, f) if t else None for t in first]))
-    st.dataframe(shown.select("example", "workload", "data_class", "tier", "allowed_tiers", "spans", "traces", "sites",
-                              "first_seen", "last_seen"), hide_index=True, key="sre_zones",
-                 column_config={"example": st.column_config.LinkColumn("trace", display_text="open ↗")})
-    st.download_button("Download CSV", rows.write_csv(), file_name="trust_zone_violations.csv", mime="text/csv",
-                       key="sre_zones_csv", icon=":material/download:")
+    components.table(shown.select("example", "workload", "data_class", "tier", "allowed_tiers", "spans", "traces",
+                                  "sites", "first_seen", "last_seen"), "sre_zones", "trust_zone_violations.csv",
+                     column_config={"example": st.column_config.LinkColumn("trace", display_text="open ↗")},
+                     download=rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from app import charts, components, data, state
@@ -48,8 +49,10 @@ def view() -> None:
                         ("spans", f"{spans.height}", None), ("tiers", f"{len(tiers)}", " → ".join(tiers)),
                         ("critical path spans", f"{len(layout.path)}", "spans that held the end-to-end time")])
     components.chart(charts.waterfall(spans, layout.path, layout.aligned, layout.order), "trace_waterfall")
-    table = spans.select("span_id", "parent_span_id", "tier", "site", "service_name", "name", "kind", "duration_ms",
-                         "status_code", "request_bytes", "response_bytes", "workload")
+    rank = {span_id: i for i, span_id in enumerate(layout.order)}  # rows in the waterfall's order, numbered alike
+    table = spans.with_columns(pl.col("span_id").replace_strict(rank, default=len(rank)).alias("#")).sort("#").select(
+        pl.col("#") + 1, "span_id", "parent_span_id", "tier", "site", "service_name", "name", "kind", "duration_ms",
+        "status_code", "request_bytes", "response_bytes", "workload")
     components.table(table, "trace_spans", f"trace-{tid}.csv")
     details = st.expander("Attributes and events per span", key="trace_details", on_change="rerun")
     if not details.open:  # one JSON viewer per span: drawn only once the reader opens it

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -121,20 +123,30 @@ class ClickHouseClient:
         table: pa.Table = self._server.query_arrow(sql, parameters=bound or None, use_strings=True)
         return table
 
-    def insert_arrow(self, table: str, data: pa.Table) -> int:
-        """Append an Arrow table to an existing ClickHouse table (columns by name); returns rows written."""
+    def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> int:
+        """Append an Arrow table to an existing ClickHouse table (columns by name); returns rows given.
+
+        With `dedup_token`, repeating the insert with the same rows writes nothing on a table with a deduplication
+        window (schema 0100), nor in the materialized views fed from it: a rerun after a crash is harmless.
+        """
         if data.num_rows == 0:
             return 0
+        settings: dict[str, str | int] = {} if dedup_token is None else {
+            "insert_deduplication_token": dedup_token, "deduplicate_blocks_in_dependent_materialized_views": 1}
         if self._session is not None:
-            sink = pa.BufferOutputStream()
-            with ipc.new_stream(sink, data.schema) as writer:
-                writer.write_table(data)
+            # INSERT ... SELECT from an Arrow file rather than chdb's streaming insert (send_insert), which with
+            # chdb 4.4 did not feed materialized views: latency_rollup stayed empty (tests/test_clickhouse_ingest.py).
             columns = ", ".join(_quote_identifier(c) for c in data.column_names)
-            with self._session.send_insert(f"INSERT INTO {_quote_identifier(table)} ({columns})", "ArrowStream") as ins:
-                ins.append(sink.getvalue().to_pybytes())
-                ins.finish()
+            clause = "".join(f"{' SETTINGS' if i == 0 else ','} {_setting(k)} = '{_setting(str(v))}'"
+                             for i, (k, v) in enumerate(settings.items()))
+            with tempfile.TemporaryDirectory(prefix="tierwise-insert-") as folder:
+                path = os.path.join(folder, "rows.arrows")
+                with pa.OSFile(path, "wb") as sink, ipc.new_stream(sink, data.schema) as writer:
+                    writer.write_table(data)
+                self._session.query(f"INSERT INTO {_quote_identifier(table)} ({columns}){clause} "
+                                    f"SELECT * FROM file('{_setting(path)}', 'ArrowStream')", "CSV")
             return int(data.num_rows)
-        self._server.insert_arrow(table, data)
+        self._server.insert_arrow(table, data, settings=settings or None)
         return int(data.num_rows)
 
     def close(self) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from ingest import loader, parallel, store
+from ingest import loader, store
 from ingest.billing.detect import detect
 from ingest.billing.load import ingest_billing
 from ingest.clickhouse import otel_layout, schema
@@ -18,7 +18,7 @@ from ingest.clickhouse.client import ClickHouseClient
 from ingest.loader import Decoded, FileResult, Progress
 from ingest.rows import Rejection
 from ingest.settings import Settings
-from ingest.sources import Opened, SourceError, expand_paths, iter_records, open_source, raw_position
+from ingest.sources import expand_paths
 
 UTC = dt.UTC
 BILLING_TABLES = ("costs", "billing_source_totals")
@@ -28,16 +28,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(UTC)
 
 
-def _prior_status(client: ClickHouseClient, sha: str) -> str | None:
-    rows = client.query_arrow("SELECT status FROM ingest_files FINAL WHERE content_sha256 = {h:String}",
-                              {"h": sha}).to_pylist()
-    return str(rows[0]["status"]) if rows else None
-
-
-def _done_batches(client: ClickHouseClient, sha: str) -> set[int]:
-    rows = client.query_arrow("SELECT DISTINCT batch_index FROM ingest_batches WHERE content_sha256 = {h:String}",
-                              {"h": sha}).to_pylist()
-    return {int(r["batch_index"]) for r in rows}
+def batch_token(sha: str, index: int) -> str:
+    """The insert_deduplication_token of every insert of one batch: the same on each rerun of the same content."""
+    return f"tierwise-{sha}-{index}"
 
 
 def _record_file(client: ClickHouseClient, r: FileResult, size: int, signal: str | None = None) -> None:
@@ -71,7 +64,7 @@ def _record_batch(client: ClickHouseClient, sha: str, source: str, index: int, a
 def _quarantine(client: ClickHouseClient, rejections: Sequence[Rejection], sha: str, source: str, index: int) -> None:
     n = len(rejections)
     if n:
-        client.insert_arrow("quarantine", pa.table({
+        client.insert_arrow("quarantine", dedup_token=batch_token(sha, index), data=pa.table({
             "content_sha256": [sha] * n, "source": [source] * n, "batch_index": pa.array([index] * n, pa.int32()),
             "record_no": pa.array([r.record_no for r in rejections], pa.int64()),
             "item": pa.array([r.item for r in rejections], pa.string()), "field": [r.field for r in rejections],
@@ -81,64 +74,49 @@ def _quarantine(client: ClickHouseClient, rejections: Sequence[Rejection], sha: 
 
 
 def commit_batch(client: ClickHouseClient, sha: str, source: str, index: int, batch: Decoded) -> None:
-    """Write one decoded batch in the exporter's layout, then its quarantine and ledger rows.
+    """Write one decoded batch in the exporter's layout, then its quarantine rows, then its ledger row.
 
-    ClickHouse has no multi-table transaction: the ledger row goes last, so a crash before it leaves the batch
-    unrecorded and a rerun writes it again (at most that one batch twice; see docs/scale-out.md).
+    ClickHouse has no multi-table transaction, so every insert of the batch carries the batch's deduplication
+    token: after a crash before the ledger row, the rerun repeats the same inserts, ClickHouse drops them as
+    duplicates (schema 0100), and only the ledger row is new. See docs/scale-out.md.
     """
+    token = batch_token(sha, index)
     if batch.spans is not None:
-        client.insert_arrow("otel_traces", otel_layout.spans_to_otel(batch.spans))
+        client.insert_arrow("otel_traces", otel_layout.spans_to_otel(batch.spans), token)
     if batch.points is not None:
         for table, rows in otel_layout.points_to_otel(batch.points).items():
-            client.insert_arrow(table, rows)
+            client.insert_arrow(table, rows, token)
     _quarantine(client, batch.rejections, sha, source, index)
     _record_batch(client, sha, source, index, batch.accepted, sum(r.rows for r in batch.rejections), batch.skipped)
 
 
+@dataclass(frozen=True)
+class ClickHouseSink:
+    """ClickHouse as the loader's Sink: the same file loop, ledger and resume rules as the DuckDB store."""
+
+    client: ClickHouseClient
+
+    def file_status(self, sha: str) -> str | None:
+        rows = self.client.query_arrow("SELECT status FROM ingest_files FINAL WHERE content_sha256 = {h:String}",
+                                       {"h": sha}).to_pylist()
+        return str(rows[0]["status"]) if rows else None
+
+    def committed_batches(self, sha: str) -> set[int]:
+        rows = self.client.query_arrow(
+            "SELECT DISTINCT batch_index FROM ingest_batches WHERE content_sha256 = {h:String}", {"h": sha}).to_pylist()
+        return {int(r["batch_index"]) for r in rows}
+
+    def commit_batch(self, sha: str, source: str, index: int, batch: Decoded) -> None:
+        commit_batch(self.client, sha, source, index, batch)
+
+    def record_file(self, result: FileResult, size: int) -> None:
+        _record_file(self.client, result, size)
+
+
 def ingest_otlp(client: ClickHouseClient, path: Path, settings: Settings, signal: str | None = None,
                 progress: Progress | None = None, workers: int | None = None) -> FileResult:
-    """Load one OTLP file with the DuckDB path's decoders, batches and ledger rules; a rerun resumes."""
-    source, sha, size = str(path), loader.sha256_file(path), path.stat().st_size
-    if _prior_status(client, sha) == "complete":
-        return FileResult(source, sha, "already-ingested", message="same content was ingested before")
-    done = _done_batches(client, sha)
-    try:
-        opened: Opened = open_source(path)
-    except (SourceError, OSError) as e:
-        res = FileResult(source, sha, "unreadable", message=str(e))
-        _record_file(client, res, size)
-        return res
-    signals: set[str] = set()
-    rejections: list[Rejection] = []
-    committed = resumed = accepted = skipped = 0
-    status, message = "complete", ""
-    try:
-        decode = functools.partial(loader.decode_batch, fmt=opened.fmt, settings=settings, signal=signal)
-        batches = loader._batches(iter_records(opened), settings.batch_bytes)
-        for index, batch in parallel.decoded(batches, decode, done, workers):
-            if progress:
-                progress(raw_position(opened))
-            if batch is None:
-                resumed += 1
-                continue
-            commit_batch(client, sha, source, index, batch)
-            committed += 1
-            signals |= batch.signals
-            rejections.extend(batch.rejections)
-            accepted += batch.accepted
-            skipped += batch.skipped
-    except SourceError as e:
-        nothing_read = e.record_no == 0 and not committed and not done
-        status, message = ("unreadable" if nothing_read else "partial"), str(e)
-    finally:
-        opened.close()
-    if not signals and not done and status == "complete":
-        status = "unreadable"
-        message = rejections[0].reason if rejections else "no OTLP records found"
-    res = FileResult(source, sha, status, opened.fmt, tuple(sorted(signals)), accepted,
-                     sum(r.rows for r in rejections), skipped, committed, resumed, message, tuple(rejections))
-    _record_file(client, res, size)
-    return res
+    """Load one OTLP file through the DuckDB path's loop (decoders, batches, ledger rules); a rerun resumes."""
+    return loader.ingest_file(ClickHouseSink(client), path, settings, signal, progress, workers)
 
 
 def ingest_bills(client: ClickHouseClient, path: Path, settings: Settings) -> FileResult:
@@ -150,7 +128,7 @@ def ingest_bills(client: ClickHouseClient, path: Path, settings: Settings) -> Fi
     if det is None:
         raise ValueError(f"{path} is not a billing file tierwise recognises")
     sha, size = loader.sha256_file(path), path.stat().st_size
-    if _prior_status(client, sha) == "complete":
+    if ClickHouseSink(client).file_status(sha) == "complete":
         fmt = f"{det.fmt}-{det.version}" if det.version else det.fmt
         return FileResult(str(path), sha, "already-ingested", fmt, ("costs",),
                           message="same content was ingested before")
@@ -159,11 +137,12 @@ def ingest_bills(client: ClickHouseClient, path: Path, settings: Settings) -> Fi
         store.migrate(scratch)
         res = ingest_billing(scratch, path, settings, det)
         if res.status == "complete":
+            token = batch_token(sha, 0)  # as commit_batch: a rerun after a crash before the ledger row adds nothing
             for table in BILLING_TABLES:
-                client.insert_arrow(table, _arrow(scratch, table))
+                client.insert_arrow(table, _arrow(scratch, table), token)
             q = _arrow(scratch, "quarantine")
             client.insert_arrow("quarantine", q.drop_columns(["quarantined_at"]).append_column(
-                "quarantined_at", pa.array([_now()] * q.num_rows, pa.timestamp("us", "UTC"))))
+                "quarantined_at", pa.array([_now()] * q.num_rows, pa.timestamp("us", "UTC"))), token)
             _record_batch(client, sha, str(path), 0, res.accepted, res.rejected, 0)
     finally:
         scratch.close()
@@ -189,16 +168,28 @@ def ingest_any(client: ClickHouseClient, path: Path, settings: Settings, signal:
     return ingest_otlp(client, path, settings, signal, progress)
 
 
+def _prepare(client: ClickHouseClient, settings: Settings) -> list[str]:
+    """Apply pending schema files and put the tier rules of `settings` in place; returns the files applied."""
+    applied = schema.apply(client)
+    schema.write_rules(client, settings.tier_rules)
+    return applied
+
+
 def open_store(url: str, settings: Settings) -> ClickHouseClient:
     """A client with the schema applied and the tier rules of `settings` in place: every CH writer goes through here."""
     client = ClickHouseClient(url)
     try:
-        schema.apply(client)
-        schema.write_rules(client, settings.tier_rules)
+        _prepare(client, settings)
     except BaseException:
         client.close()
         raise
     return client
+
+
+def migrate(url: str, settings: Settings) -> tuple[str, list[str]]:
+    """`tierwise migrate --engine clickhouse`: the target (never with a password) and the schema files applied."""
+    with ClickHouseClient(url) as client:
+        return client.target.describe(), _prepare(client, settings)
 
 
 def ingest_paths(url: str, paths: Sequence[Path], settings: Settings, signal: str | None = None) -> list[FileResult]:

@@ -1,5 +1,5 @@
 -- ClickHouse definitions of the store's views, the same columns and rows as their DuckDB originals:
--- hops (ingest/migrations/0003_hops_view.sql) and cost_links (ingest/migrations/0002_costs.sql).
+-- hops (ingest/migrations/0003_hops_view.sql) and cost_links (ingest/migrations/0002_costs.sql, as 0004 redefined it).
 -- Statements are separated by lines holding only `;`. Each view pins join_use_nulls = 1 (SQL outer-join NULLs),
 -- so it gives the same rows whichever settings the reading session has; OR REPLACE keeps a store's views current.
 
@@ -27,11 +27,13 @@ SETTINGS join_use_nulls = 1
 ;
 -- Each cost row with the workload and tier it is linked to and how: tag, resource (ResourceId names a span's
 -- host, k8s node, cloud resource or host id), site (rate-card site seen on spans), else 'unallocated'.
--- JSON text attributes: a missing key is NULL, as DuckDB's json_extract_string gives.
+-- JSON text attributes: a missing key is NULL, as DuckDB's json_extract_string gives. A key or site links to the
+-- (workload, tier) with most spans; a tie goes to the first by workload, then tier (DuckDB migration 0004's rule):
+-- argMin over (-spans, workload, tier) picks exactly that row.
 CREATE OR REPLACE VIEW cost_links AS
 WITH span_resources AS (
-    SELECT resource_key, argMax(workload, n) AS workload, argMax(tier, n) AS tier
-    FROM (
+    SELECT resource_key, pick.1 AS workload, pick.2 AS tier
+    FROM (SELECT resource_key, argMin((workload, tier), (-toInt64(n), workload, tier)) AS pick FROM (
         SELECT k AS resource_key, workload, tier, count() AS n
         FROM (
             SELECT workload, tier, arrayJoin([
@@ -45,13 +47,14 @@ WITH span_resources AS (
             FROM spans WHERE workload IS NOT NULL
         ) WHERE k IS NOT NULL
         GROUP BY k, workload, tier
-    ) GROUP BY resource_key
+    ) GROUP BY resource_key)
 ),
 span_sites AS (
-    SELECT site, argMax(workload, n) AS workload, argMax(tier, n) AS tier
-    FROM (SELECT site, workload, tier, count() AS n FROM spans
-          WHERE site IS NOT NULL AND workload IS NOT NULL GROUP BY site, workload, tier)
-    GROUP BY site
+    SELECT site, pick.1 AS workload, pick.2 AS tier
+    FROM (SELECT site, argMin((workload, tier), (-toInt64(n), workload, tier)) AS pick
+          FROM (SELECT site, workload, tier, count() AS n FROM spans
+                WHERE site IS NOT NULL AND workload IS NOT NULL GROUP BY site, workload, tier)
+          GROUP BY site)
 )
 SELECT
     c.*,
