@@ -10,8 +10,10 @@ browser. "First chart" is the time from navigation to the first `.js-plotly-plot
 Streamlit's running indicator is gone; "filter" is from picking a tier in the sidebar until the page's metrics and
 charts are redrawn (each run picks a tier not picked before on that page: a query-cache miss). "First visit" is
 the page's first session; later runs are warm. CPU columns are the server's CPU seconds (all its threads) per
-visit and per filter change; the reference is DuckDB's exact p50/p95/p99 of span duration over the store, timed
-in the same run, so ratios survive a noisy machine.
+visit and per filter change. Two references are timed in the same run, so ratios survive a noisy machine: DuckDB's
+exact p50/p95/p99 of span duration over the store, and the first chart of a bare Streamlit page drawing one small
+Plotly chart (bench/bare_page.py, no store, no query) in the same browser: the floor any Streamlit + Plotly page
+pays here for the framework's JavaScript and the chart library in headless, software-rendered Chromium.
 """
 
 from __future__ import annotations
@@ -106,9 +108,7 @@ def browser_cpu_s(server_pgid: int) -> float:
 
 def serve(db: Path) -> tuple[subprocess.Popen[str], str, threading.Event]:
     """`tierwise serve` on a free port; the event is set once the server reports its warm-up done."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(port),
                              "--address", "127.0.0.1"], cwd=ROOT, start_new_session=True, text=True,
                             stdout=subprocess.PIPE, stderr=LOG.open("w"))
@@ -129,6 +129,29 @@ def serve(db: Path) -> tuple[subprocess.Popen[str], str, threading.Event]:
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("dashboard did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_bare() -> tuple[subprocess.Popen[str], str]:
+    """`streamlit run bench/bare_page.py`: the reference page."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "bench" / "bare_page.py"),
+                             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, start_new_session=True, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).close()
+            return proc, base
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("reference page did not start")
 
 
 def load(pg: Page, url: str) -> tuple[float, float]:
@@ -174,15 +197,26 @@ def main() -> None:
     if not a.no_warm_wait:
         warmed.wait(timeout=3600)
         print(f"warm-up: {time.perf_counter() - t0:.1f} s wall, server CPU {server_cpu_s(proc.pid):.1f} s")
-    print("| page | first chart, first visit s | first chart, warm s (median) | idle, warm s | "
-          "filter → redraw s (median) | CPU s per warm visit: server / browser | CPU s per filter change: server / "
-          "browser |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    bare_proc, bare_base = serve_bare()
+    header = ("| page | first chart, first visit s | first chart, warm s (median) | ÷ bare page | idle, warm s | "
+              "filter → redraw s (median) | CPU s per warm visit: server / browser | CPU s per filter change: "
+              "server / browser |")
     tiers = ("edge", "regional", "device", "hyperscale")
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})  # one HTTP cache, as a reader's
+            bare = []
+            for _ in range(a.runs + 1):
+                pg = context.new_page()
+                c = browser_cpu_s(bare_proc.pid)
+                bare.append((load(pg, bare_base)[0], browser_cpu_s(bare_proc.pid) - c))
+                pg.close()
+            bare_s = statistics.median(f for f, _ in bare[1:])
+            print(f"reference page (bare Streamlit + one Plotly chart): first chart {bare_s:.2f} s warm (median), "
+                  f"browser CPU {statistics.median(b for _, b in bare[1:]):.2f} s per visit")
+            print(header)
+            print("|---|---:|---:|---:|---:|---:|---:|---:|")
             for spec in PAGES:
                 loads, filters = [], []
                 visit_cpu: list[tuple[float, float]] = []
@@ -206,13 +240,15 @@ def main() -> None:
                         filter_cpu.append(since(c))
                     pg.close()
                 warm = loads[1:]
-                print(f"| {spec.title} | {loads[0][0]:.2f} | {statistics.median(f for f, _ in warm):.2f} | "
+                warm_first = statistics.median(f for f, _ in warm)
+                print(f"| {spec.title} | {loads[0][0]:.2f} | {warm_first:.2f} | {warm_first / bare_s:.1f}× | "
                       f"{statistics.median(i for _, i in warm):.2f} | {statistics.median(filters):.2f} | "
                       f"{_pair(visit_cpu[1:])} | {_pair(filter_cpu)} |", flush=True)
             browser.close()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        for child in (proc, bare_proc):
+            os.killpg(child.pid, signal.SIGTERM)
+            child.wait(timeout=20)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
