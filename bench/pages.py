@@ -12,7 +12,7 @@ charts are redrawn (each run picks a tier not picked before on that page: a quer
 the page's first session; later runs are warm. CPU columns are the server's CPU seconds (all its threads) per
 visit and per filter change. Two references are timed in the same run, so ratios survive a noisy machine: DuckDB's
 exact p50/p95/p99 of span duration over the store, and the first chart of a bare Streamlit page drawing one small
-Plotly chart (bench/bare_page.py, no store, no query) in the same browser: the floor any Streamlit + Plotly page
+Plotly chart (app/reference_page.py, no store, no query) in the same browser: the floor any Streamlit + Plotly page
 pays here for the framework's JavaScript and the chart library in headless, software-rendered Chromium.
 """
 
@@ -138,9 +138,9 @@ def free_port() -> int:
 
 
 def serve_bare() -> tuple[subprocess.Popen[str], str]:
-    """`streamlit run bench/bare_page.py`: the reference page."""
+    """`streamlit run app/reference_page.py`: the reference page."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "bench" / "bare_page.py"),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "reference_page.py"),
                              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false"], cwd=ROOT, start_new_session=True, text=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,4 +1,4 @@
-"""The reference page of bench/pages.py: Streamlit drawing one small Plotly chart and nothing else (no store, no query)."""
+"""The floor bench/pages.py measures against: a bare Streamlit page drawing one small Plotly chart (no store, no query)."""
 
 import plotly.graph_objects as go
 import streamlit as st
