@@ -82,13 +82,17 @@ def query(name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
     return _run(str(path), version(path), name, key)
 
 
-def narrowed(name: str, params: dict[str, object], by: str = "tier") -> pl.DataFrame:
-    """Rows of `name` for params[by] taken from its cached result for every value of `by`: exact for queries grouped
-    by `by` whose `$by` filter is a plain row predicate on that column, so a filter change there reruns no query."""
-    value = params.get(by)
-    if value is None:
-        return query(name, params)
-    return query(name, {**params, by: None}).filter(pl.col(by) == value)
+def narrowed(name: str, params: dict[str, object], by: str | tuple[str, ...] = "tier") -> pl.DataFrame:
+    """Rows of `name` for the values params gives the `by` keys, taken from its cached result for every value of
+    them, so a filter change there reruns no query: for queries grouped by those columns whose `$by` filters are
+    plain row predicates on them, or whose tests show the filtered call equals these rows (critical_path_shares,
+    slow_path by workload)."""
+    keys = (by,) if isinstance(by, str) else by
+    chosen = {k: params[k] for k in keys if params.get(k) is not None}
+    rows = query(name, {**params, **dict.fromkeys(chosen)})
+    for key, value in chosen.items():
+        rows = rows.filter(pl.col(key) == value)
+    return rows
 
 
 def has_query(name: str) -> bool:

@@ -118,6 +118,7 @@ def _configs(batches: list[Decoded]) -> Iterator[tuple[str, list[Decoded], tuple
     yield "commit, no derived step", batches, (), (), commit
     yield "commit, link_maps.fold only", batches, (link_maps.fold,), (), commit
     yield "commit, rollup.fold_batch only", batches, (rollup.fold_batch,), (), commit
+    yield "commit, appended tables only (trace index, call ends)", batches, (derived.append_batch,), (), commit
     yield "bare spans INSERT (no ledger, no derived)", batches, (), (), _bare_insert
     yield "all steps, threads=1", batches, both, ("SET threads = 1",), commit
     yield "all steps, preserve_insertion_order=false", batches, both, ("SET preserve_insertion_order = false",), commit

@@ -67,7 +67,7 @@ def scaled(db: Path, factor: int) -> Path:
     """A copy of the store whose spans table holds `factor` shifted copies of the original spans."""
     import duckdb
 
-    from ingest import link_maps
+    from ingest import derived
 
     out = db.with_name(f"{db.stem}-x{factor}.duckdb")
     if out.exists():
@@ -86,7 +86,7 @@ def scaled(db: Path, factor: int) -> Path:
                     start_ns + $shift AS start_ns, end_ns + $shift AS end_ns)
                 FROM spans WHERE start_ns < $hi AND start_ns >= $lo
             """, {"i": str(i), "shift": (hi - lo) * i, "lo": lo, "hi": hi})
-        link_maps.rebuild(con)  # the spans above bypassed the loader, so its derived tables are refolded here
+        derived.rebuild(con)  # the spans above bypassed the loader, so its derived tables are recomputed here
         con.execute("CHECKPOINT")
     finally:
         con.close()

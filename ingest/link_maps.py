@@ -6,6 +6,9 @@ from collections.abc import Callable
 
 import duckdb
 
+from ingest import appended
+from ingest.appended import Appended
+
 # The resource attributes that, besides the span's host_name, can name a bill's ResourceId (migration 0002's list).
 # A span naming the same key twice (host_name and host.name) counts twice, as it did there.
 RESOURCE_ATTRIBUTES = ("host.name", "k8s.node.name", "cloud.resource_id", "host.id")
@@ -44,12 +47,4 @@ def fold(con: duckdb.DuckDBPyConnection, view: str) -> None:
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """The backfill: recompute both tables from every span (for stores whose spans were written around the loader)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table, _, counts in TABLES:
-            con.execute(f"DELETE FROM {table}")
-            con.execute(f"INSERT INTO {table} {counts('spans')}")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    appended.rebuild(con, [Appended(table, counts) for table, _, counts in TABLES])

@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -173,17 +173,39 @@ class OtlpEndpoint:
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         fmt = CONTENT_TYPES.get(media, "")
         try:
-            self._authorize(request)
-            if not fmt:
-                raise HttpError(415, f"unsupported Content-Type {media!r}: use application/x-protobuf or "
-                                     "application/json")
-            if self.spool.backlog_bytes >= self.config.max_backlog_bytes:
-                raise HttpError(503, "the store is behind; retry later", self._retry_after())
+            try:
+                self._authorize(request)
+                if not fmt:
+                    raise HttpError(415, f"unsupported Content-Type {media!r}: use application/x-protobuf or "
+                                         "application/json")
+                if self.spool.backlog_bytes >= self.config.max_backlog_bytes:
+                    raise HttpError(503, "the store is behind; retry later", self._retry_after())
+            except HttpError:
+                await self._discard_body(request)
+                raise
             raw = await self._read_raw(request)
             encoding = request.headers.get("content-encoding", "").strip().lower()
             return await run_in_threadpool(self._accept, raw, encoding, fmt)
         except HttpError as e:
             return error_response(e, fmt)
+
+    async def _discard_body(self, request: Request) -> None:
+        """Read and drop a refused request's body, up to the size limit, before answering.
+
+        A client still sending when the connection closes gets a reset instead of the 401/415/503, so an exporter
+        would see a network error and retry blindly; a body above the limit is not read (the answer may then be lost).
+        """
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.config.max_body_bytes:
+            return
+        size = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.config.max_body_bytes:
+                    return
+        except ClientDisconnect:
+            return
 
     def _authorize(self, request: Request) -> None:
         token = self.settings.token

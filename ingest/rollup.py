@@ -6,6 +6,9 @@ import math
 
 import duckdb
 
+from ingest import appended
+from ingest.appended import Appended
+
 # DDSketch-style buckets: bucket i holds durations d with γ^(i-1) < d ≤ γ^i, γ = (1+α)/(1-α). Reporting a
 # bucket as 2γ^i/(γ+1) is within α of every value it holds. The engines compute ceil(ln(d) · K) with K the
 # literal below (1/ln γ to the last bit), so DuckDB and ClickHouse agree on the bucket of every duration.
@@ -66,6 +69,11 @@ def fold_batch(con: duckdb.DuckDBPyConnection, view: str) -> None:
         "sum_duration_ns = r.sum_duration_ns + b.sum_duration_ns "
         f"WHEN NOT MATCHED THEN INSERT ({_COLUMNS}) VALUES ({', '.join('b.' + c for c in _COLUMNS.split(', '))})"
     )
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the roll-up from every span (for stores whose spans were written around the loader)."""
+    appended.rebuild(con, (Appended("latency_rollup", histogram_sql),))
 
 
 def mismatches(con: duckdb.DuckDBPyConnection) -> int:

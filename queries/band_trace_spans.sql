@@ -1,19 +1,20 @@
 -- One row per span of the traces near each workload's p50 and p95 end-to-end time (the critical-path inputs), with
--- the trace's band flags. Parameters: $workload (root's), $start_ns/$end_ns (root start, Unix ns, NULL = unbounded),
+-- the trace's band flags. Parameters: $workload (the trace's, as named below: its rows equal the all-workload rows of
+-- that workload), $start_ns/$end_ns (root start, Unix ns, NULL = unbounded),
 -- $band (rank distance from 0.50/0.95, always at least the nearest trace), $traces_per_band (cap per workload and band,
--- kept by lowest md5(trace_id); NULL = all). Units: start_ns/end_ns/e2e_ns Unix ns / ns; in_p50/in_p95 booleans.
-WITH wanted AS (  -- traces with a parentless span of $workload in the window: a filtered scan, so only they are grouped
+-- kept by lowest md5(trace_id); NULL = all). Roots come from the per-trace index (trace_roots). Units: start_ns/end_ns/
+-- e2e_ns Unix ns / ns; in_p50/in_p95 booleans.
+WITH wanted AS (  -- traces that may be $workload's, in the window: a filtered scan, so only they are grouped
     SELECT DISTINCT trace_id
-    FROM spans
-    WHERE parent_span_id IS NULL AND trace_id IS NOT NULL AND workload = $workload
+    FROM trace_roots
+    WHERE (workload = $workload OR workload IS NULL)  -- a root without one may take $workload from its spans
       AND ($start_ns IS NULL OR start_ns >= $start_ns)
       AND ($end_ns IS NULL OR start_ns < $end_ns)
 ),
 roots AS (  -- the longest parentless span of each wanted trace, as the critical path picks its root
     SELECT trace_id, arg_max(workload, duration_ns) AS root_workload, max(duration_ns) AS e2e_ns, TRUE AS wanted
-    FROM spans
-    WHERE parent_span_id IS NULL AND trace_id IS NOT NULL
-      AND ($start_ns IS NULL OR start_ns >= $start_ns)
+    FROM trace_roots
+    WHERE ($start_ns IS NULL OR start_ns >= $start_ns)
       AND ($end_ns IS NULL OR start_ns < $end_ns)
       AND ($workload IS NULL OR trace_id IN (SELECT trace_id FROM wanted))
     GROUP BY trace_id
@@ -21,6 +22,7 @@ roots AS (  -- the longest parentless span of each wanted trace, as the critical
 named AS (  -- a root without a workload takes the first one any span of its trace declares
     SELECT trace_id, e2e_ns, root_workload AS workload
     FROM roots WHERE wanted AND e2e_ns > 0 AND root_workload IS NOT NULL
+      AND ($workload IS NULL OR root_workload = $workload)
     UNION ALL
     SELECT r.trace_id, r.e2e_ns, coalesce(d.workload, '')
     FROM roots r
@@ -29,6 +31,7 @@ named AS (  -- a root without a workload takes the first one any span of its tra
                WHERE workload IS NOT NULL AND trace_id IN (SELECT trace_id FROM roots WHERE root_workload IS NULL)
                GROUP BY trace_id) d USING (trace_id)
     WHERE r.wanted AND r.e2e_ns > 0 AND r.root_workload IS NULL
+      AND ($workload IS NULL OR coalesce(d.workload, '') = $workload)
 ),
 sizes AS (  -- per workload and q: n traces, m = max(n - 1, 1), and e2e values at least 2 ranks outside the band
     SELECT workload, q, n, m, CASE WHEN n < 400 THEN lo ELSE v[1] END AS lo_ns,
@@ -39,18 +42,21 @@ sizes AS (  -- per workload and q: n traces, m = max(n - 1, 1), and e2e values a
           FROM named GROUP BY workload),
          LATERAL (VALUES (0.5, v50), (0.95, v95)) AS p(q, v)
 ),
+scoped AS (  -- each trace against its workload's two bands; an equi-join on the few sizes rows, no range join
+    SELECT t.trace_id, t.workload, t.e2e_ns, z.q, z.n, z.m, z.lo_ns, z.hi_ns
+    FROM named t JOIN sizes z ON z.workload = t.workload
+),
 placed AS (  -- how many of the workload's traces are faster than lo_ns: the rank offset of the candidates
-    SELECT z.workload, z.q, count(t.trace_id) AS below
-    FROM sizes z LEFT JOIN named t ON t.workload = z.workload AND t.e2e_ns < z.lo_ns
-    GROUP BY z.workload, z.q
+    SELECT workload, q, count(*) FILTER (WHERE e2e_ns < lo_ns) AS below
+    FROM scoped GROUP BY workload, q
 ),
 ranked AS (  -- exact rank (ties by trace_id) of the traces from lo_ns to hi_ns: those below + own place
-    SELECT z.q, t.trace_id, t.workload, z.m, z.n,
-           (p.below + row_number() OVER (PARTITION BY t.workload, z.q ORDER BY t.e2e_ns, t.trace_id) - 1) / z.m
+    SELECT c.q, c.trace_id, c.workload, c.m, c.n,
+           (p.below + row_number() OVER (PARTITION BY c.workload, c.q ORDER BY c.e2e_ns, c.trace_id) - 1) / c.m
                AS e2e_rank
-    FROM named t
-    JOIN sizes z ON z.workload = t.workload AND t.e2e_ns BETWEEN z.lo_ns AND z.hi_ns
-    JOIN placed p ON p.workload = z.workload AND p.q = z.q
+    FROM scoped c
+    JOIN placed p ON p.workload = c.workload AND p.q = c.q
+    WHERE c.e2e_ns BETWEEN c.lo_ns AND c.hi_ns
 ),
 banded AS (  -- rank within $band of q, or (no trace that close) the nearest: the rule of critical_path.pick_traces
     SELECT q, trace_id, workload

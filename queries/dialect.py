@@ -255,6 +255,10 @@ def _rewrite(node: exp.Expression, types: Mapping[str, str]) -> exp.Expression:
         return _fn("toBool", _fn("min", node.this))
     if isinstance(node, exp.AnyValue):
         return _fn("any", node.this)
+    if isinstance(node, exp.BitwiseAnd):  # ClickHouse has no `&` operator
+        return _fn("bitAnd", node.this, node.expression)
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "bit_count":
+        return _fn("bitCount", *node.expressions)
     if isinstance(node, exp.Pad):
         return _fn("rightPad" if not node.args.get("is_left") else "leftPad", node.this, node.expression,
                    node.args.get("fill_pattern") or " ")

@@ -20,7 +20,7 @@ sp AS NOT MATERIALIZED (  -- inlined into each use, so each reads only its colum
 usage AS (
     SELECT workload, tier,
            arg_max(workload_type, duration_ns) AS workload_type, max(data_class) AS data_class,
-           max(latency_budget_ms) AS budget_ms, mode(site) AS site,
+           max(latency_budget_ms) AS budget_ms,
            sum(w) FILTER (WHERE kind IN ('server', 'consumer') OR parent_span_id IS NULL) AS requests_adjusted,
            sum((coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) * w) AS tokens_adjusted,
            coalesce(sum(duration_ns * w) FILTER (WHERE gen_ai_model IS NOT NULL), 0) / 1e9 AS gpu_seconds,
@@ -29,15 +29,17 @@ usage AS (
            quantile_cont(duration_ns, 0.95) FILTER (WHERE gen_ai_model IS NOT NULL) / 1e6 AS compute_p95_ms
     FROM sp GROUP BY ALL
 ),
-hop_bytes AS (  -- each cross-tier/site CLIENT→SERVER call once (one join, read twice below)
+hop_bytes AS (  -- each cross-tier/site CLIENT→SERVER call once, from the call-end tables (one join, read twice below)
     SELECT s.workload AS server_workload, s.tier AS server_tier,
-           coalesce(s.response_bytes, c.response_bytes, 0) * s.w AS response_b,
+           coalesce(s.response_bytes, c.response_bytes, 0) * coalesce(ws.w, 1.0) AS response_b,
            c.workload AS client_workload, c.tier AS client_tier,
-           coalesce(c.request_bytes, s.request_bytes, 0) * c.w AS request_b
-    FROM (SELECT * FROM sp WHERE kind = 'client') c
-    JOIN (SELECT * FROM sp WHERE kind = 'server' AND parent_span_id IS NOT NULL) s
-      ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
-    WHERE c.tier <> s.tier OR c.site IS DISTINCT FROM s.site
+           coalesce(c.request_bytes, s.request_bytes, 0) * coalesce(wc.w, 1.0) AS request_b
+    FROM hop_clients c
+    JOIN hop_servers s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
+    LEFT JOIN weights wc ON wc.trace_state = c.trace_state
+    LEFT JOIN weights ws ON ws.trace_state = s.trace_state
+    WHERE c.workload IS NOT NULL AND s.workload IS NOT NULL
+      AND (c.tier <> s.tier OR c.site IS DISTINCT FROM s.site)
 ),
 egress AS (  -- bytes leaving a tier: responses its servers send to callers elsewhere, requests its clients send out
     SELECT workload, tier, sum(b) / 1e9 AS egress_gb
@@ -46,10 +48,13 @@ egress AS (  -- bytes leaving a tier: responses its servers send to callers else
           SELECT client_workload, client_tier, request_b FROM hop_bytes)
     GROUP BY ALL
 ),
-site_weights AS (  -- how workloads share a site's unlinked money: GPU-seconds there, else requests
+site_weights AS (  -- how workloads share a site's unlinked money: GPU-seconds there, else requests; and each
+                   -- workload and tier's busiest site, mode(site) (a tie to the name that sorts first), counted per site
+                   -- rather than by mode() over every span
     SELECT site, workload, tier, greatest(coalesce(sum(duration_ns * w) FILTER (WHERE gen_ai_model IS NOT NULL), 0),
-                                          1e-9 * sum(w)) AS weight
-    FROM sp WHERE site IS NOT NULL GROUP BY ALL
+                                          1e-9 * sum(w)) AS weight,
+           row_number() OVER (PARTITION BY workload, tier ORDER BY count(*) DESC, site) AS busiest
+    FROM sp WHERE site IS NOT NULL GROUP BY site, workload, tier
 ),
 priced AS (
     SELECT *,
@@ -84,7 +89,7 @@ sla AS (
            min(try_cast(json_extract_string(SkuPriceDetails, '$.SlaAvailability') AS DOUBLE)) AS sla_ratio
     FROM cost_links WHERE x_SiteId IS NOT NULL GROUP BY ALL
 )
-SELECT coalesce(u.workload, m.workload) AS workload, coalesce(u.tier, m.tier) AS tier, u.site, u.workload_type,
+SELECT coalesce(u.workload, m.workload) AS workload, coalesce(u.tier, m.tier) AS tier, b.site, u.workload_type,
        u.data_class, u.budget_ms, coalesce(u.requests_adjusted, 0) AS requests_adjusted,
        coalesce(u.tokens_adjusted, 0) AS tokens_adjusted, coalesce(u.gpu_seconds, 0) AS gpu_seconds,
        coalesce(e.egress_gb, 0) AS egress_gb, u.p95_ms, u.compute_p95_ms, sla.sla_ratio,
@@ -92,9 +97,10 @@ SELECT coalesce(u.workload, m.workload) AS workload, coalesce(u.tier, m.tier) AS
        coalesce(m.storage_usd, 0) AS storage_usd, coalesce(m.egress_usd, 0) AS egress_usd,
        coalesce(m.operations_usd, 0) AS operations_usd
 FROM usage u
+LEFT JOIN site_weights b ON b.workload = u.workload AND b.tier = u.tier AND b.busiest = 1
 FULL OUTER JOIN money m ON m.workload = u.workload AND m.tier = u.tier
 LEFT JOIN egress e ON e.workload = coalesce(u.workload, m.workload) AND e.tier = coalesce(u.tier, m.tier)
-LEFT JOIN sla ON sla.tier = coalesce(u.tier, m.tier) AND sla.site = u.site
+LEFT JOIN sla ON sla.tier = coalesce(u.tier, m.tier) AND sla.site = b.site
 ORDER BY workload,
          CASE coalesce(u.tier, m.tier) WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
                                        WHEN 'hyperscale' THEN 4 ELSE 5 END

@@ -3,9 +3,8 @@
 -- $start_ns/$end_ns (root start, Unix ns), $slow_quantile (0-1). Units: threshold_ms ms; *_traces, n_* counts.
 WITH roots AS (
     SELECT trace_id, any_value(workload) AS workload, max(duration_ns) AS e2e_ns
-    FROM spans
-    WHERE parent_span_id IS NULL AND trace_id IS NOT NULL
-      AND ($workload IS NULL OR workload = $workload)
+    FROM trace_roots
+    WHERE ($workload IS NULL OR workload = $workload)
       AND ($start_ns IS NULL OR start_ns >= $start_ns)
       AND ($end_ns IS NULL OR start_ns < $end_ns)
     GROUP BY trace_id

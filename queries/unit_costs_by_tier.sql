@@ -13,13 +13,18 @@ weights AS (  -- the adjusted-count weight of each distinct trace_state (a handf
     FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
           FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
 ),
-volume AS (
-    SELECT s.tier, date_trunc('month', make_timestamp(s.start_ns // 1000))::DATE AS month,
-           sum(CASE WHEN s.kind IN ('server', 'consumer') OR s.parent_span_id IS NULL THEN coalesce(wt.w, 1.0) ELSE 0 END)
-               AS requests_adjusted,
-           sum((coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)) * coalesce(wt.w, 1.0)) AS tokens_adjusted
-    FROM spans s
-    LEFT JOIN weights wt ON wt.trace_state = s.trace_state
+volume AS (  -- summed per tier and UTC day first, so the month is worked out once per day rather than per span
+    SELECT tier, date_trunc('month', make_timestamp(day * 86400000000))::DATE AS month,
+           sum(requests_adjusted) AS requests_adjusted, sum(tokens_adjusted) AS tokens_adjusted
+    FROM (SELECT s.tier,  -- the UTC day of the span's start microsecond (floored, as make_timestamp places it)
+                 s.start_ns // 1000 // 86400000000 - CASE WHEN s.start_ns // 1000 % 86400000000 < 0 THEN 1 ELSE 0 END
+                     AS day,
+                 sum(CASE WHEN s.kind IN ('server', 'consumer') OR s.parent_span_id IS NULL THEN coalesce(wt.w, 1.0) ELSE 0 END)
+                     AS requests_adjusted,
+                 sum((coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)) * coalesce(wt.w, 1.0)) AS tokens_adjusted
+          FROM spans s
+          LEFT JOIN weights wt ON wt.trace_state = s.trace_state
+          GROUP BY ALL)
     GROUP BY ALL
 )
 SELECT coalesce(s.tier, v.tier) AS tier, coalesce(s.month, v.month) AS month,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,13 +56,28 @@ def _host_resource(site: Site, host: Host, dcgm: bool) -> dict[str, Any]:
     return {"attributes": attrs}
 
 
-def day_metrics(seed: int, day: int, t0_ns: int, days: int, weekday0: int, step_s: int) -> Iterator[dict[str, Any]]:
-    """One MetricsData document per host for day `day` of the window (points every `step_s` seconds)."""
+@dataclass(frozen=True)
+class HostDay:
+    """One host's points for one day: the scraped steps and, per step (and per GPU, step-major), what was read."""
+
+    site: Site
+    host: Host
+    dcgm: bool
+    t_ns: list[int]
+    util: list[float]  # as exported: percent (DCGM) or fraction (hw.gpu), rounded
+    mem_mib: list[int]
+    depth: list[int]
+    net_bytes: list[int]
+    hits: list[int]  # cache hits per step (empty without a cache)
+    lookups: list[int]  # cache lookups per step
+
+
+def day_series(seed: int, day: int, t0_ns: int, days: int, weekday0: int, step_s: int) -> Iterator[HostDay]:
+    """Every host that was scraped on day `day` of the window (points every `step_s` seconds), in registry order."""
     g = np.random.default_rng([seed, 2, day])
     steps = 86400 // step_s
     for site, host in all_hosts():
         shape = host_shape(site, host)
-        dcgm = site.site_id in DCGM_SITES
         gpu = GPUS[host.gpu]
         # one draw per step (and per GPU) for the whole day at once; unused draws keep the stream fixed
         zs = g.standard_normal((steps, host.gpu_count)) * 0.04
@@ -69,23 +85,12 @@ def day_metrics(seed: int, day: int, t0_ns: int, days: int, weekday0: int, step_
         ln = np.exp(0.1 * g.standard_normal(steps))
         cache = CACHES.get(site.site_id)
         hits_u = g.random(steps)
-        if dcgm:
-            gattrs = [[_attr("gpu", k), _attr("UUID", f"GPU-{host.name[-6:]}-{k:02d}"), _attr("modelName", gpu.name)]
-                      for k in range(host.gpu_count)]
-        else:
-            gattrs = [[_attr("hw.id", f"gpu{k}"), _attr("hw.name", gpu.name)] for k in range(host.gpu_count)]
-        util_pts: list[dict[str, Any]] = []
-        mem_pts: list[dict[str, Any]] = []
-        queue_pts: list[dict[str, Any]] = []
-        net_pts: list[dict[str, Any]] = []
-        cache_pts: list[dict[str, Any]] = []
+        ks: list[int] = []
+        t_hs: list[float] = []
+        us: list[float] = []
         hourly: dict[int, float] = {}
-        net_attrs = [_attr("network.io.direction", "transmit")]
-        cache_attrs = {hit: [_attr("tierwise.cache.name", cache[0] if cache else ""),
-                             {"key": "tierwise.cache.hit", "value": {"boolValue": hit}}] for hit in (True, False)}
         for k in range(steps):
             t_h = day * 24 + k * step_s / 3600
-            t_ns = t0_ns + int(t_h * 3600e9)
             if site.site_id == "retail-store-12" and incident_active("edge-outage", t_h, days):
                 continue  # the site is down: nothing is scraped
             if not host_running(host, shape, t_h):
@@ -93,43 +98,90 @@ def day_metrics(seed: int, day: int, t0_ns: int, days: int, weekday0: int, step_
             u = hourly.get(int(t_h))
             if u is None:
                 u = hourly[int(t_h)] = utilization(host, shape, t_h, weekday0, days)
-            starved = host.name.startswith("ip-10-42-4-") and incident_active("gpu-starved", t_h, days)
-            ts = str(t_ns)
-            for gi, ga in enumerate(gattrs):
-                ug = max(0.0, min(1.0, u + float(zs[k, gi])))
-                mem_mib = int(gpu.memory_mib * (0.3 + 0.55 * ug))
-                if dcgm:
-                    util_pts.append({"timeUnixNano": ts, "asDouble": round(ug * 100, 2), "attributes": ga})
-                    mem_pts.append({"timeUnixNano": ts, "asDouble": float(mem_mib), "attributes": ga})
-                else:
-                    util_pts.append({"timeUnixNano": ts, "asDouble": round(ug, 4), "attributes": ga})
-                    mem_pts.append({"timeUnixNano": ts, "asInt": str(mem_mib * 2**20), "attributes": ga})
-            depth = float(ex[k]) * (40.0 if starved else max(0.05, u / (1.0 - u)) * 2.0)
-            queue_pts.append({"timeUnixNano": ts, "asInt": str(int(depth)), "attributes": []})
-            start = str(t_ns - step_s * 10**9)
-            net = int(u * 2.5e6 * step_s * float(ln[k]))
-            net_pts.append({"startTimeUnixNano": start, "timeUnixNano": ts, "asInt": str(net),
-                            "attributes": net_attrs})
-            if cache:
-                name, rate = cache
-                if site.site_id == "cdn-pop-fra" and incident_active("cache-collapse", t_h, days):
-                    rate = 0.04
-                lookups = int(u * 120 * step_s / 60) + 1
-                hits = int(binom_ppf(float(hits_u[k]), lookups, rate))
-                for hit, n in ((True, hits), (False, lookups - hits)):
-                    cache_pts.append({"startTimeUnixNano": start, "timeUnixNano": ts, "asInt": str(n),
-                                      "attributes": cache_attrs[hit]})
-        if not queue_pts:
+            ks.append(k)
+            t_hs.append(t_h)
+            us.append(u)
+        if not ks:
             continue
-        metrics = [_gauge("DCGM_FI_DEV_GPU_UTIL" if dcgm else "hw.gpu.utilization", "%" if dcgm else "1", util_pts),
-                   _gauge("DCGM_FI_DEV_FB_USED" if dcgm else "hw.gpu.memory.usage", "MiB" if dcgm else "By", mem_pts),
-                   _gauge("tierwise.queue.depth", "{request}", queue_pts),
-                   _counter("system.network.io", "By", net_pts)]
-        if cache_pts:
-            metrics.append(_counter("tierwise.cache.lookups", "{lookup}", cache_pts))
-        scope = {"name": "dcgm-exporter" if dcgm else "otelcol/hostmetricsreceiver", "version": "4.1.0"}
-        yield {"resourceMetrics": [{"resource": _host_resource(site, host, dcgm),
-                                    "scopeMetrics": [{"scope": scope, "metrics": metrics}]}]}
+        kk, u_a = np.array(ks), np.array(us)
+        ug = np.clip(u_a[:, None] + zs[kk], 0.0, 1.0)
+        util = [round(x * 100, 2) for x in ug.ravel().tolist()] if site.site_id in DCGM_SITES else \
+            [round(x, 4) for x in ug.ravel().tolist()]
+        starved = np.array([host.name.startswith("ip-10-42-4-") and incident_active("gpu-starved", t, days)
+                            for t in t_hs], dtype=np.bool_)
+        depth = ex[kk] * np.where(starved, 40.0, np.maximum(0.05, u_a / (1.0 - u_a)) * 2.0)
+        hits: list[int] = []
+        lookups: list[int] = []
+        if cache:
+            for k, t_h, u in zip(ks, t_hs, us, strict=True):
+                rate = 0.04 if site.site_id == "cdn-pop-fra" and incident_active("cache-collapse", t_h, days) \
+                    else cache[1]
+                lookups.append(int(u * 120 * step_s / 60) + 1)
+                hits.append(int(binom_ppf(float(hits_u[k]), lookups[-1], rate)))
+        yield HostDay(site, host, site.site_id in DCGM_SITES, [t0_ns + int(t * 3600e9) for t in t_hs], util,
+                      (gpu.memory_mib * (0.3 + 0.55 * ug)).astype(np.int64).ravel().tolist(),
+                      depth.astype(np.int64).tolist(), (u_a * 2.5e6 * step_s * ln[kk]).astype(np.int64).tolist(),
+                      hits, lookups)
+
+
+def gpu_attrs(h: HostDay) -> list[list[dict[str, Any]]]:
+    """The attributes of each GPU's points (DCGM labels or hw.* attributes)."""
+    gpu = GPUS[h.host.gpu]
+    if h.dcgm:
+        return [[_attr("gpu", k), _attr("UUID", f"GPU-{h.host.name[-6:]}-{k:02d}"), _attr("modelName", gpu.name)]
+                for k in range(h.host.gpu_count)]
+    return [[_attr("hw.id", f"gpu{k}"), _attr("hw.name", gpu.name)] for k in range(h.host.gpu_count)]
+
+
+NET_ATTRS = [_attr("network.io.direction", "transmit")]
+
+
+def cache_attrs(h: HostDay) -> list[list[dict[str, Any]]]:
+    """The attributes of a cache's hit and miss points."""
+    name = CACHES[h.site.site_id][0] if h.site.site_id in CACHES else ""
+    return [[_attr("tierwise.cache.name", name), {"key": "tierwise.cache.hit", "value": {"boolValue": hit}}]
+            for hit in (True, False)]
+
+
+def metric_names(h: HostDay) -> list[tuple[str, str]]:
+    """(name, unit) of the host's metrics: utilization, memory, queue depth, network bytes, then cache lookups."""
+    out = [("DCGM_FI_DEV_GPU_UTIL", "%") if h.dcgm else ("hw.gpu.utilization", "1"),
+           ("DCGM_FI_DEV_FB_USED", "MiB") if h.dcgm else ("hw.gpu.memory.usage", "By"),
+           ("tierwise.queue.depth", "{request}"), ("system.network.io", "By")]
+    return out + [("tierwise.cache.lookups", "{lookup}")] if h.hits else out
+
+
+def scope(h: HostDay) -> dict[str, str]:
+    return {"name": "dcgm-exporter" if h.dcgm else "otelcol/hostmetricsreceiver", "version": "4.1.0"}
+
+
+def json_doc(h: HostDay, step_s: int) -> dict[str, Any]:
+    """The host's day as one OTLP/JSON MetricsData document."""
+    ts = [str(t) for t in h.t_ns]
+    starts = [str(t - step_s * 10**9) for t in h.t_ns]
+    ga = gpu_attrs(h)
+    n_gpu = len(ga)
+    util = [{"timeUnixNano": ts[i // n_gpu], "asDouble": v, "attributes": ga[i % n_gpu]} for i, v in enumerate(h.util)]
+    if h.dcgm:
+        mem = [{"timeUnixNano": ts[i // n_gpu], "asDouble": float(m), "attributes": ga[i % n_gpu]}
+               for i, m in enumerate(h.mem_mib)]
+    else:
+        mem = [{"timeUnixNano": ts[i // n_gpu], "asInt": str(m * 2**20), "attributes": ga[i % n_gpu]}
+               for i, m in enumerate(h.mem_mib)]
+    queue = [{"timeUnixNano": t, "asInt": str(d), "attributes": []} for t, d in zip(ts, h.depth, strict=True)]
+    net = [{"startTimeUnixNano": s, "timeUnixNano": t, "asInt": str(n), "attributes": NET_ATTRS}
+           for s, t, n in zip(starts, ts, h.net_bytes, strict=True)]
+    (u_name, u_unit), (m_name, m_unit), *_ = metric_names(h)
+    metrics = [_gauge(u_name, u_unit, util), _gauge(m_name, m_unit, mem), _gauge("tierwise.queue.depth", "{request}", queue),
+               _counter("system.network.io", "By", net)]
+    if h.hits:
+        hit_a, miss_a = cache_attrs(h)
+        pts = [{"startTimeUnixNano": s, "timeUnixNano": t, "asInt": str(n), "attributes": a}
+               for s, t, hit, look in zip(starts, ts, h.hits, h.lookups, strict=True)
+               for n, a in ((hit, hit_a), (look - hit, miss_a))]
+        metrics.append(_counter("tierwise.cache.lookups", "{lookup}", pts))
+    return {"resourceMetrics": [{"resource": _host_resource(h.site, h.host, h.dcgm),
+                                 "scopeMetrics": [{"scope": scope(h), "metrics": metrics}]}]}
 
 
 def binom_ppf(q: float, n: int, p: float) -> int:

@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from sample_data.estate import INCIDENTS, RTT_MS, SITES, WORKLOADS, Host
 from sample_data.physics import utilization
-from sample_data.spans import UNSET, Resources
+from sample_data.spans import UNSET, Resource, Resources
 
 F = npt.NDArray[np.float64]
 Int = npt.NDArray[np.int64]
@@ -72,11 +72,19 @@ class ResCols:
 
     @staticmethod
     def of(res: Resources) -> ResCols:
-        items = res.items
-        return ResCols(np.array([TIERS.index(r.tier) for r in items], dtype=np.int64),
-                       np.array([SITE_IDS.index(r.site) for r in items], dtype=np.int64),
-                       np.array([r.skew_ns for r in items], dtype=np.int64),
-                       np.array([bool(SITES[r.site].provider) if r.site in SITES else False for r in items]))
+        rows = [_ROWS.get(r) or _row(r) for r in res.items]
+        tier, site, skew, provider = zip(*rows, strict=True) if rows else ((), (), (), ())
+        return ResCols(np.array(tier, dtype=np.int64), np.array(site, dtype=np.int64),
+                       np.array(skew, dtype=np.int64), np.array(provider, dtype=np.bool_))
+
+
+_ROWS: dict[Resource, tuple[int, int, int, bool]] = {}
+
+
+def _row(r: Resource) -> tuple[int, int, int, bool]:
+    got = _ROWS[r] = (TIERS.index(r.tier), SITE_IDS.index(r.site), r.skew_ns,
+                      bool(SITES[r.site].provider) if r.site in SITES else False)
+    return got
 
 
 def incident_mask(name: str, t_h: F, days: int) -> B:

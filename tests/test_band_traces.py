@@ -12,34 +12,36 @@ from golden_support import assert_golden, ingest_isolated, run_query
 from ingest_helpers import FIXTURES
 from polars.testing import assert_frame_equal
 
-from ingest import store
+from ingest import derived, store
 from queries import critical_path, loader, registry, slow_path
 
 # (workload, traces): one above the 400-trace size where the SQL narrows candidates by quantiles, others below it
 WORKLOADS = (("big", 500), ("mid", 120), ("tiny", 3), ("one", 1))
+UNNAMED = 5
 
 
 def _spans() -> pl.DataFrame:
     """Traces of a device root calling an edge server that calls a regional model; distinct end-to-end times."""
     rng = random.Random(7)
     rows = []
-    durations = rng.sample(range(10_000, 10_000_000), sum(n for _, n in WORKLOADS))
-    for workload, n in WORKLOADS:
-        for t in range(n):
-            e2e = durations.pop()
-            tid = f"{rng.getrandbits(128):032x}"
-            start = 1_764_000_000_000_000_000 + t * 10_000_000_000
-            hop = rng.randrange(1, e2e // 4)
-            model = rng.randrange(1, e2e - 2 * hop)
-            spans = [("r", None, start, start + e2e, "device", "client", "ask"),
-                     ("s", "r", start + hop, start + e2e - hop, "edge", "server", "serve"),
-                     ("m", "s", start + hop + 1, start + hop + 1 + model, "regional", "internal", "generate")]
-            for sid, parent, lo, hi, tier, kind, name in spans:
-                rows.append({"trace_id": tid, "span_id": f"{t:08x}{sid:0>8}", "parent_span_id":
-                             None if parent is None else f"{t:08x}{parent:0>8}", "name": name, "kind": kind,
-                             "status_code": "unset", "service_name": tier, "tier": tier, "tier_source": "declared",
-                             "site": tier, "workload": workload, "start_ns": lo, "end_ns": hi, "duration_ns": hi - lo,
-                             "batch_key": "test"})
+    durations = rng.sample(range(10_000, 10_000_000), sum(n for _, n in WORKLOADS) + UNNAMED)
+    # the last UNNAMED traces have a root without a workload: they belong to "mid", the workload their spans declare
+    plan = [(w, t, w) for w, n in WORKLOADS for t in range(n)] + [(None, 10_000 + t, "mid") for t in range(UNNAMED)]
+    for root_workload, t, workload in plan:
+        e2e = durations.pop()
+        tid = f"{rng.getrandbits(128):032x}"
+        start = 1_764_000_000_000_000_000 + t * 10_000_000_000
+        hop = rng.randrange(1, e2e // 4)
+        model = rng.randrange(1, e2e - 2 * hop)
+        spans = [("r", None, start, start + e2e, "device", "client", "ask"),
+                 ("s", "r", start + hop, start + e2e - hop, "edge", "server", "serve"),
+                 ("m", "s", start + hop + 1, start + hop + 1 + model, "regional", "internal", "generate")]
+        for sid, parent, lo, hi, tier, kind, name in spans:
+            rows.append({"trace_id": tid, "span_id": f"{t:08x}{sid:0>8}", "parent_span_id":
+                         None if parent is None else f"{t:08x}{parent:0>8}", "name": name, "kind": kind,
+                         "status_code": "unset", "service_name": tier, "tier": tier, "tier_source": "declared",
+                         "site": tier, "workload": root_workload if parent is None else workload, "start_ns": lo,
+                         "end_ns": hi, "duration_ns": hi - lo, "batch_key": "test"})
     return pl.DataFrame(rows)
 
 
@@ -50,6 +52,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         con.register("new_spans", _spans().to_arrow())
         con.execute("INSERT INTO spans BY NAME SELECT * FROM new_spans")
+        derived.rebuild(con)  # written around the loader: recompute the per-trace index the queries read
     finally:
         con.close()
     return path
@@ -104,9 +107,27 @@ def test_sampling_caps_each_band_deterministically(db: Path) -> None:
         assert set(capped.filter(pl.col(flag))["trace_id"]) <= set(full.filter(pl.col(flag))["trace_id"])
 
 
+@pytest.mark.parametrize("workload", [w for w, _ in WORKLOADS])
+def test_a_workload_filter_gives_that_workloads_rows_of_the_unfiltered_call(db: Path, workload: str) -> None:
+    """So the dashboard can narrow one all-workload result instead of querying per workload (unnamed roots too)."""
+    con = store.connect(db, read_only=True)
+    try:
+        for name in ("critical_path_shares", "slow_path"):
+            one = registry.run(con, name, {"workload": workload, "traces_per_band": 20})
+            every = registry.run(con, name, {"traces_per_band": 20})
+            assert one.height > 0
+            assert_frame_equal(one, every.filter(pl.col("workload") == workload))
+    finally:
+        con.close()
+    if workload == "mid":  # its unnamed-root traces are in its bands: the root span row has no workload of its own
+        spans = _fetch(db, "band_trace_spans", workload="mid", start_ns=None, end_ns=None, band=0.05,
+                       traces_per_band=None)
+        assert spans["workload"].null_count() > 0
+
+
 def test_a_workload_filter_keeps_only_its_traces(db: Path) -> None:
     out = _fetch(db, "band_trace_spans", workload="mid", start_ns=None, end_ns=None, band=0.05, traces_per_band=None)
-    assert set(out["workload"]) == {"mid"}
+    assert set(out["workload"]) == {"mid", None}  # None: the root spans of its unnamed-root traces
     con = duckdb.connect(str(db), read_only=True)
     try:
         n = con.execute("SELECT count(*) FROM spans WHERE workload = 'mid' AND parent_span_id IS NULL").fetchone()

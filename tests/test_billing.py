@@ -15,6 +15,7 @@ import pytest
 
 from ingest import store
 from ingest.billing.detect import detect
+from ingest.billing.source import install_macros
 from ingest.route import ingest_any
 from ingest.settings import load_settings
 
@@ -152,6 +153,17 @@ def test_quirks_null_strings_casing_azure_tags_and_extra_columns(ledger: duckdb.
     assert orjson.loads(tags) == {"tagA": "valueA", "tagB": "valueB", "tagC": "valueC"}
     cols = {r[0] for r in ledger.execute("DESCRIBE costs").fetchall()}
     assert "Id" not in cols  # the FOCUS sample's stray column is ignored, not an error
+
+
+def test_json_text_is_kept_verbatim_wrapped_in_braces_or_dropped() -> None:
+    """Valid JSON keeps its exact text (as the JSON type), brace-less EA tags are wrapped, the rest becomes NULL."""
+    con = duckdb.connect()
+    install_macros(con)
+    cases = ['{"a" : 1} ', '"k": "v", "n": "2"', "{'a': 1}", "a=b", "[]", " {} ", "", None, "null"]
+    got = [tuple(r) for r in con.execute("SELECT tw_json(x)::VARCHAR, typeof(tw_json(x)) FROM unnest($c::VARCHAR[]) "
+                                         "WITH ORDINALITY t(x, i) ORDER BY i", {"c": cases}).fetchall()]
+    assert [g[0] for g in got] == ['{"a" : 1} ', '{"k": "v", "n": "2"}', None, None, None, None, None, None, "null"]
+    assert {g[1] for g in got} == {"JSON"}
 
 
 def test_same_file_twice_adds_nothing(ledger: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:

@@ -39,7 +39,8 @@ def _heatmap(f: Filters) -> tuple[pl.DataFrame, tuple[str, str] | None, str]:
     metric = c1.segmented_control("Percentile", ["p50_ms", "p95_ms", "p99_ms"], default="p95_ms", key="sre_metric",
                                   format_func=lambda m: m.removesuffix("_ms")) or "p95_ms"
     by = c2.segmented_control("Columns", ["workload", "site"], default="workload", key="sre_by") or "workload"
-    cells = data.narrowed("latency_by_tier_workload", {**f.scope(), "by_site": "yes" if by == "site" else None})
+    cells = data.narrowed("latency_by_tier_workload", {**f.scope(), "by_site": "yes" if by == "site" else None},
+                          by=("tier", "workload"))
     if cells.height == 0:
         return cells, None, by
     event = st.plotly_chart(charts.heatmap(cells, metric, by), key="sre_heatmap", on_select="rerun",
@@ -49,7 +50,9 @@ def _heatmap(f: Filters) -> tuple[pl.DataFrame, tuple[str, str] | None, str]:
 
 
 def _critical_path(f: Filters, wl: str) -> None:
-    shares = data.query("critical_path_shares", {**f.window(), "workload": wl})
+    # narrowed from the all-workload result (the query guarantees they are equal), so picking a workload or a filter
+    # that changes the default one reruns nothing
+    shares = data.narrowed("critical_path_shares", {**f.window(), "workload": wl}, by="workload")
     if shares.height == 0:
         components.no_rows("traces with a root span")
         return
@@ -60,7 +63,8 @@ def _critical_path(f: Filters, wl: str) -> None:
 
 def _regressions(f: Filters) -> pl.DataFrame:
     """Regressed (workload, tier, day) rows inside the window, to mark on the latency chart."""
-    rows = data.narrowed("latency_regressions", {"workload": f.workload, "tier": f.tier}).filter(pl.col("regressed"))
+    rows = data.narrowed("latency_regressions", {"workload": f.workload, "tier": f.tier},
+                         by=("tier", "workload")).filter(pl.col("regressed"))
     if f.start:
         rows = rows.filter(pl.col("day") >= f.start)
     if f.end:
@@ -113,6 +117,8 @@ def view() -> None:
     else:
         components.no_rows("calls between tiers")
     st.subheader("Example slow traces" + (f" in {cell[0]} · {cell[1]}" if cell else ""))
+    if not slow_scope.get("workload"):
+        st.caption("Interactive workloads only; pick a workload to see its traces, batch and training jobs included.")
     _slow_table(slow, f)
     _deep(f, cells, by)
 

@@ -12,7 +12,7 @@ from app.views import common
 
 def slow_path_finder(f: Filters, workload: str) -> None:
     st.subheader(f"Slow-path finder: {workload}")
-    gap = data.query("slow_path", {**f.window(), "workload": workload})
+    gap = data.narrowed("slow_path", {**f.window(), "workload": workload}, by="workload")
     attrs = data.query("slow_attributes", {**f.window(), "workload": workload})
     if gap.height == 0:
         components.no_rows("traces for this workload")

@@ -28,9 +28,10 @@ MACROS: tuple[str, ...] = (
     # canonical casing of an enum value; the lower-cased list is a constant folded once per query, not per row
     "CREATE OR REPLACE TEMP MACRO tw_canon(x, allowed) AS CASE WHEN list_contains(allowed, x) THEN x ELSE "
     "coalesce(allowed[list_position(list_transform(allowed, lambda a: lower(a)), lower(trim(x)))], nullif(trim(x), '')) END",
+    # JSON text as the JSON type, else the same wrapped in braces (Azure EA tags), else NULL; TRY_CAST validates and
+    # types in one parse, so the ledger's JSON columns need no second cast on insert
     "CREATE OR REPLACE TEMP MACRO tw_json(x) AS CASE WHEN x IS NULL OR trim(x) IN ('', '{}', '[]') THEN NULL "
-    "WHEN json_valid(x) THEN x "
-    "WHEN json_valid('{' || x || '}') THEN '{' || x || '}' END",
+    "ELSE coalesce(TRY_CAST(x AS JSON), TRY_CAST('{' || x || '}' AS JSON)) END",
     "CREATE OR REPLACE TEMP MACRO tw_month_start(t) AS date_trunc('month', t)::TIMESTAMP",
     "CREATE OR REPLACE TEMP MACRO tw_month_end(t) AS (date_trunc('month', t) + INTERVAL 1 MONTH)::TIMESTAMP",
 )

@@ -68,3 +68,31 @@ FROM costs AS c
 LEFT JOIN span_resources AS r ON r.resource_key = c.ResourceId
 LEFT JOIN span_sites AS s ON s.site = if(c.x_Workload IS NULL AND r.workload IS NULL, c.x_SiteId, NULL)
 SETTINGS join_use_nulls = 1
+;
+-- The per-trace index (DuckDB migration 0006): here views over spans, with one trace_parts row per trace, which is
+-- what the queries read after adding a trace's parts up. tier_bits: bit 0 device, 1 edge, 2 regional, 3 hyperscale,
+-- 4 any other tier.
+CREATE OR REPLACE VIEW trace_roots AS
+SELECT trace_id, span_id, name, tier, site, workload, workload_type, data_class, start_ns, duration_ns, status_code
+FROM spans
+WHERE parent_span_id IS NULL AND trace_id IS NOT NULL
+;
+CREATE OR REPLACE VIEW trace_parts AS
+SELECT trace_id, toInt64(count()) AS spans,
+       toUInt8(groupBitOr(multiIf(tier = 'device', 1, tier = 'edge', 2, tier = 'regional', 4,
+                                  tier = 'hyperscale', 8, 16))) AS tier_bits,
+       min(start_ns) AS min_start_ns, max(start_ns) AS max_start_ns
+FROM spans
+WHERE trace_id IS NOT NULL
+GROUP BY trace_id
+;
+-- The two ends of every call (DuckDB migration 0007 keeps them as tables appended per batch): views over spans.
+CREATE OR REPLACE VIEW hop_clients AS
+SELECT trace_id, span_id, workload, tier, site, start_ns, trace_state, duration_ns, request_bytes, response_bytes
+FROM spans
+WHERE kind = 'client' AND trace_id IS NOT NULL AND span_id IS NOT NULL
+;
+CREATE OR REPLACE VIEW hop_servers AS
+SELECT trace_id, parent_span_id, span_id, workload, tier, site, trace_state, duration_ns, request_bytes, response_bytes
+FROM spans
+WHERE kind = 'server' AND trace_id IS NOT NULL AND parent_span_id IS NOT NULL

@@ -1,0 +1,134 @@
+"""The `tierwise` commands that bring data in or make it: migrate, ingest, receive, quarantine, generate, sample."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app import output
+from app.cli_options import db_option, engine_options
+from ingest import loader, store
+from ingest.settings import load_settings
+
+
+@click.command()
+@db_option
+@engine_options
+def migrate(db: str | None, engine_name: str | None, clickhouse_url: str | None) -> None:
+    """Create the store or bring its schema up to date (with --engine clickhouse: the ClickHouse schema)."""
+    try:
+        settings = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if settings.engine == "clickhouse":
+        from ingest.clickhouse import load as ch_load
+
+        if not settings.clickhouse_url:
+            raise click.UsageError("--engine clickhouse needs --clickhouse-url or TIERWISE_CLICKHOUSE_URL")
+        where, applied = ch_load.migrate(settings.clickhouse_url, settings)
+    else:
+        where, applied = str(settings.db_path), store.migrate(store.connect(settings.db_path))
+    click.echo(f"{where}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@db_option
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="tierwise.toml with tier derivation rules.")
+@click.option("--signal", type=click.Choice(["traces", "metrics", "logs"]), default=None,
+              help="Signal of protobuf files when it cannot be told from content.")
+@click.option("--store-content/--no-store-content", default=None,
+              help="Keep prompt and completion text (off unless you opt in).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--engine", type=click.Choice(["duckdb", "clickhouse"]), envvar="TIERWISE_ENGINE", default="duckdb",
+              show_default=True, help="Store to load into (default: $TIERWISE_ENGINE or duckdb).")
+@click.option("--clickhouse-url", envvar="TIERWISE_CLICKHOUSE_URL", default=None,
+              help="With --engine clickhouse: chdb:///dir or clickhouse://user@host:8123/db (password: "
+                   "$TIERWISE_CLICKHOUSE_PASSWORD; default: $TIERWISE_CLICKHOUSE_URL).")
+def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: str | None,
+           store_content: bool | None, quiet: bool, engine: str, clickhouse_url: str | None) -> None:
+    """Load OTLP files or folders (JSON lines, JSON, protobuf; gzip or zstd) into the store."""
+    settings = load_settings(db=db, config=config, store_content=store_content)
+    if engine == "clickhouse":
+        from ingest.clickhouse import load as ch_load
+
+        if not clickhouse_url:
+            raise click.UsageError("--engine clickhouse needs --clickhouse-url or TIERWISE_CLICKHOUSE_URL")
+        results = ch_load.ingest_paths(clickhouse_url, list(paths), settings, signal)
+    else:
+        results = output.run_ingest(list(paths), settings, signal, progress=not quiet)
+    output.print_ingest(results)
+    if any(not r.ok for r in results):
+        sys.exit(1)
+
+
+@click.command()
+@db_option
+@click.option("--limit", default=50, show_default=True)
+def quarantine(db: str | None, limit: int) -> None:
+    """Show quarantined records: file, record number, field and reason."""
+    con = store.connect(load_settings(db=db).db_path, read_only=True)
+    output.print_quarantine(loader.quarantined(con, limit))
+
+
+@click.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4318, show_default=True, help="OTLP/HTTP port.")
+@click.option("--token", default=None, help="Require `Authorization: Bearer TOKEN` (default: $TIERWISE_TOKEN).")
+@click.option("--spool", "spool_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for accepted, not yet folded requests (default: <db>.spool beside the store).")
+@click.option("--max-body-bytes", default=64 * 1024 * 1024, show_default=True,
+              help="Largest request body, after decompression.")
+@click.option("--max-backlog-bytes", default=1024 * 1024 * 1024, show_default=True,
+              help="Spooled bytes not yet in the store above which clients get 503 + Retry-After.")
+@click.option("--fold-interval", default=2.0, show_default=True, help="Seconds between folds of the spool into the store.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="tierwise.toml with tier derivation rules.")
+@click.option("--store-content/--no-store-content", default=None,
+              help="Keep prompt and completion text (off unless you opt in).")
+def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: Path | None, max_body_bytes: int,
+            max_backlog_bytes: int, fold_interval: float, config: str | None, store_content: bool | None) -> None:
+    """Receive OTLP/HTTP traces and metrics (POST /v1/traces, /v1/metrics) into the store."""
+    from ingest.receiver import Receiver, ReceiverConfig
+
+    settings = load_settings(db=db, config=config, store_content=store_content, token=token)
+    rc = ReceiverConfig(host, port, spool_dir, max_body_bytes, max_backlog_bytes, fold_interval)
+    receiver = Receiver(settings, rc)
+    click.echo(f"receiving OTLP/HTTP on {receiver.url} → spool {receiver.spool.directory} → {settings.db_path}"
+               + (" (bearer token required)" if settings.token else ""), err=True)
+    receiver.run()
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
+@click.option("--seed", default=42, show_default=True)
+@click.option("--spans", default=1_000_000, show_default=True, help="About this many spans (10k to 100M).")
+@click.option("--days", default=30, show_default=True, help="Length of the window, ending at --end.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Window end, UTC midnight (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["json", "proto"]), default="json", show_default=True)
+@click.option("--gzip", "gz", is_flag=True, help="gzip every telemetry file.")
+@click.option("--workers", default=1, show_default=True, help="Processes (output is identical for any count).")
+def generate(out: Path, seed: int, spans: int, days: int, end: Any, fmt: str, gz: bool, workers: int) -> None:
+    """Write a seeded hybrid AI estate: OTLP traces and metrics, cloud bills and an edge/device rate card."""
+    from sample_data.generate import Options
+    from sample_data.generate import generate as run
+
+    opts = Options(seed=seed, spans=spans, days=days, fmt=fmt, gzip=gz, **({"end": end.date()} if end else {}))
+    s = run(out, opts, workers)
+    click.echo(f"{out}: {s.spans} spans in {s.traces} traces, {len(s.files)} files")
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("sample_data/committed"),
+              show_default=True)
+def sample(out: Path) -> None:
+    """Regenerate the small committed sample (fixed seed, October 2026)."""
+    from sample_data.generate import write_sample
+
+    s = write_sample(out)
+    click.echo(f"{out}: {s.spans} spans in {s.traces} traces, {len(s.files)} files")
