@@ -22,7 +22,7 @@ from sample_data.generate import ensure_estate
 
 def run_ingest(paths: list[Path], settings: Settings, signal: str | None, progress: bool) -> list[loader.FileResult]:
     """Ingest every file below `paths` with a byte-progress bar per file."""
-    con = store.open_writer(settings.db_path)
+    con = store.open_writer(settings.db_path, settings.writer_memory)
     results = []
     try:
         for f in expand_paths(paths):

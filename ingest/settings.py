@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ ENV_CONFIG = "TIERWISE_CONFIG"
 ENV_TOKEN = "TIERWISE_TOKEN"
 ENV_STORE_CONTENT = "TIERWISE_STORE_CONTENT"
 ENV_BATCH_BYTES = "TIERWISE_BATCH_BYTES"
+ENV_WRITER_MEMORY = "TIERWISE_WRITER_MEMORY"  # DuckDB memory_limit of the writing connection, e.g. 512MB or 2GB
 ENV_ENGINE = "TIERWISE_ENGINE"  # duckdb (default) | clickhouse: where queries run
 ENV_CLICKHOUSE_URL = "TIERWISE_CLICKHOUSE_URL"  # chdb:///dir or clickhouse://user@host:8123/db (no password)
 ENV_CLICKHOUSE_PASSWORD = "TIERWISE_CLICKHOUSE_PASSWORD"  # never part of a URL, a log line or Settings' repr
 ENGINES = ("duckdb", "clickhouse")
 DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
+DEFAULT_WRITER_MEMORY = "512MB"  # keeps a 1M-span JSON ingest under 1 GB peak RSS (docs/benchmarks.md, Ingest)
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,18 @@ class Settings:
     token: str | None = None
     max_attribute_bytes: int = 256 * 1024
     batch_bytes: int = DEFAULT_BATCH_BYTES  # records per ingest transaction, by payload size
+    # DuckDB's own default is 80 % of RAM; a writer needs far less (batches are bounded), so its cache stays small
+    writer_memory: str = DEFAULT_WRITER_MEMORY
     engine: str = "duckdb"  # where queries run: the DuckDB store or ClickHouse at clickhouse_url
     clickhouse_url: str | None = None
+
+
+def _memory(value: object) -> str:
+    """A DuckDB memory size such as 512MB, 1.5GB or 2GiB; anything else is refused here, not inside SQL."""
+    text = str(value).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text, re.IGNORECASE):
+        raise ValueError(f"writer memory {text!r} (from {ENV_WRITER_MEMORY} or [ingest] writer_memory): use e.g. 512MB")
+    return text
 
 
 def _truthy(value: str | None) -> bool:
@@ -107,6 +120,8 @@ def load_settings(
         token=token or environ.get(ENV_TOKEN) or None,
         max_attribute_bytes=int(raw.get("ingest", {}).get("max_attribute_bytes", 256 * 1024)),
         batch_bytes=max(1, int(environ.get(ENV_BATCH_BYTES) or raw.get("ingest", {}).get("batch_bytes", DEFAULT_BATCH_BYTES))),
+        writer_memory=_memory(environ.get(ENV_WRITER_MEMORY) or raw.get("ingest", {}).get("writer_memory")
+                              or DEFAULT_WRITER_MEMORY),
         engine=chosen,
         clickhouse_url=clickhouse_url or environ.get(ENV_CLICKHOUSE_URL) or None,
     )

@@ -132,7 +132,7 @@ class Folder:
             if not files:
                 return FoldResult()
             try:
-                con = store.open_writer(self.settings.db_path)
+                con = store.open_writer(self.settings.db_path, self.settings.writer_memory)
             except duckdb.IOException as e:  # another process holds the store: try again next pass
                 log.warning("store is busy, %d spool files wait: %s", len(files), e)
                 return FoldResult(locked=True)

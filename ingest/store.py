@@ -96,8 +96,11 @@ def check_current(con: duckdb.DuckDBPyConnection) -> None:
         raise StoreError(f"store is behind ({', '.join(missing)} not applied): run `tierwise migrate`")
 
 
-def open_writer(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A writable, migrated connection: every writer goes through here."""
+def open_writer(path: Path | str, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A writable, migrated connection: every writer goes through here. `memory_limit` bounds DuckDB's own memory
+    (its default is 80 % of RAM), from Settings.writer_memory; a validated size, so it is safe to inline."""
     con = connect(path)
+    if memory_limit is not None:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     migrate(con)
     return con
