@@ -6,6 +6,7 @@ import hmac
 import threading
 import time
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,16 +196,10 @@ class OtlpEndpoint:
         A client still sending when the connection closes gets a reset instead of the 401/415/503, so an exporter
         would see a network error and retry blindly; a body above the limit is not read (the answer may then be lost).
         """
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.config.max_body_bytes:
-            return
-        size = 0
         try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.config.max_body_bytes:
-                    return
-        except ClientDisconnect:
+            async for _ in self._body_chunks(request):
+                pass
+        except (HttpError, ClientDisconnect):
             return
 
     def _authorize(self, request: Request) -> None:
@@ -219,19 +214,21 @@ class OtlpEndpoint:
     def _retry_after(self) -> int:
         return max(1, int(self.config.fold_interval_s + 0.999))
 
-    async def _read_raw(self, request: Request) -> bytes:
+    async def _body_chunks(self, request: Request) -> AsyncIterator[bytes]:
+        """The request body as it arrives; 413 once the declared or the received size passes the limit."""
         cap = self.config.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             raise HttpError(413, f"body is larger than {cap} bytes")
-        chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > cap:
                 raise HttpError(413, f"body is larger than {cap} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+            yield chunk
+
+    async def _read_raw(self, request: Request) -> bytes:
+        return b"".join([chunk async for chunk in self._body_chunks(request)])
 
     def _accept(self, raw: bytes, encoding: str, fmt: str) -> Response:
         body = decompress(raw, encoding, self.config.max_body_bytes)

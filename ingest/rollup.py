@@ -78,9 +78,4 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
 
 def mismatches(con: duckdb.DuckDBPyConnection) -> int:
     """Roll-up rows that differ from a fresh recomputation over the spans table (0 when it is exact)."""
-    fresh = histogram_sql("spans")
-    row = con.execute(
-        f"SELECT count(*) FROM ((SELECT {_COLUMNS} FROM latency_rollup EXCEPT ALL {fresh}) "
-        f"UNION ALL ({fresh} EXCEPT ALL SELECT {_COLUMNS} FROM latency_rollup))"
-    ).fetchall()
-    return int(row[0][0])
+    return appended.differing_rows(con, f"SELECT {_COLUMNS} FROM latency_rollup", histogram_sql("spans"))

@@ -25,8 +25,7 @@ def roots_sql(source: str) -> str:
 
 def parts_sql(source: str) -> str:
     """SELECT: one trace_parts row per trace among the spans of relation `source`."""
-    return (f"SELECT trace_id, count(*) AS spans, bit_or({TIER_BIT_SQL})::UTINYINT AS tier_bits, "
-            f"min(start_ns) AS min_start_ns, max(start_ns) AS max_start_ns FROM {source} "
+    return (f"SELECT trace_id, count(*) AS spans, bit_or({TIER_BIT_SQL})::UTINYINT AS tier_bits FROM {source} "
             "WHERE trace_id IS NOT NULL GROUP BY trace_id")
 
 
@@ -35,8 +34,7 @@ TABLES = (Appended("trace_roots", roots_sql), Appended("trace_parts", parts_sql)
 
 def mismatches(con: duckdb.DuckDBPyConnection) -> int:
     """Traces whose index differs from a fresh recomputation over spans (0 when the index is exact)."""
-    merged = ("SELECT trace_id, sum(spans)::BIGINT AS spans, bit_or(tier_bits) AS tier_bits, "
-              "min(min_start_ns) AS min_start_ns, max(max_start_ns) AS max_start_ns FROM {} GROUP BY trace_id")
+    merged = "SELECT trace_id, sum(spans)::BIGINT AS spans, bit_or(tier_bits) AS tier_bits FROM {} GROUP BY trace_id"
     roots = f"SELECT {', '.join(ROOT_COLUMNS)} FROM trace_roots"
     return (appended.differing_rows(con, merged.format("trace_parts"),
                                     merged.format(f"({parts_sql('spans')})"))

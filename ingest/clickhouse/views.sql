@@ -80,8 +80,7 @@ WHERE parent_span_id IS NULL AND trace_id IS NOT NULL
 CREATE OR REPLACE VIEW trace_parts AS
 SELECT trace_id, toInt64(count()) AS spans,
        toUInt8(groupBitOr(multiIf(tier = 'device', 1, tier = 'edge', 2, tier = 'regional', 4,
-                                  tier = 'hyperscale', 8, 16))) AS tier_bits,
-       min(start_ns) AS min_start_ns, max(start_ns) AS max_start_ns
+                                  tier = 'hyperscale', 8, 16))) AS tier_bits
 FROM spans
 WHERE trace_id IS NOT NULL
 GROUP BY trace_id
