@@ -8,15 +8,16 @@ Run from the repository root:
 Each measurement runs in a fresh child process against a fresh store; peak RSS is sampled every 50 ms with
 psutil, and CPU seconds (user + system of the child) are reported beside wall seconds because the shared VM's
 load makes wall time noisy. "tierwise" is `ingest.route.ingest_any` (detection, hashing, mapping to FOCUS,
-quarantine check, source totals, one transaction); "raw" is `CREATE TABLE t AS SELECT * FROM
-read_parquet(...)` / `read_csv(...)` of the same file into a fresh DuckDB file.
+the ledger layout's per-file check, quarantine check, source totals, one transaction); "raw" is `CREATE TABLE t AS
+SELECT * FROM read_parquet(...)` / `read_csv(...)` of the same file into a fresh DuckDB file.
 Files are generated once into --data-dir and reused.
 
-`--breakdown` adds two diagnostic rows per file, each timed after an untimed ingest in its own child: "ledger write
-only" inserts the already-mapped rows (held in a temporary table) into `costs` again, i.e. the cost of writing the
-ledger's columns without reading or mapping anything; "varying columns only" writes just the columns whose value
-varies within the file, i.e. what a ledger that kept per-file constants and all-NULL columns out of the row table
-would write. Their peak RSS is not shown: it is the untimed ingest's.
+`--breakdown` adds three diagnostic rows per file, each timed after an untimed ingest in its own child, writing the
+already-mapped rows (held in a temporary table) again without reading or mapping anything: "wide write" inserts all
+77 ledger columns into `costs_wide` (the layout before migration 0008, and what a file whose per-file columns vary
+still gets); "narrow write" inserts the columns of `costs_narrow` (what a file loaded narrow writes per row);
+"varying columns only" writes just the columns whose value varies within this file (the floor for any layout).
+Their peak RSS is not shown: it is the untimed ingest's.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def child(mode: str, path: Path, db: Path) -> dict[str, float]:
     from ingest.route import ingest_any
     from ingest.settings import load_settings
 
-    if mode in ("write", "varying"):
+    if mode in ("wide", "narrow", "varying"):
         return _rewrite(mode, path, db)
     start, cpu0 = time.perf_counter(), os.times()
     if mode == "raw":
@@ -112,8 +113,9 @@ def child(mode: str, path: Path, db: Path) -> dict[str, float]:
 
 
 def _rewrite(mode: str, path: Path, db: Path) -> dict[str, float]:
-    """Ingest untimed, then time writing the mapped rows again: all ledger columns, or only those that vary."""
+    """Ingest untimed, then time writing the mapped rows again: all ledger columns, the narrow ones or the varying."""
     from ingest import store
+    from ingest.billing import ledger
     from ingest.route import ingest_any
     from ingest.settings import load_settings
 
@@ -121,13 +123,16 @@ def _rewrite(mode: str, path: Path, db: Path) -> dict[str, float]:
     if ingest_any(con, path, load_settings(db=db, env={})).status != "complete":
         raise SystemExit(f"ingest failed: {path}")
     con.execute("CREATE TEMP TABLE mapped AS SELECT * FROM costs")
-    cols = [str(r[0]) for r in con.execute("DESCRIBE costs").fetchall()]
+    table = {"wide": ledger.WIDE, "narrow": ledger.NARROW}.get(mode)
+    cols = [str(r[0]) for r in con.execute(f"DESCRIBE {table or 'costs'}").fetchall() if r[0] != ledger.FILE_KEY]
     if mode == "varying":  # some row differs from another (NULL counts as a value)
         stats = con.execute("SELECT " + ", ".join(f'count(DISTINCT "{c}") > 1 OR count("{c}") NOT IN (0, count(*))'
                                                   for c in cols) + " FROM mapped").fetchall()[0]
         cols = [c for c, varies in zip(cols, stats, strict=True) if varies]
-    sql = ("INSERT INTO costs SELECT * FROM mapped" if mode == "write" else
-           "CREATE TABLE narrow AS SELECT " + ", ".join(f'"{c}"' for c in cols) + " FROM mapped")
+    names = ", ".join(f'"{c}"' for c in cols)
+    sql = {"wide": f"INSERT INTO {ledger.WIDE} SELECT * FROM mapped",
+           "narrow": f"INSERT INTO {ledger.NARROW} ({ledger.FILE_KEY}, {names}) SELECT 0, {names} FROM mapped",
+           "varying": f"CREATE TABLE varying AS SELECT {names} FROM mapped"}[mode]
     con.execute("BEGIN TRANSACTION")
     start, cpu0 = time.perf_counter(), os.times()
     con.execute(sql)
@@ -186,7 +191,7 @@ def main() -> None:
         runs = [("DuckDB raw read", raw), ("tierwise ingest", measure("tierwise", path, data))]
         if args.breakdown:
             runs += [(f"{what} ({int(r['columns'])} columns)", r) for what, r in (
-                ("ledger write only", measure("write", path, data)),
+                ("wide write only", measure("wide", path, data)), ("narrow write only", measure("narrow", path, data)),
                 ("varying columns only", measure("varying", path, data)))]
         size = f"{path.stat().st_size / 1e6:.0f} MB"
         for name, r in runs:

@@ -5,11 +5,13 @@ For each size it builds, straight in SQL (no OTLP ingest), a skewed synthetic sp
 50 services, 200 operations (Zipf-like: a few hot ones), lognormal durations with per-operation medians, 90 days —
 into (a) a DuckDB store with tierwise's migrations and its latency_rollup filled as migration 0005 backfills it, and
 (b) a chdb MergeTree table loaded from the same rows via Parquet, with the same roll-up (ClickHouse schema 0090's
-table). Each query then runs in a fresh child process per engine: "cold" is the first run, "warm" the median of the
-rest; CPU seconds and the child's peak RSS (VmHWM) are recorded. Ratios are against DuckDB's raw exact-quantile scan
-(p50/p95/p99 per tier over every request span) of the same rows, run in the same way.
-ClickHouse runs go through queries/engine.py: each query's .sql file transpiled by queries/dialect.py (exact
-quantile_cont becomes quantileExactInclusive); only the reference scan is hand-written ClickHouse.
+table) and the day-histogram tables of schema 0091 (added to an existing store without a rebuild). Each query then
+runs in a fresh child process per engine: "cold" is the first run, "warm" the median of the rest; CPU seconds and
+the child's peak RSS (VmHWM) are recorded. Ratios are against DuckDB's raw exact-quantile scan (p50/p95/p99 per tier
+over every request span) of the same rows, run in the same way.
+ClickHouse runs go through queries/engine.py: queries/clickhouse/<query>.sql where it exists (the roll-up queries),
+else the .sql file transpiled by queries/dialect.py (exact quantile_cont becomes quantileExactInclusive); only the
+reference scan is hand-written here.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.engines_build import build_chdb, build_duckdb  # noqa: E402
+from bench.engines_build import add_chdb_rollup_days, build_chdb, build_duckdb  # noqa: E402
 from bench.engines_checks import accuracy, fold_overhead  # noqa: E402
 from bench.engines_run import measure  # noqa: E402
 
@@ -82,6 +84,9 @@ def main() -> None:
             built["build_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             (work / "build.json").write_text(json.dumps(built, indent=1))
         built = json.loads((work / "build.json").read_text())
+        if with_chdb and (added := add_chdb_rollup_days(chdir)):  # a store built before schema 0091
+            built |= added
+            (work / "build.json").write_text(json.dumps(built, indent=1))
         print(f"\n## {n:,} spans over {args.days} days — load {os.getloadavg()[0]:.2f}")
         print(json.dumps(built))
         print("| query | engine | cold s | warm s | CPU s (child) | peak RSS MB | rows | warm / DuckDB reference |")

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # the ingest package, not bench/ingest.py
@@ -110,11 +111,35 @@ def commit_all(batches: list[Decoded], workdir: Path, steps: tuple[derived.Step,
     return cpu, checkpoint
 
 
+def _merged(batches: list[Decoded]) -> list[Decoded]:
+    """Every span of the batches as one batch: one transaction, as a larger `batch_bytes` would make."""
+    import pyarrow as pa
+
+    spans = pa.concat_tables([b.spans for b in batches if b.spans is not None])
+    return [Decoded(spans, batches[0].points, (), 0, batches[0].signals)]
+
+
+def _grouped(batches: list[Decoded]) -> list[list[tuple[int, Decoded]]]:
+    """The batches in the transactions ingest_file makes of them: consecutive batches up to `commit_spans` spans."""
+    commit_spans, groups = load_settings().commit_spans, [[]]
+    for i, b in enumerate(batches):
+        groups[-1].append((i, b))
+        if loader.group_full(groups[-1], commit_spans):
+            groups.append([])
+    return [g for g in groups if g]
+
+
+def _commit_group(con: object, sha: str, source: str, index: int, group: list[tuple[int, Decoded]]) -> None:
+    import duckdb
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    loader.commit_batches(con, sha, source, group)
+
+
 def _configs(batches: list[Decoded]) -> Iterator[tuple[str, list[Decoded], tuple[derived.Step, ...], tuple[str, ...], Commit]]:
     both, commit, big_wal = derived.STEPS, loader.commit_batch, ("SET wal_autocheckpoint = '1GB'",)
     res = ("service_name", "resource_attributes", "host_name", "tier", "tier_source", "site", "workload",
            "scope_name", "scope_version")
-    yield "commit, all derived steps (as shipped)", batches, both, (), commit
+    yield "commit, all derived steps (a transaction per batch)", batches, both, (), commit
     yield "commit, no derived step", batches, (), (), commit
     yield "commit, link_maps.fold only", batches, (link_maps.fold,), (), commit
     yield "commit, rollup.fold_batch only", batches, (rollup.fold_batch,), (), commit
@@ -128,6 +153,10 @@ def _configs(batches: list[Decoded]) -> Iterator[tuple[str, list[Decoded], tuple
     for size in ("32MB", "64MB", "128MB", "256MB"):
         yield f"all steps, wal_autocheckpoint={size}", batches, both, (f"SET wal_autocheckpoint = '{size}'",), commit
     yield "all steps, wal_autocheckpoint=1GB, threads=1", batches, both, (*big_wal, "SET threads = 1"), commit
+    grouped: Any = _grouped(batches)
+    yield "grouped commit (commit_spans, as shipped): all derived steps", grouped, both, (), _commit_group
+    yield "grouped commit (commit_spans, as shipped): no derived step", grouped, (), (), _commit_group
+    yield "one batch of all spans: bare INSERT", _merged(batches), (), (), _bare_insert
     yield "all steps, resource columns dictionary-encoded", [_dict_encoded(b, res) for b in batches], both, (), commit
 
 

@@ -8,7 +8,7 @@ import duckdb
 
 from ingest import appended, hop_spans, link_maps, rollup, trace_index
 
-# Tables that only grow by the rows of each batch: the per-trace index (0006) and the call ends (0007).
+# Tables that only grow by the rows of each batch: the per-trace index (0006, 0009) and the call ends (0007).
 APPENDED = (*trace_index.TABLES, *hop_spans.TABLES)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,11 +18,12 @@ from ingest.rows import Rejection
 from ingest.settings import Settings
 from ingest.sources import Opened, Record, SourceError, iter_records, open_source, raw_position
 
-__all__ = ["BATCH_BYTES", "Decoded", "FileResult", "Progress", "commit_batch", "decode_batch",
+__all__ = ["BATCH_BYTES", "Decoded", "FileResult", "Progress", "commit_batch", "commit_batches", "decode_batch", "group_full",
            "ingest_file", "quarantined", "sha256_file"]
 
 BATCH_BYTES = 16 * 1024 * 1024
 Progress = Callable[[int], None]
+MAX_COMMIT_BATCHES = 8  # bounds what one transaction holds in memory when batches carry few rows (rejects, sparse)
 
 
 @dataclass(frozen=True)
@@ -87,30 +88,53 @@ def _rejection_table(rejections: tuple[Rejection, ...], sha: str, source: str, b
     })
 
 
+def group_full(pending: Sequence[tuple[int, Decoded]], commit_spans: int) -> bool:
+    """Whether the batches waiting for one transaction should commit now."""
+    return sum(b.accepted for _, b in pending) >= commit_spans or len(pending) >= MAX_COMMIT_BATCHES
+
+
 def commit_batch(con: duckdb.DuckDBPyConnection, sha: str, source: str, batch_index: int, batch: Decoded) -> None:
     """Write one decoded batch and its ledger row in a single transaction."""
-    key = f"{sha[:16]}:{batch_index}"
-    rejected = sum(r.rows for r in batch.rejections)
+    commit_batches(con, sha, source, ((batch_index, batch),))
+
+
+def _keyed_spans(sha: str, items: Sequence[tuple[int, Decoded]]) -> list[pa.Table]:
+    """Each batch's spans with its batch key, as one table when the batches share a schema (they do, decoded alike)."""
+    tables = [b.spans.append_column("batch_key", pa.array([f"{sha[:16]}:{i}"] * b.spans.num_rows, pa.string()))
+              for i, b in items if b.spans is not None]
+    if len(tables) > 1 and all(t.schema == tables[0].schema for t in tables):
+        return [pa.concat_tables(tables)]
+    return tables
+
+
+def commit_batches(con: duckdb.DuckDBPyConnection, sha: str, source: str,
+                   items: Sequence[tuple[int, Decoded]]) -> None:
+    """Write decoded batches, each with its own ledger row and batch key, in a single transaction.
+
+    A resumed load still skips by batch index; grouping only decides how many batches one transaction holds.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
-        if batch.spans is not None:
-            con.register("span_batch", batch.spans)
-            con.execute("INSERT INTO spans BY NAME SELECT *, $k AS batch_key FROM span_batch", {"k": key})
+        for spans in _keyed_spans(sha, items):
+            con.register("span_batch", spans)
+            con.execute("INSERT INTO spans BY NAME SELECT * FROM span_batch")
             derived.refresh(con, "span_batch")
             con.unregister("span_batch")
-        if batch.points is not None:
-            con.register("point_batch", batch.points)
-            con.execute("INSERT INTO metric_points BY NAME SELECT *, $k AS batch_key FROM point_batch", {"k": key})
-            con.unregister("point_batch")
-        if batch.rejections:
-            con.register("reject_batch", _rejection_table(batch.rejections, sha, source, batch_index))
-            con.execute("INSERT INTO quarantine BY NAME SELECT *, now() AS quarantined_at FROM reject_batch")
-            con.unregister("reject_batch")
-        con.execute(
-            "INSERT INTO ingest_batches VALUES ($sha, $i, $k, $src, $acc, $rej, $skip, now())",
-            {"sha": sha, "i": batch_index, "k": key, "src": source,
-             "acc": batch.accepted, "rej": rejected, "skip": batch.skipped},
-        )
+        for batch_index, batch in items:
+            key = f"{sha[:16]}:{batch_index}"
+            if batch.points is not None:
+                con.register("point_batch", batch.points)
+                con.execute("INSERT INTO metric_points BY NAME SELECT *, $k AS batch_key FROM point_batch", {"k": key})
+                con.unregister("point_batch")
+            if batch.rejections:
+                con.register("reject_batch", _rejection_table(batch.rejections, sha, source, batch_index))
+                con.execute("INSERT INTO quarantine BY NAME SELECT *, now() AS quarantined_at FROM reject_batch")
+                con.unregister("reject_batch")
+            con.execute(
+                "INSERT INTO ingest_batches VALUES ($sha, $i, $k, $src, $acc, $rej, $skip, now())",
+                {"sha": sha, "i": batch_index, "k": key, "src": source, "acc": batch.accepted,
+                 "rej": sum(r.rows for r in batch.rejections), "skip": batch.skipped},
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -139,7 +163,7 @@ class Sink(Protocol):
 
     def file_status(self, sha: str) -> str | None: ...
     def committed_batches(self, sha: str) -> set[int]: ...
-    def commit_batch(self, sha: str, source: str, index: int, batch: Decoded) -> None: ...
+    def commit_batches(self, sha: str, source: str, items: Sequence[tuple[int, Decoded]]) -> None: ...
     def record_file(self, result: FileResult, size: int) -> None: ...
 
 
@@ -157,8 +181,8 @@ class DuckDBSink:
         return {int(i) for (i,) in self.con.execute(
             "SELECT batch_index FROM ingest_batches WHERE content_sha256 = $h", {"h": sha}).fetchall()}
 
-    def commit_batch(self, sha: str, source: str, index: int, batch: Decoded) -> None:
-        commit_batch(self.con, sha, source, index, batch)
+    def commit_batches(self, sha: str, source: str, items: Sequence[tuple[int, Decoded]]) -> None:
+        commit_batches(self.con, sha, source, items)
 
     def record_file(self, result: FileResult, size: int) -> None:
         _record_file(self.con, result, size)
@@ -188,6 +212,15 @@ def ingest_file(con: duckdb.DuckDBPyConnection | Sink, path: Path, settings: Set
     rejections: list[Rejection] = []
     committed = resumed = accepted = skipped = 0
     status, message = "complete", ""
+    pending: list[tuple[int, Decoded]] = []
+
+    def flush() -> None:
+        nonlocal committed
+        if pending:
+            sink.commit_batches(sha, source, pending)
+            committed += len(pending)
+            pending.clear()
+
     try:
         decode = functools.partial(decode_batch, fmt=opened.fmt, settings=settings, signal=signal)
         for index, batch in parallel.decoded(_batches(iter_records(opened), settings.batch_bytes), decode, done, workers):
@@ -196,13 +229,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection | Sink, path: Path, settings: Set
             if batch is None:
                 resumed += 1
                 continue
-            sink.commit_batch(sha, source, index, batch)
-            committed += 1
+            pending.append((index, batch))
+            if group_full(pending, settings.commit_spans):
+                flush()
             signals |= batch.signals
             rejections.extend(batch.rejections)
             accepted += batch.accepted
             skipped += batch.skipped
+        flush()
     except SourceError as e:
+        flush()  # the batches read before the damage are kept
         nothing_read = e.record_no == 0 and not committed and not done
         status, message = ("unreadable" if nothing_read else "partial"), str(e)
     finally:

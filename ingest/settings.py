@@ -17,12 +17,17 @@ ENV_CONFIG = "TIERWISE_CONFIG"
 ENV_TOKEN = "TIERWISE_TOKEN"
 ENV_STORE_CONTENT = "TIERWISE_STORE_CONTENT"
 ENV_BATCH_BYTES = "TIERWISE_BATCH_BYTES"
+ENV_COMMIT_SPANS = "TIERWISE_COMMIT_SPANS"  # spans one ingest transaction gathers from consecutive batches
 ENV_WRITER_MEMORY = "TIERWISE_WRITER_MEMORY"  # DuckDB memory_limit of the writing connection, e.g. 512MB or 2GB
 ENV_ENGINE = "TIERWISE_ENGINE"  # duckdb (default) | clickhouse: where queries run
 ENV_CLICKHOUSE_URL = "TIERWISE_CLICKHOUSE_URL"  # chdb:///dir or clickhouse://user@host:8123/db (no password)
 ENV_CLICKHOUSE_PASSWORD = "TIERWISE_CLICKHOUSE_PASSWORD"  # never part of a URL, a log line or Settings' repr
 ENGINES = ("duckdb", "clickhouse")
 DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
+# Rows one ingest transaction gathers: each transaction's fixed costs (the roll-up MERGE, the link-map upserts, the
+# WAL and its checkpoint) spread over ~100k rows cost 40 % less CPU than per 16 MiB batch; larger groups gain
+# nothing more and raise peak memory (docs/benchmarks.md, Ingest, Round 4)
+DEFAULT_COMMIT_SPANS = 100_000
 DEFAULT_WRITER_MEMORY = "512MB"  # keeps a 1M-span JSON ingest under 1 GB peak RSS (docs/benchmarks.md, Ingest)
 
 
@@ -54,7 +59,8 @@ class Settings:
     store_content: bool = False
     token: str | None = None
     max_attribute_bytes: int = 256 * 1024
-    batch_bytes: int = DEFAULT_BATCH_BYTES  # records per ingest transaction, by payload size
+    batch_bytes: int = DEFAULT_BATCH_BYTES  # records per ingest batch (the unit of resume), by payload size
+    commit_spans: int = DEFAULT_COMMIT_SPANS  # a transaction commits once its batches hold this many spans (1: each)
     # DuckDB's own default is 80 % of RAM; a writer needs far less (batches are bounded), so its cache stays small
     writer_memory: str = DEFAULT_WRITER_MEMORY
     engine: str = "duckdb"  # where queries run: the DuckDB store or ClickHouse at clickhouse_url
@@ -120,6 +126,8 @@ def load_settings(
         token=token or environ.get(ENV_TOKEN) or None,
         max_attribute_bytes=int(raw.get("ingest", {}).get("max_attribute_bytes", 256 * 1024)),
         batch_bytes=max(1, int(environ.get(ENV_BATCH_BYTES) or raw.get("ingest", {}).get("batch_bytes", DEFAULT_BATCH_BYTES))),
+        commit_spans=max(1, int(environ.get(ENV_COMMIT_SPANS)
+                                or raw.get("ingest", {}).get("commit_spans", DEFAULT_COMMIT_SPANS))),
         writer_memory=_memory(environ.get(ENV_WRITER_MEMORY) or raw.get("ingest", {}).get("writer_memory")
                               or DEFAULT_WRITER_MEMORY),
         engine=chosen,

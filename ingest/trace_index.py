@@ -1,4 +1,4 @@
-"""The per-trace index of migration 0006 (trace_roots, trace_parts), folded in with each committed span batch."""
+"""The per-trace index (0006: trace_roots, trace_parts; 0009: trace_profiles), folded in with each committed span batch."""
 
 from __future__ import annotations
 
@@ -29,13 +29,50 @@ def parts_sql(source: str) -> str:
             "WHERE trace_id IS NOT NULL GROUP BY trace_id")
 
 
-TABLES = (Appended("trace_roots", roots_sql), Appended("trace_parts", parts_sql))
+# The attribute values slow_attribute_counts compares, per span (cache and device model as that query names them).
+PROFILE_VALUES = ("site", "tier", "gen_ai_model",
+                  "CASE WHEN contains(resource_attributes::VARCHAR, 'device.model.identifier') "
+                  "THEN resource_attributes->>'device.model.identifier' END AS device_model",
+                  "CASE WHEN cache_hit THEN 'hit' WHEN NOT cache_hit THEN 'miss' END AS cache", "data_class")
+PROFILE_KEYS = ("site", "tier", "gen_ai_model", "device_model", "cache", "data_class")
+
+
+def profiles_sql(source: str) -> str:
+    """SELECT: the trace_profiles rows of the spans of relation `source`: per trace, its roots there (or one row
+    without a root) with the sorted distinct values of its spans there as one JSON object (migration 0009)."""
+    lists = ", ".join(f"'{k}': list_sort(list_distinct(list({k})))" for k in PROFILE_KEYS)
+    return (f"WITH vals AS (SELECT DISTINCT trace_id, {', '.join(PROFILE_VALUES)} FROM {source} "
+            "WHERE trace_id IS NOT NULL), "
+            f"profiles AS (SELECT trace_id, to_json({{{lists}}})::VARCHAR AS profile FROM vals GROUP BY trace_id) "
+            "SELECT p.trace_id, r.workload, r.start_ns, r.duration_ns, p.profile FROM profiles p "
+            "LEFT JOIN (SELECT trace_id, workload, start_ns, duration_ns FROM "
+            f"{source} WHERE parent_span_id IS NULL AND trace_id IS NOT NULL) r ON r.trace_id = p.trace_id")
+
+
+TABLES = (Appended("trace_roots", roots_sql), Appended("trace_parts", parts_sql),
+          Appended("trace_profiles", profiles_sql))
+
+
+def profile_values_sql(source: str) -> str:
+    """SELECT: each trace's values over all its rows of `source` (trace_profiles rows), one row per (trace, attribute,
+    value), and one (trace, NULL, NULL) row so that a trace without values is compared too."""
+    schema = "{" + ", ".join(f'"{k}": ["VARCHAR"]' for k in PROFILE_KEYS) + "}"
+    pairs = ", ".join(f"('{k}', d.{k})" for k in PROFILE_KEYS)
+    return (f"SELECT * FROM (SELECT trace_id, a.attribute, unnest(a.vals) AS value "
+            f"FROM (SELECT trace_id, json_transform(profile, '{schema}') AS d FROM {source}), "
+            f"LATERAL (VALUES {pairs}) AS a(attribute, vals) "
+            f"UNION SELECT trace_id, NULL, NULL FROM {source})")
 
 
 def mismatches(con: duckdb.DuckDBPyConnection) -> int:
-    """Traces whose index differs from a fresh recomputation over spans (0 when the index is exact)."""
+    """Rows by which the index differs from a fresh recomputation over spans (0 when the index is exact): a trace's
+    parts and profiles are compared added up, as the queries read them."""
     merged = "SELECT trace_id, sum(spans)::BIGINT AS spans, bit_or(tier_bits) AS tier_bits FROM {} GROUP BY trace_id"
     roots = f"SELECT {', '.join(ROOT_COLUMNS)} FROM trace_roots"
+    profile_roots = "SELECT trace_id, workload, start_ns, duration_ns FROM {} WHERE start_ns IS NOT NULL"
+    fresh = f"({profiles_sql('spans')})"
     return (appended.differing_rows(con, merged.format("trace_parts"),
                                     merged.format(f"({parts_sql('spans')})"))
-            + appended.differing_rows(con, roots, roots_sql("spans")))
+            + appended.differing_rows(con, roots, roots_sql("spans"))
+            + appended.differing_rows(con, profile_roots.format("trace_profiles"), profile_roots.format(fresh))
+            + appended.differing_rows(con, profile_values_sql("trace_profiles"), profile_values_sql(fresh)))

@@ -19,7 +19,7 @@ roots AS (  -- the longest parentless span of each wanted trace, as the critical
       AND ($workload IS NULL OR trace_id IN (SELECT trace_id FROM wanted))
     GROUP BY trace_id
 ),
-named AS (  -- a root without a workload takes the first one any span of its trace declares
+named AS NOT MATERIALIZED (  -- a root without a workload takes the first one any span of its trace declares
     SELECT trace_id, e2e_ns, root_workload AS workload
     FROM roots WHERE wanted AND e2e_ns > 0 AND root_workload IS NOT NULL
       AND ($workload IS NULL OR root_workload = $workload)
@@ -33,30 +33,34 @@ named AS (  -- a root without a workload takes the first one any span of its tra
     WHERE r.wanted AND r.e2e_ns > 0 AND r.root_workload IS NULL
       AND ($workload IS NULL OR coalesce(d.workload, '') = $workload)
 ),
-sizes AS (  -- per workload and q: n traces, m = max(n - 1, 1), and e2e values at least 2 ranks outside the band
-    SELECT workload, q, n, m, CASE WHEN n < 400 THEN lo ELSE v[1] END AS lo_ns,
-           CASE WHEN n < 400 THEN hi ELSE v[2] END AS hi_ns
+sizes AS (  -- per workload: n traces, m = max(n - 1, 1), and for each band e2e values at least 2 ranks outside it
+    SELECT workload, n, m,
+           CASE WHEN n < 400 THEN lo ELSE v[1] END AS lo50, CASE WHEN n < 400 THEN hi ELSE v[2] END AS hi50,
+           CASE WHEN n < 400 THEN lo ELSE v[3] END AS lo95, CASE WHEN n < 400 THEN hi ELSE v[4] END AS hi95
     FROM (SELECT workload, count(*) AS n, greatest(count(*) - 1, 1) AS m, min(e2e_ns) AS lo, max(e2e_ns) AS hi,
-                 quantile_disc(e2e_ns, [greatest(0.5 - $band - 0.01, 0.0), least(0.5 + $band + 0.01, 1.0)]) AS v50,
-                 quantile_disc(e2e_ns, [greatest(0.95 - $band - 0.01, 0.0), least(0.95 + $band + 0.01, 1.0)]) AS v95
-          FROM named GROUP BY workload),
-         LATERAL (VALUES (0.5, v50), (0.95, v95)) AS p(q, v)
+                 quantile_disc(e2e_ns, [greatest(0.5 - $band - 0.01, 0.0), least(0.5 + $band + 0.01, 1.0),
+                                        greatest(0.95 - $band - 0.01, 0.0), least(0.95 + $band + 0.01, 1.0)]) AS v
+          FROM named GROUP BY workload)
 ),
-scoped AS (  -- each trace against its workload's two bands; an equi-join on the few sizes rows, no range join
-    SELECT t.trace_id, t.workload, t.e2e_ns, z.q, z.n, z.m, z.lo_ns, z.hi_ns
+scoped AS MATERIALIZED (  -- each trace beside its workload's bounds: an equi-join on the few sizes rows
+    SELECT t.trace_id, t.workload, t.e2e_ns, z.n, z.m, z.lo50, z.hi50, z.lo95, z.hi95
     FROM named t JOIN sizes z ON z.workload = t.workload
 ),
-placed AS (  -- how many of the workload's traces are faster than lo_ns: the rank offset of the candidates
-    SELECT workload, q, count(*) FILTER (WHERE e2e_ns < lo_ns) AS below
-    FROM scoped GROUP BY workload, q
+placed AS (  -- how many of the workload's traces are faster than each band's lo: the rank offset of its candidates
+    SELECT workload, count(*) FILTER (WHERE e2e_ns < lo50) AS below50, count(*) FILTER (WHERE e2e_ns < lo95) AS below95
+    FROM scoped GROUP BY workload
 ),
-ranked AS (  -- exact rank (ties by trace_id) of the traces from lo_ns to hi_ns: those below + own place
+candidates AS (  -- the traces from lo to hi of either band, once per band
+    SELECT 0.5 AS q, trace_id, workload, e2e_ns, n, m FROM scoped WHERE e2e_ns BETWEEN lo50 AND hi50
+    UNION ALL
+    SELECT 0.95, trace_id, workload, e2e_ns, n, m FROM scoped WHERE e2e_ns BETWEEN lo95 AND hi95
+),
+ranked AS (  -- exact rank (ties by trace_id) of the candidates: those below + own place
     SELECT c.q, c.trace_id, c.workload, c.m, c.n,
-           (p.below + row_number() OVER (PARTITION BY c.workload, c.q ORDER BY c.e2e_ns, c.trace_id) - 1) / c.m
-               AS e2e_rank
-    FROM scoped c
-    JOIN placed p ON p.workload = c.workload AND p.q = c.q
-    WHERE c.e2e_ns BETWEEN c.lo_ns AND c.hi_ns
+           ((CASE WHEN c.q = 0.5 THEN p.below50 ELSE p.below95 END)
+            + row_number() OVER (PARTITION BY c.workload, c.q ORDER BY c.e2e_ns, c.trace_id) - 1) / c.m AS e2e_rank
+    FROM candidates c
+    JOIN placed p ON p.workload = c.workload
 ),
 banded AS (  -- rank within $band of q, or (no trace that close) the nearest: the rule of critical_path.pick_traces
     SELECT q, trace_id, workload

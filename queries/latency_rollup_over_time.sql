@@ -1,29 +1,35 @@
 -- One row per time bucket and tier from the latency roll-up: requests, errors, error rate, p50/p95/p99, mean.
 -- Parameters: $bucket (minute|hour|day|week, UTC; weeks start Monday), $tier, $site, $workload, $workload_class
 -- (as latency_by_tier), $start_ns/$end_ns (Unix ns, by minute). Units: bucket_start_ns Unix ns, *_ms ms (p* within 1 %).
-WITH widths AS (
+WITH params AS (
     SELECT CASE $bucket WHEN 'minute' THEN 60000000000 WHEN 'hour' THEN 3600000000000
                         WHEN 'day' THEN 86400000000000 WHEN 'week' THEN 604800000000000 END AS bucket_width_ns,
-           CASE $bucket WHEN 'week' THEN 259200000000000 ELSE 0 END AS bucket_offset_ns,  -- weeks start on Monday
-           $bucket IN ('day', 'week') AS use_days
+           CASE $bucket WHEN 'week' THEN 259200000000000 ELSE 0 END AS bucket_offset_ns  -- weeks start on Monday
+), rows AS (  -- each width its own scan, so that the table's zone maps skip the other
+    SELECT period_ns, tier, site, workload, workload_type, bucket, n, errors, sum_duration_ns
+    FROM latency_rollup
+    WHERE width_ns = 86400000000000 AND $bucket IN ('day', 'week')  -- UTC days wholly inside the window
+      AND ($start_ns IS NULL OR period_ns >= $start_ns + (86400000000000 - $start_ns % 86400000000000) % 86400000000000)
+      AND ($end_ns IS NULL OR period_ns + 86400000000000 <= $end_ns)
+    UNION ALL
+    SELECT period_ns, tier, site, workload, workload_type, bucket, n, errors, sum_duration_ns
+    FROM latency_rollup
+    WHERE width_ns = 60000000000 AND ($start_ns IS NULL OR period_ns >= $start_ns) AND ($end_ns IS NULL OR period_ns < $end_ns)
+      AND NOT ($bucket IN ('day', 'week')  -- minutes outside those days
+               AND ($start_ns IS NULL OR period_ns - period_ns % 86400000000000
+                    >= $start_ns + (86400000000000 - $start_ns % 86400000000000) % 86400000000000)
+               AND ($end_ns IS NULL OR period_ns - period_ns % 86400000000000 + 86400000000000 <= $end_ns))
 ), hist AS (
     SELECT period_ns - (period_ns + bucket_offset_ns) % bucket_width_ns AS bucket_start_ns, tier, bucket,
            sum(n) AS n, sum(errors) AS errors, sum(sum_duration_ns) AS sum_duration_ns,
            CASE WHEN bucket < 0 THEN 0.0 ELSE exp(bucket * 0.020000666706669435) * 0.9900000000000001 END AS value_ns
-    FROM latency_rollup CROSS JOIN widths
+    FROM rows CROSS JOIN params
     WHERE ($tier IS NULL OR tier = $tier)
       AND ($site IS NULL OR site = $site)
       AND ($workload IS NULL OR workload = $workload)
       AND (coalesce($workload_class, 'interactive') = 'all'
            OR (coalesce(workload_type, '') IN ('training', 'batch', 'embedding'))
               = (coalesce($workload_class, 'interactive') = 'batch'))
-      AND CASE WHEN use_days
-                    AND ($start_ns IS NULL OR period_ns - period_ns % 86400000000000
-                         >= $start_ns + (86400000000000 - $start_ns % 86400000000000) % 86400000000000)
-                    AND ($end_ns IS NULL OR period_ns - period_ns % 86400000000000 + 86400000000000 <= $end_ns)
-               THEN width_ns = 86400000000000  -- a UTC day wholly inside the window: read its day rows
-               ELSE width_ns = 60000000000 AND ($start_ns IS NULL OR period_ns >= $start_ns)
-                    AND ($end_ns IS NULL OR period_ns < $end_ns) END
     GROUP BY bucket_start_ns, tier, bucket
 ), ranked AS (
     SELECT bucket_start_ns, tier, n, errors, sum_duration_ns, value_ns,

@@ -118,6 +118,23 @@ def test_every_page_renders_a_chart_without_exceptions(server: str, page: Page) 
         page.screenshot(path=str(SHOTS / f"{spec.url_path}.png"))
 
 
+def test_the_sidebar_moves_between_pages_in_one_tab_keeping_the_filters(server: str, page: Page) -> None:
+    open_page(page, server, PAGES[0].heading)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Tier").click()
+    page.get_by_role("option", name="edge", exact=True).click()
+    page.wait_for_url("**tier=edge**", timeout=20_000)
+    for spec in (*PAGES[1:], PAGES[0]):
+        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=spec.title).click()
+        page.get_by_role("heading", name=spec.heading).first.wait_for(timeout=60_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+                               "!document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
+        assert page.locator(".js-plotly-plot").count() > 0, spec.title
+        assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+        path = page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        assert path == (spec.href or server.rsplit("/", 1)[-1]), page.url
+        assert "tier=edge" in page.url, (spec.title, page.url)
+
+
 def test_a_filter_changes_the_url_and_the_numbers(server: str, page: Page, store_db: Path) -> None:
     con = duckdb.connect(str(store_db), read_only=True)
     try:

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from golden_support import assert_golden, ingest_isolated, run_query
 from ingest_helpers import FIXTURES, run_cli
+from ledger_support import insert_cost
 
 from ingest import store
 from queries import registry
@@ -45,9 +46,6 @@ INSERT = """INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, st
     workload, start_ns, end_ns, duration_ns, batch_key, cache_hit, cache_name, trace_state)
     VALUES ($t, $s, $p, 'op', 'server', 'unset', $tier, 'declared', 'x', 'w', $start, $start + 1000, 1000, 'test',
             $hit, $cache, $ts)"""
-COST = """INSERT INTO costs (BilledCost, EffectiveCost, ChargeCategory, ChargePeriodStart, ProviderName, x_Tier,
-    x_SourceFormat, x_SourceFile, batch_key)
-    VALUES (60, 60, 'Usage', '2026-01-01', 'p', 'hyperscale', 'focus-1.2', 'f', 'b')"""
 
 
 def test_hits_are_weighted_by_their_sampling_and_cost_follows_the_miss_path() -> None:
@@ -66,7 +64,7 @@ def test_hits_are_weighted_by_their_sampling_and_cost_follows_the_miss_path() ->
     con.execute("INSERT INTO spans (trace_id, span_id, name, kind, status_code, tier, tier_source, workload, start_ns,"
                 " end_ns, duration_ns, batch_key) VALUES ('f' || repeat('0', 31), 'c', 'op', 'server', 'unset',"
                 " 'hyperscale', 'declared', 'w', $s, $s + 1, 1, 'test')", {"s": start})
-    con.execute(COST)
+    insert_cost(con, BilledCost=60, EffectiveCost=60, ChargePeriodStart="2026-01-01", x_Tier="hyperscale")
     (row,) = registry.run(con, "cache_savings").iter_rows(named=True)
     assert row["hits_adjusted"] == 2.0 and row["hit_request_usd"] == 0.0
     assert row["miss_request_usd"] == pytest.approx(20.0)

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner
+from ledger_support import insert_cost
 
 from app.cli import cli
 from ingest import loader, route, store
@@ -82,7 +83,8 @@ def test_a_crash_between_a_batchs_rows_and_its_ledger_row_writes_nothing_twice(
 
     with load.open_store(f"chdb://{tmp_path / 'ch'}", settings) as client:
         if not window:  # the control: what schema 0100 prevents
-            for table in ("otel_traces", "otel_metrics_gauge", "quarantine", "latency_rollup"):
+            for table in ("otel_traces", "otel_metrics_gauge", "quarantine", "latency_rollup",
+                          "latency_rollup_day_groups", "latency_rollup_day_tiers"):
                 client.command(f"ALTER TABLE {table} MODIFY SETTING non_replicated_deduplication_window = 0")
         monkeypatch.setattr(load, "_record_batch", crash_on_third)
         with pytest.raises(Crash):
@@ -94,13 +96,16 @@ def test_a_crash_between_a_batchs_rows_and_its_ledger_row_writes_nothing_twice(
             "SELECT (SELECT count() FROM otel_traces) AS rows, (SELECT uniqExact(SpanId) FROM otel_traces) AS ids, "
             "(SELECT count() FROM otel_metrics_gauge) AS points, (SELECT count() FROM quarantine) AS rejected, "
             "(SELECT sum(n) FROM latency_rollup WHERE width_ns = 60000000000) AS rolled, "
+            "(SELECT sum(n) FROM latency_rollup_day_groups) AS rolled_days, "
+            "(SELECT sum(arraySum(histMap.n)) FROM latency_rollup_day_tiers) AS rolled_tiers, "
             "(SELECT count() FROM ingest_batches) AS batches").to_pylist()[0]
-    expected = {"rows": spans, "ids": spans, "points": 10, "rejected": 1, "rolled": spans,
-                "batches": res.batches_committed + 2}
+    expected = {"rows": spans, "ids": spans, "points": 10, "rejected": 1, "rolled": spans, "rolled_days": spans,
+                "rolled_tiers": spans, "batches": res.batches_committed + 2}
     if window:
         assert got == expected
     else:
         assert got["rows"] > spans and got["rolled"] > spans  # the crashed batch landed twice: the test can fail
+        assert got["rolled_days"] > spans and got["rolled_tiers"] > spans  # along the views to the day tables too
     with ClickHouseClient(f"chdb://{tmp_path / 'ch'}") as client:
         assert client.query_arrow("SELECT status, rows_accepted FROM ingest_files FINAL").to_pylist() == [
             {"status": "complete", "rows_accepted": spans + 10}]
@@ -148,7 +153,7 @@ def test_cost_link_ties_go_to_the_first_by_name_on_both_engines(tmp_path: Path) 
     con = store.open_writer(tmp_path / "d.duckdb")
     assert loader.ingest_file(con, src, Settings(), workers=0).status == "complete"
     for r, s in costs:
-        con.execute(insert.format("$r", "$s"), {"r": r, "s": s})
+        insert_cost(con, ResourceId=r, x_SiteId=s)
     duck = con.execute(link).fetchall()
     con.close()
     with load.open_store(f"chdb://{tmp_path / 'ch'}", Settings()) as client:

@@ -147,6 +147,20 @@ def test_costs_equal_duckdb_costs(both: tuple[duckdb.DuckDBPyConnection, ClickHo
     assert_frames_equal(duck, ch, keys)
 
 
+def test_trace_profiles_view_equals_duckdb_trace_profiles(
+        both: tuple[duckdb.DuckDBPyConnection, ClickHouseClient]) -> None:
+    """views.sql's trace_profiles writes the same rows and the same JSON text as migration 0009 (each sample trace
+    lies in one DuckDB batch, so both have one part per trace)."""
+    con, client = both
+    columns = "trace_id, workload, start_ns, duration_ns, profile"
+    duck = con.sql(f"SELECT {columns} FROM trace_profiles").pl()
+    ch = pl.from_arrow(client.query_arrow(f"SELECT {columns} FROM trace_profiles"))
+    assert isinstance(ch, pl.DataFrame)
+    assert duck["trace_id"].n_unique() == duck.height
+    assert duck["profile"].str.contains('"device_model":\\["').any()  # device models are read from resource JSON
+    assert_frames_equal(duck, ch, ["trace_id", "start_ns"])
+
+
 def _insert_exporter_span(client: ClickHouseClient, row: dict[str, Any]) -> None:
     ev, ln = row.get("Events", []), row.get("Links", [])
     client.insert_arrow("otel_traces", pa.table({

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "committed"
 TINY_TRACES = FIXTURES / "tiny_store" / "traces.jsonl"
 MIGRATION = ROOT / "ingest" / "migrations" / "0006_trace_index.sql"
+MIGRATION_0009 = ROOT / "ingest" / "migrations" / "0009_trace_profiles.sql"  # trace_profiles and its backfill
 MIGRATION_0003 = ROOT / "ingest" / "migrations" / "0003_hops_view.sql"  # the hops view as a join over spans
 
 
@@ -66,28 +67,46 @@ def test_a_trace_split_over_batches_adds_up(split_db: Path) -> None:
     assert row.height and (row["spans"][0], row["tiers"][0]) == want
 
 
-def test_the_migration_backfill_equals_the_fold(split_db: Path, tmp_path: Path) -> None:
-    """Migration 0006's frozen INSERTs, run over the spans, give the index the per-batch fold built."""
+def _backfill(con: duckdb.DuckDBPyConnection, migration: Path, tables: tuple[str, ...]) -> None:
+    """Empty `tables`, then run the migration's frozen INSERTs over the spans."""
+    for table in tables:
+        con.execute(f"DELETE FROM {table}")
+    for statement in migration.read_text("utf-8").split(";\n"):
+        code = "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
+        if code.startswith("INSERT"):
+            con.execute(code)
+
+
+@pytest.mark.parametrize(("migration", "tables"), [(MIGRATION, ("trace_roots", "trace_parts")),
+                                                   (MIGRATION_0009, ("trace_profiles",))])
+def test_the_migration_backfill_equals_the_fold(split_db: Path, tmp_path: Path, migration: Path,
+                                                tables: tuple[str, ...]) -> None:
+    """A migration's frozen INSERTs, run over the spans, give the index the per-batch fold built."""
     db = tmp_path / "copy.duckdb"
     shutil.copy(split_db, db)
     con = duckdb.connect(str(db))
     try:
-        con.execute("DELETE FROM trace_roots")
-        con.execute("DELETE FROM trace_parts")
-        for statement in MIGRATION.read_text("utf-8").split(";\n"):
-            code = "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
-            if code.startswith("INSERT"):
-                con.execute(code)
-        assert con.execute("SELECT count(*) FROM trace_parts").fetchall()[0][0] > 0
+        _backfill(con, migration, tables)
+        for table in tables:
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0
         assert trace_index.mismatches(con) == 0
     finally:
         con.close()
 
 
+def test_a_split_traces_profile_parts_differ_and_add_up(split_db: Path) -> None:
+    """The trace split over two files has a trace_profiles row per batch, with different values; added up they are
+    the values of all its spans (trace_index.mismatches compares them with a recomputation over spans)."""
+    parts = _rows(split_db, "SELECT trace_id, count(*), count(DISTINCT profile), count(start_ns) FROM trace_profiles "
+                            "GROUP BY trace_id HAVING count(*) > 1")
+    assert parts and all(n == 2 and distinct == 2 and roots == 1 for _, n, distinct, roots in parts)
+
+
 def test_ingesting_the_same_files_again_adds_nothing(tmp_path: Path) -> None:
     files = _split_files(tmp_path)
     db, _ = ingest_isolated(tmp_path, files)
-    counts = "SELECT (SELECT count(*) FROM trace_roots), (SELECT count(*) FROM trace_parts)"
+    counts = ("SELECT (SELECT count(*) FROM trace_roots), (SELECT count(*) FROM trace_parts), "
+              "(SELECT count(*) FROM trace_profiles)")
     before = _rows(db, counts)
     ingest_isolated(tmp_path, files)
     assert _rows(db, counts) == before and before[0][0] > 0

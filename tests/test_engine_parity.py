@@ -15,6 +15,8 @@ import pytest
 from golden_support import ingest_isolated
 
 from ingest import store
+from ingest.billing import ledger
+from ingest.clickhouse import schema
 from ingest.clickhouse.client import ClickHouseClient
 from queries import dialect, engine, registry
 
@@ -44,13 +46,14 @@ def copy_store(con: duckdb.DuckDBPyConnection, client: ClickHouseClient) -> list
     """Every table of the store as a MergeTree table with the same columns, then the views of views.sql.
 
     A derived table that ClickHouse defines as a view over spans (the per-trace index) is not copied: the view is
-    what a ClickHouse store has, so it is what the queries must agree with.
+    what a ClickHouse store has, so it is what the queries must agree with. The roll-up's day histograms are derived
+    from the copied latency_rollup by the schema file that keeps them on ClickHouse.
     """
     views = resources.files("ingest").joinpath("clickhouse", "views.sql").read_text(encoding="utf-8")
     as_views = set(re.findall(r"CREATE OR REPLACE VIEW (\w+)", views))
-    tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
-                                        "WHERE table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
-              if t not in LEDGER and t not in as_views]
+    tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = "
+                                        "'BASE TABLE' OR table_name = 'costs' ORDER BY table_name").fetchall()
+              if t not in LEDGER and t not in as_views and t not in ledger.TABLES]  # costs: one table, not its layout
     for table in tables:
         columns = con.execute("SELECT column_name, data_type, is_nullable FROM information_schema.columns "
                               "WHERE table_name = $t ORDER BY ordinal_position", {"t": table}).fetchall()
@@ -60,6 +63,9 @@ def copy_store(con: duckdb.DuckDBPyConnection, client: ClickHouseClient) -> list
         client.insert_arrow(table, data.read_all() if isinstance(data, pa.RecordBatchReader) else data)
     for statement in views.split("\n;\n"):
         client.command(statement)
+    if "latency_rollup" in tables:  # what ClickHouse keeps beside it: its day rows as histograms (schema 0091)
+        for statement in schema.rollup_days().statements():
+            client.command(statement)
     return tables
 
 

@@ -78,14 +78,16 @@ def _kill_when_wal_reaches(cmd: list[str], env: dict[str, str], wal: Path, wal_b
 
 
 @pytest.mark.slow
-def test_killed_ingest_resumes_exactly(tmp_path: Path, db_path: Path) -> None:
+@pytest.mark.parametrize("commit_spans", [1, 4_000], ids=["a-batch-per-transaction", "batches-grouped"])
+def test_killed_ingest_resumes_exactly(tmp_path: Path, db_path: Path, commit_spans: int) -> None:
     src = tmp_path / "big.jsonl"
     total = _write_big_jsonl(src, 16 * 1024 * 1024)
     con = store.open_writer(db_path)  # schema in place and checkpointed: the first WAL bytes are a batch
     con.close()
     wal = Path(f"{db_path}.wal")
     assert not wal.exists()
-    env = {**os.environ, "TIERWISE_BATCH_BYTES": str(512 * 1024)}
+    # 512 KiB batches hold ~1,650 spans: with commit_spans=4,000 a transaction holds three of them
+    env = {**os.environ, "TIERWISE_BATCH_BYTES": str(512 * 1024), "TIERWISE_COMMIT_SPANS": str(commit_spans)}
     cmd = [sys.executable, "-m", "app.cli", "ingest", "--db", str(db_path), "--quiet", str(src)]
     # The WAL grows inside the first batch's transaction too, so a kill at a small WAL size can land before the
     # first commit (nothing kept); kill later until a crash leaves some batches committed and the file unfinished.

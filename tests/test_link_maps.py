@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
+from ledger_support import insert_cost
 
 from ingest import derived, link_maps, loader, store
 from ingest.settings import Settings
@@ -50,7 +51,7 @@ def _file(path: Path, file_no: int) -> Path:
 def _ingest(db: Path, path: Path) -> loader.FileResult:
     con = store.open_writer(db)
     try:
-        return loader.ingest_file(con, path, Settings(db_path=db, batch_bytes=SMALL_BATCH), workers=0)
+        return loader.ingest_file(con, path, Settings(db_path=db, batch_bytes=SMALL_BATCH, commit_spans=1), workers=0)
     finally:
         con.close()
 
@@ -112,10 +113,7 @@ def test_cost_links_link_as_migration_0002_did(tmp_path: Path) -> None:
         keys = ["host-1", "node-2", "arn:vm/0", "nowhere", None, "host-3"]
         sites = [None, "site-1", "site-4", "site-3", "site-9", None]
         for i, (key, site) in enumerate(zip(keys, sites, strict=True)):
-            con.execute("INSERT INTO costs (BilledCost, EffectiveCost, ChargeCategory, ProviderName, ResourceId, "
-                        "x_SiteId, x_Workload, x_SourceFormat, x_SourceFile, batch_key) "
-                        "VALUES (1, 1, 'Usage', 'p', $r, $s, $w, 'focus-1.2', 'f', 'b')",
-                        {"r": key, "s": site, "w": "tagged" if i == 5 else None})
+            insert_cost(con, ResourceId=key, x_SiteId=site, x_Workload="tagged" if i == 5 else None)
         old = Path(store.__file__).parent / "migrations" / "0002_costs.sql"
         text = old.read_text("utf-8")
         con.execute(text[text.index("CREATE VIEW cost_links"):].replace("CREATE VIEW cost_links",

@@ -13,6 +13,8 @@ import pytest
 from rollup_support import BOUND, HOUR_NS, T0, distributions, load_in_batches
 
 from ingest import rollup, store
+from ingest.clickhouse import schema as ch_schema
+from ingest.clickhouse.client import ClickHouseClient
 from queries import dialect, engine
 
 ROOT = Path(__file__).parents[1]
@@ -49,7 +51,6 @@ def test_bucket_holds_its_values(edge_values: list[int]) -> None:
 
 def test_duckdb_and_clickhouse_agree_on_every_bucket_edge(tmp_path: Path, edge_values: list[int]) -> None:
     pytest.importorskip("chdb")
-    from ingest.clickhouse.client import ClickHouseClient
 
     durations = pa.table({"duration_ns": pa.array(edge_values, pa.int64())})
     duck = duckdb.connect()
@@ -88,15 +89,35 @@ def test_every_engine_file_uses_the_same_bucket_expression() -> None:
         assert "< 0 THEN 0.0" in text or "< 0, 0.0" in text, path  # bucket -1 (durations ≤ 0) reports as 0
 
 
+DAY_TABLES = {"latency_rollup_day_groups": ("period_ns", "tier", "site", "workload", "service_name", "name",
+                                             "workload_type"),
+              "latency_rollup_day_tiers": ("period_ns", "tier", "site", "workload", "workload_type")}
+
+
+def assert_day_tables_hold_the_day_rows(client: ClickHouseClient) -> int:
+    """Schema 0091's tables equal latency_rollup's day rows summed per their keys, bucket by bucket; returns the
+    number of (key, bucket) pairs compared."""
+    compared = 0
+    for table, keys in DAY_TABLES.items():
+        k = ", ".join(keys)
+        total = "toInt64(sum(n)) AS spans, toInt64(sum(errors)) AS e, toInt64(sum(sum_duration_ns)) AS d"
+        want = client.query_arrow(f"SELECT {k}, {total}, sumMap([bucket], [n]) AS h, h.1 AS b, h.2 AS c "
+                                  "FROM latency_rollup "
+                                  f"WHERE width_ns = {rollup.DAY_NS} GROUP BY {k} ORDER BY {k}").to_pylist()
+        got = client.query_arrow(f"SELECT {k}, {total}, sumMap(histMap.bucket, histMap.n) AS h, h.1 AS b, "
+                                 f"h.2 AS c FROM {table} "
+                                 f"GROUP BY {k} ORDER BY {k}").to_pylist()
+        assert got == want, table
+        compared += sum(len(r["b"]) for r in want)
+    return compared
+
+
 def test_clickhouse_view_keeps_the_rollup_of_collector_inserts(tmp_path: Path) -> None:
     """Inserts into otel_traces reach latency_rollup through the MV, equal to the roll-up of the `spans` view."""
     pytest.importorskip("chdb")
-    from ingest.clickhouse import schema
-    from ingest.clickhouse.client import ClickHouseClient
-
     ch = ClickHouseClient(f"chdb://{tmp_path / 'ch'}")
     try:
-        schema.apply(ch)
+        ch_schema.apply(ch)
         for k in range(2):  # two inserts: the MV sees each block on its own, the table sums them
             ch.command("""INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind,
                 ServiceName, ResourceAttributes, SpanAttributes, Duration, StatusCode)
@@ -114,6 +135,7 @@ def test_clickhouse_view_keeps_the_rollup_of_collector_inserts(tmp_path: Path) -
         via_mv = ch.query_arrow(f"{totals} latency_rollup GROUP BY {keys} ORDER BY {keys}")
         fresh = rollup.histogram_sql("spans").replace("GROUP BY ALL", f"GROUP BY {keys}")
         from_view = ch.query_arrow(f"{totals} ({fresh}) GROUP BY {keys} ORDER BY {keys}")
+        assert assert_day_tables_hold_the_day_rows(ch) > 50  # and on along the chain of views (schema 0091)
     finally:
         ch.close()
     assert via_mv.to_pylist() == from_view.to_pylist()
@@ -122,23 +144,59 @@ def test_clickhouse_view_keeps_the_rollup_of_collector_inserts(tmp_path: Path) -
     assert sum(via_mv.column("n").to_pylist()) == 2 * 2 * 200
 
 
-def test_clickhouse_forms_of_the_queries_equal_duckdb_on_day_windows(tmp_path: Path) -> None:
-    """The per-engine ClickHouse files (queries/clickhouse/latency_rollup_*) on windows that read day rows or
-    minute rows, with groups of one span up to hundreds: the same rows as DuckDB, p* to 1e-9 relative."""
+def latency_rollup_0090(client: ClickHouseClient) -> None:
+    """0090's table in `client`, without its view over otel_traces."""
+    ddl = (SCHEMA / "clickhouse" / "schema" / "0090_latency_rollup.sql").read_text("utf-8")
+    start = ddl.index("CREATE TABLE")
+    client.command(ddl[start:ddl.index(";", start)])
+
+
+def test_schema_0091_copies_the_day_rows_once_and_its_views_keep_them(tmp_path: Path) -> None:
+    """Applied over a roll-up that already holds rows, 0091 fills its tables from them; applying it again (an
+    interrupted schema step) copies them once, not twice; later inserts reach both tables through the views."""
     pytest.importorskip("chdb")
-    from ingest.clickhouse.client import ClickHouseClient
+
+    con = store.open_writer(tmp_path / "s.duckdb")
+    load_in_batches(con, distributions(200), 300, 1)
+    rows = con.sql("SELECT * FROM latency_rollup").arrow().read_all()
+    con.close()
+    client = ClickHouseClient("chdb://")
+    try:
+        latency_rollup_0090(client)
+        client.insert_arrow("latency_rollup", rows.slice(0, rows.num_rows // 2))
+        before = 0
+        for _ in range(2):
+            for statement in ch_schema.rollup_days().statements():
+                client.command(statement)
+            copied = assert_day_tables_hold_the_day_rows(client)
+            assert copied > 100 and before in (0, copied)
+            before = copied
+        client.insert_arrow("latency_rollup", rows.slice(rows.num_rows // 2))
+        assert assert_day_tables_hold_the_day_rows(client) > copied
+    finally:
+        client.close()
+
+
+def test_clickhouse_forms_of_the_queries_equal_duckdb_on_day_windows(tmp_path: Path) -> None:
+    """The per-engine ClickHouse files (queries/clickhouse/latency_rollup_*) on windows that read day histograms or
+    minute rows, with groups of one span up to hundreds, over two unmerged parts: the same rows as DuckDB, p* to 1e-9
+    relative."""
+    pytest.importorskip("chdb")
 
     con = store.open_writer(tmp_path / "s.duckdb")
     load_in_batches(con, distributions(300), 300, 2)  # 5 hours of 2026-01-01: about one span per minute and tier
     client = ClickHouseClient("chdb://", settings=dialect.SETTINGS)
     try:
-        ddl = (SCHEMA / "clickhouse" / "schema" / "0090_latency_rollup.sql").read_text("utf-8")
-        start = ddl.index("CREATE TABLE")
-        client.command(ddl[start:ddl.index(";", start)])  # 0090's table, without its MV
-        client.insert_arrow("latency_rollup", con.sql("SELECT * FROM latency_rollup").arrow().read_all())
+        latency_rollup_0090(client)
+        for statement in ch_schema.rollup_days().statements():  # 0091's day histograms, kept by its views
+            client.command(statement)
+        rows = con.sql("SELECT * FROM latency_rollup").arrow().read_all()
+        for half in (rows.slice(0, rows.num_rows // 2), rows.slice(rows.num_rows // 2)):  # two inserts: two parts
+            client.insert_arrow("latency_rollup", half)
+        assert assert_day_tables_hold_the_day_rows(client) > 1000
         duck, click = engine.DuckDBEngine(con), engine.ClickHouseEngine(client)
         compared = 0
-        for name in ("latency_rollup_over_time", "latency_rollup_by_group"):
+        for name in QUERIES:
             for bucket in ("minute", "day", "week"):
                 for start_h, end_h in ((None, None), (0, 24), (1, 4)):  # all, a whole day, minute edges
                     params = {"bucket": bucket, "tier": None, "site": None, "workload": None, "workload_class": "all",
@@ -147,7 +205,8 @@ def test_clickhouse_forms_of_the_queries_equal_duckdb_on_day_windows(tmp_path: P
                     d, c = duck.fetch(name, params), click.fetch(name, params)
                     assert c.columns == d.columns and c.height == d.height > 0, (name, bucket, start_h)
                     exact = [x for x in d.columns if not x.endswith("_ms") and x != "error_rate"]
-                    assert c.select(exact).cast({"requests": pl.Int64, "errors": pl.Int64}).equals(d.select(exact))
+                    counts = {x: pl.Int64 for x in ("requests", "errors") if x in exact}
+                    assert c.select(exact).cast(counts).equals(d.select(exact))
                     for col in ("p50_ms", "p95_ms", "p99_ms", "mean_ms"):
                         assert c[col].to_list() == pytest.approx(d[col].to_list(), rel=1e-9, abs=1e-15), (name, col)
                     compared += d.height

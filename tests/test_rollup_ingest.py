@@ -52,7 +52,7 @@ def test_mismatches_sees_a_wrong_row(db_path: Path) -> None:
 
 def test_resumed_file_is_not_counted_twice(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A load that fails after some batches committed, then resumes: every span is in the roll-up once."""
-    small = dataclasses.replace(load_settings(db=db_path, env={}), batch_bytes=10_000)
+    small = dataclasses.replace(load_settings(db=db_path, env={}), batch_bytes=10_000, commit_spans=1)
     calls = {"n": 0}
 
     def crash_on_third(con: duckdb.DuckDBPyConnection, view: str) -> None:

@@ -1,14 +1,16 @@
-"""The billing writer: one file → FOCUS rows in `costs`, quarantine and source totals, in one transaction."""
+"""The billing writer: one file → FOCUS rows in the `costs` ledger, quarantine and source totals, in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 
-from ingest.billing import egress, ratecard
+from ingest.billing import egress, ledger, ratecard
 from ingest.billing.config import CostSettings, cost_settings
 from ingest.billing.detect import Detected
 from ingest.billing.formats import FORMATS
@@ -44,7 +46,8 @@ REASON_SQL = """CASE __reject WHEN 'BilledCost' THEN 'missing or not a decimal n
     WHEN 'ChargeCategory' THEN 'missing or not one of Usage, Purchase, Tax, Credit, Adjustment'
     ELSE 'missing' END"""
 REJECTS = "tw_billing_rejects"
-HELPER_COLUMNS = "__xfer_text, __source_billed, __excerpt, __reject, __tagvals, x_TransferDirection, x_Workload, x_Tier"
+HELPER_COLUMNS = ("__xfer_text", "__source_billed", "__excerpt", "__reject", "__tagvals", "x_TransferDirection",
+                  "x_Workload", "x_Tier")
 
 
 def _lookups(con: duckdb.DuckDBPyConnection) -> None:
@@ -139,6 +142,79 @@ def _record(con: duckdb.DuckDBPyConnection, r: FileResult, size: int) -> None:
     )
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One file's mapped rows: the mapping with its reject reason, the loader's computed columns and their params."""
+
+    view: str
+    computed: str
+    params: dict[str, object]
+    source: dict[str, object]   # x_SourceFile, x_SourceFormat, batch_key
+
+
+def _rows_sql(job: _Job, exclude: Sequence[str], extra: str, where: str) -> str:
+    return (f"SELECT v.* EXCLUDE ({', '.join(exclude)}), {job.computed}{extra} FROM (SELECT w.*, "
+            f"json_extract_string(w.Tags, $tagkeys::VARCHAR[]) AS __tagvals FROM {job.view} w WHERE {where}) v")
+
+
+def _write_accepted(con: duckdb.DuckDBPyConnection, job: _Job, narrow: bool) -> None:
+    """The accepted rows: narrow plus a per-file row when the file's first rows agree on every per-file column, else
+    wide. A narrow write stops with ledger.VARIES at the first row that disagrees (the caller then writes wide)."""
+    lay = ledger.layout(con)
+    produced = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {job.view}").fetchall()]
+    checked = lay.checked(produced)
+    ref = ledger.reference(con, lay, checked, f"SELECT * FROM {job.view} w WHERE w.__reject IS NULL") if narrow else None
+    if ref is None:
+        extra = ", " + ", ".join(f"${c} AS {c}" for c in job.source)
+        con.execute(f"INSERT INTO {ledger.WIDE} BY NAME {_rows_sql(job, HELPER_COLUMNS, extra, 'w.__reject IS NULL')}",
+                    job.params | job.source)
+        return
+    file_key = ledger.add_file(con, lay, ref, job.source)
+    same, same_params = ledger.check_sql(lay, ref, "w")
+    where = f"CASE WHEN w.__reject IS NULL AND NOT ({same}) THEN error($varies) ELSE w.__reject IS NULL END"
+    con.execute(f"INSERT INTO {ledger.NARROW} BY NAME "
+                f"{_rows_sql(job, [*HELPER_COLUMNS, *checked], f', $file AS {ledger.FILE_KEY}', where)}",
+                job.params | same_params | {"file": file_key, "varies": ledger.VARIES})
+
+
+def _write(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, sha: str, job: _Job,
+           narrow: bool) -> tuple[int, int]:
+    """One transaction: the accepted rows, quarantine, source totals and the batch row; returns (accepted, rejected)."""
+    src, fmt, key = (job.source[c] for c in ("x_SourceFile", "x_SourceFormat", "batch_key"))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # One full mapping pass writes the accepted rows; the source is read again (narrowly) only when some
+        # rows may have been rejected, and source totals come from the ledger rows plus the rejected ones.
+        _write_accepted(con, job, narrow)
+        got = con.execute("SELECT count(*), max(x_SourceRow) FROM costs WHERE batch_key = $k", {"k": key}).fetchall()
+        accepted, last_row = int(got[0][0]), got[0][1]
+        scan = "true" if _may_have_rejects(path, det, accepted, last_row) else "false"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {REJECTS} AS SELECT x_SourceRow, __reject, left(__excerpt, 200) AS "
+            f"__excerpt, ProviderName, BillingPeriodStart, __source_billed FROM {job.view} WHERE {scan} "
+            f"AND __reject IS NOT NULL")
+        con.execute(
+            f"INSERT INTO quarantine SELECT $sha, $src, 0, x_SourceRow, 'row', __reject, {REASON_SQL}, "
+            f"__excerpt, now() FROM {REJECTS} ORDER BY x_SourceRow",
+            {"sha": sha, "src": src})
+        con.execute(
+            f"INSERT INTO billing_source_totals SELECT $sha, $src, $fmt, coalesce(ProviderName, '(unknown)'), "
+            f"BillingPeriodStart, count(*), coalesce(sum(billed), 0), $key FROM ("
+            f"SELECT ProviderName, BillingPeriodStart, BilledCost AS billed FROM costs WHERE batch_key = $key "
+            f"UNION ALL SELECT ProviderName, BillingPeriodStart, __source_billed FROM {REJECTS}) GROUP BY ALL",
+            {"sha": sha, "src": src, "fmt": fmt, "key": key})
+        rejected = int(con.execute(f"SELECT count(*) FROM {REJECTS}").fetchall()[0][0])
+        con.execute("INSERT INTO ingest_batches VALUES ($sha, 0, $key, $src, $acc, $rej, 0, now()) "
+                    "ON CONFLICT DO NOTHING",
+                    {"sha": sha, "key": key, "src": src, "acc": accepted, "rej": rejected})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute(f"DROP TABLE IF EXISTS {REJECTS}")
+    return accepted, rejected
+
+
 def ingest_billing(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, det: Detected) -> FileResult:
     """Load one billing file; the same content twice adds nothing, broken rows go to quarantine."""
     source, sha, size = str(path), sha256_file(path), path.stat().st_size
@@ -157,50 +233,20 @@ def ingest_billing(con: duckdb.DuckDBPyConnection, path: Path, settings: Setting
         return res
     xfer, params = egress.case_sql("v.__xfer_text")
     wl, tier, link_params = _link_sql(cost_settings(settings), settings)
-    params |= link_params | {"src": source, "fmt": fmt_label, "key": f"{sha[:16]}:0"}
-    view = f"(SELECT m.*, {REJECT_SQL} AS __reject FROM ({mapping}) m)"
-    key = params["key"]
-    con.execute("BEGIN TRANSACTION")
+    job = _Job(f"(SELECT m.*, {REJECT_SQL} AS __reject FROM ({mapping}) m)",
+               f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier",
+               params | link_params, {"x_SourceFile": source, "x_SourceFormat": fmt_label, "batch_key": f"{sha[:16]}:0"})
     try:
-        # One full mapping pass writes the accepted rows; the source is read again (narrowly) only when some
-        # rows may have been rejected, and source totals come from the ledger rows plus the rejected ones.
-        con.execute(
-            f"INSERT INTO costs BY NAME SELECT v.* EXCLUDE ({HELPER_COLUMNS}), "
-            f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier, "
-            f"$src AS x_SourceFile, $fmt AS x_SourceFormat, $key AS batch_key FROM (SELECT w.*, "
-            f"json_extract_string(w.Tags, $tagkeys::VARCHAR[]) AS __tagvals FROM {view} w WHERE w.__reject IS NULL) v",
-            params)
-        got = con.execute("SELECT count(*), max(x_SourceRow) FROM costs WHERE batch_key = $k", {"k": key}).fetchall()
-        accepted, last_row = int(got[0][0]), got[0][1]
-        scan = "true" if _may_have_rejects(path, det, accepted, last_row) else "false"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {REJECTS} AS SELECT x_SourceRow, __reject, left(__excerpt, 200) AS "
-            f"__excerpt, ProviderName, BillingPeriodStart, __source_billed FROM {view} WHERE {scan} "
-            f"AND __reject IS NOT NULL")
-        con.execute(
-            f"INSERT INTO quarantine SELECT $sha, $src, 0, x_SourceRow, 'row', __reject, {REASON_SQL}, "
-            f"__excerpt, now() FROM {REJECTS} ORDER BY x_SourceRow",
-            {"sha": sha, "src": source})
-        con.execute(
-            f"INSERT INTO billing_source_totals SELECT $sha, $src, $fmt, coalesce(ProviderName, '(unknown)'), "
-            f"BillingPeriodStart, count(*), coalesce(sum(billed), 0), $key FROM ("
-            f"SELECT ProviderName, BillingPeriodStart, BilledCost AS billed FROM costs WHERE batch_key = $key "
-            f"UNION ALL SELECT ProviderName, BillingPeriodStart, __source_billed FROM {REJECTS}) GROUP BY ALL",
-            {"sha": sha, "src": source, "fmt": fmt_label, "key": key})
-        rejected = int(con.execute(f"SELECT count(*) FROM {REJECTS}").fetchall()[0][0])
-        con.execute("INSERT INTO ingest_batches VALUES ($sha, 0, $key, $src, $acc, $rej, 0, now()) "
-                    "ON CONFLICT DO NOTHING",
-                    {"sha": sha, "key": key, "src": source, "acc": accepted, "rej": rejected})
-        con.execute("COMMIT")
-        con.execute(f"DROP TABLE IF EXISTS {REJECTS}")
+        try:
+            accepted, rejected = _write(con, path, det, sha, job, narrow=True)
+        except duckdb.Error as e:
+            if ledger.VARIES not in str(e):
+                raise
+            accepted, rejected = _write(con, path, det, sha, job, narrow=False)
     except duckdb.Error as e:
-        con.execute("ROLLBACK")
         res = FileResult(source, sha, "unreadable", fmt_label, ("costs",), message=f"{path}: {e}")
         _record(con, res, size)
         return res
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     rejections = tuple(Rejection(int(r[0]), "row", str(r[1]), str(r[2])) for r in con.execute(
         "SELECT record_no, field, reason FROM quarantine WHERE content_sha256 = $h ORDER BY record_no LIMIT 20",
         {"h": sha}).fetchall())

@@ -106,8 +106,9 @@ class ClickHouseSink:
             "SELECT DISTINCT batch_index FROM ingest_batches WHERE content_sha256 = {h:String}", {"h": sha}).to_pylist()
         return {int(r["batch_index"]) for r in rows}
 
-    def commit_batch(self, sha: str, source: str, index: int, batch: Decoded) -> None:
-        commit_batch(self.client, sha, source, index, batch)
+    def commit_batches(self, sha: str, source: str, items: Sequence[tuple[int, Decoded]]) -> None:
+        for index, batch in items:  # each batch is its own set of deduplicated inserts: no transaction to share
+            commit_batch(self.client, sha, source, index, batch)
 
     def record_file(self, result: FileResult, size: int) -> None:
         _record_file(self.client, result, size)

@@ -13,6 +13,7 @@ from ingest.clickhouse.client import ClickHouseClient
 from ingest.settings import TierRules
 
 MIGRATIONS_TABLE = "tierwise_schema_migrations"
+ROLLUP_DAYS_VERSION = 91
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ def files() -> tuple[SchemaFile, ...]:
             found.append(SchemaFile(int(entry.name.split("_", 1)[0]), entry.name.removesuffix(".sql"),
                                     entry.read_text("utf-8")))
     return tuple(sorted(found, key=lambda f: f.version))
+
+
+def rollup_days() -> SchemaFile:
+    """Schema 0091 (day histograms beside latency_rollup, filled from its day rows, and the views that keep them): for
+    ClickHouse stores whose latency_rollup was written around the schema step, such as benchmark and test copies."""
+    return next(f for f in files() if f.version == ROLLUP_DAYS_VERSION)
 
 
 def applied_versions(client: ClickHouseClient) -> dict[int, str]:

@@ -95,3 +95,33 @@ CREATE OR REPLACE VIEW hop_servers AS
 SELECT trace_id, parent_span_id, span_id, workload, tier, site, trace_state, duration_ns, request_bytes, response_bytes
 FROM spans
 WHERE kind = 'server' AND trace_id IS NOT NULL AND parent_span_id IS NOT NULL
+;
+-- Each trace's attribute values beside its roots (DuckDB migration 0009 appends them per batch): here one part per
+-- trace, a row per parentless span (or one without a root), the values as the same JSON text DuckDB's to_json writes.
+CREATE OR REPLACE VIEW trace_profiles AS
+WITH profiles AS (
+    SELECT trace_id,
+           concat('{"site":', toJSONString(arraySort(groupUniqArray(site))),
+                  ',"tier":', toJSONString(arraySort(groupUniqArray(tier))),
+                  ',"gen_ai_model":', toJSONString(arraySort(groupUniqArray(gen_ai_model))),
+                  ',"device_model":', toJSONString(arraySort(groupUniqArray(
+                      if(position(resource_attributes, 'device.model.identifier') > 0,
+                         multiIf(JSONType(resource_attributes, 'device.model.identifier') = 'String',
+                                 JSONExtractString(resource_attributes, 'device.model.identifier'),
+                                 JSONType(resource_attributes, 'device.model.identifier')
+                                     IN ('Int64', 'UInt64', 'Double', 'Bool'),
+                                 JSONExtractRaw(resource_attributes, 'device.model.identifier'), NULL),
+                         NULL)))),
+                  ',"cache":', toJSONString(arraySort(groupUniqArray(
+                      multiIf(cache_hit, 'hit', NOT cache_hit, 'miss', NULL)))),
+                  ',"data_class":', toJSONString(arraySort(groupUniqArray(data_class))), '}') AS profile
+    FROM spans
+    WHERE trace_id IS NOT NULL
+    GROUP BY trace_id
+)
+SELECT p.trace_id AS trace_id, r.workload AS workload, r.start_ns AS start_ns, r.duration_ns AS duration_ns,
+       p.profile AS profile
+FROM profiles AS p
+LEFT JOIN (SELECT trace_id, workload, start_ns, duration_ns FROM spans
+           WHERE parent_span_id IS NULL AND trace_id IS NOT NULL) AS r ON r.trace_id = p.trace_id
+SETTINGS join_use_nulls = 1, output_format_json_escape_forward_slashes = 0
