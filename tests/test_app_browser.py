@@ -128,7 +128,7 @@ def test_the_sidebar_moves_between_pages_in_one_tab_keeping_the_filters(server: 
         page.get_by_role("heading", name=spec.heading).first.wait_for(timeout=60_000)
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
                                "!document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # some sections draw after the page's run
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # Plotly may draw after the run has ended
         assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
         path = page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
         assert path == (spec.href or server.rsplit("/", 1)[-1]), page.url
