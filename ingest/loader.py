@@ -18,8 +18,8 @@ from ingest.rows import Rejection
 from ingest.settings import Settings
 from ingest.sources import Opened, Record, SourceError, iter_records, open_source, raw_position
 
-__all__ = ["BATCH_BYTES", "Decoded", "FileResult", "Progress", "commit_batch", "commit_batches", "decode_batch", "group_full",
-           "ingest_file", "quarantined", "sha256_file"]
+__all__ = ["BATCH_BYTES", "Decoded", "FileResult", "Progress", "batch_key", "commit_batch", "commit_batches",
+           "decode_batch", "group_full", "ingest_file", "quarantined", "sha256_file"]
 
 BATCH_BYTES = 16 * 1024 * 1024
 Progress = Callable[[int], None]
@@ -88,6 +88,11 @@ def _rejection_table(rejections: tuple[Rejection, ...], sha: str, source: str, b
     })
 
 
+def batch_key(sha: str, batch_index: int) -> str:
+    """The key a batch's rows carry in the store: which file (by content) and which batch of it."""
+    return f"{sha[:16]}:{batch_index}"
+
+
 def group_full(pending: Sequence[tuple[int, Decoded]], commit_spans: int) -> bool:
     """Whether the batches waiting for one transaction should commit now."""
     return sum(b.accepted for _, b in pending) >= commit_spans or len(pending) >= MAX_COMMIT_BATCHES
@@ -100,7 +105,7 @@ def commit_batch(con: duckdb.DuckDBPyConnection, sha: str, source: str, batch_in
 
 def _keyed_spans(sha: str, items: Sequence[tuple[int, Decoded]]) -> list[pa.Table]:
     """Each batch's spans with its batch key, as one table when the batches share a schema (they do, decoded alike)."""
-    tables = [b.spans.append_column("batch_key", pa.array([f"{sha[:16]}:{i}"] * b.spans.num_rows, pa.string()))
+    tables = [b.spans.append_column("batch_key", pa.array([batch_key(sha, i)] * b.spans.num_rows, pa.string()))
               for i, b in items if b.spans is not None]
     if len(tables) > 1 and all(t.schema == tables[0].schema for t in tables):
         return [pa.concat_tables(tables)]
@@ -121,7 +126,7 @@ def commit_batches(con: duckdb.DuckDBPyConnection, sha: str, source: str,
             derived.refresh(con, "span_batch")
             con.unregister("span_batch")
         for batch_index, batch in items:
-            key = f"{sha[:16]}:{batch_index}"
+            key = batch_key(sha, batch_index)
             if batch.points is not None:
                 con.register("point_batch", batch.points)
                 con.execute("INSERT INTO metric_points BY NAME SELECT *, $k AS batch_key FROM point_batch", {"k": key})

@@ -24,7 +24,7 @@ from ingest.billing.source import (
     project_src,
     tags_from_columns,
 )
-from ingest.loader import FileResult, sha256_file
+from ingest.loader import FileResult, batch_key, sha256_file
 from ingest.rows import Rejection
 from ingest.settings import Settings
 
@@ -235,7 +235,7 @@ def ingest_billing(con: duckdb.DuckDBPyConnection, path: Path, settings: Setting
     wl, tier, link_params = _link_sql(cost_settings(settings), settings)
     job = _Job(f"(SELECT m.*, {REJECT_SQL} AS __reject FROM ({mapping}) m)",
                f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier",
-               params | link_params, {"x_SourceFile": source, "x_SourceFormat": fmt_label, "batch_key": f"{sha[:16]}:0"})
+               params | link_params, {"x_SourceFile": source, "x_SourceFormat": fmt_label, "batch_key": batch_key(sha, 0)})
     try:
         try:
             accepted, rejected = _write(con, path, det, sha, job, narrow=True)

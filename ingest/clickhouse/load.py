@@ -55,7 +55,7 @@ def _record_file(client: ClickHouseClient, r: FileResult, size: int, signal: str
 def _record_batch(client: ClickHouseClient, sha: str, source: str, index: int, accepted: int, rejected: int,
                   skipped: int) -> None:
     client.insert_arrow("ingest_batches", pa.table({
-        "content_sha256": [sha], "batch_index": pa.array([index], pa.int32()), "batch_key": [f"{sha[:16]}:{index}"],
+        "content_sha256": [sha], "batch_index": pa.array([index], pa.int32()), "batch_key": [loader.batch_key(sha, index)],
         "source": [source], "rows_accepted": pa.array([accepted], pa.int64()),
         "rows_rejected": pa.array([rejected], pa.int64()), "rows_skipped": pa.array([skipped], pa.int64()),
         "committed_at": pa.array([_now()], pa.timestamp("us", "UTC"))}))
