@@ -1,4 +1,5 @@
-"""The per-trace index (0006: trace_roots, trace_parts; 0009: trace_profiles), folded in with each committed span batch."""
+"""The per-trace index (0006: trace_roots, trace_parts; 0009: trace_profiles; 0010: trace_root_keys), folded in with each
+committed span batch."""
 
 from __future__ import annotations
 
@@ -20,6 +21,20 @@ ROOT_COLUMNS = ("trace_id", "span_id", "name", "tier", "site", "workload", "work
 def roots_sql(source: str) -> str:
     """SELECT: the trace_roots rows of the spans of relation `source`."""
     return (f"SELECT {', '.join(ROOT_COLUMNS)} FROM {source} "
+            "WHERE parent_span_id IS NULL AND trace_id IS NOT NULL")
+
+
+# trace_root_keys (migration 0010): a lowercase-hex trace id as the number it spells (so it orders as the id), any
+# other id kept as text, and md5(trace_id) as a number (so it orders as the digest's hex text).
+_HEX_ID = "regexp_full_match(trace_id, '[0-9a-f]{32}')"
+ROOT_KEYS = (f"CASE WHEN {_HEX_ID} THEN ('0x' || trace_id)::UHUGEINT END AS trace_key",
+             f"CASE WHEN NOT {_HEX_ID} THEN trace_id END AS odd_id",
+             "('0x' || md5(trace_id))::UHUGEINT AS sample_key", "workload", "start_ns", "duration_ns")
+
+
+def root_keys_sql(source: str) -> str:
+    """SELECT: the trace_root_keys rows of the spans of relation `source` (one per trace_roots row)."""
+    return (f"SELECT {', '.join(ROOT_KEYS)} FROM {source} "
             "WHERE parent_span_id IS NULL AND trace_id IS NOT NULL")
 
 
@@ -50,7 +65,7 @@ def profiles_sql(source: str) -> str:
 
 
 TABLES = (Appended("trace_roots", roots_sql), Appended("trace_parts", parts_sql),
-          Appended("trace_profiles", profiles_sql))
+          Appended("trace_profiles", profiles_sql), Appended("trace_root_keys", root_keys_sql))
 
 
 def profile_values_sql(source: str) -> str:
@@ -71,8 +86,10 @@ def mismatches(con: duckdb.DuckDBPyConnection) -> int:
     roots = f"SELECT {', '.join(ROOT_COLUMNS)} FROM trace_roots"
     profile_roots = "SELECT trace_id, workload, start_ns, duration_ns FROM {} WHERE start_ns IS NOT NULL"
     fresh = f"({profiles_sql('spans')})"
+    keys = "SELECT * FROM trace_root_keys"
     return (appended.differing_rows(con, merged.format("trace_parts"),
                                     merged.format(f"({parts_sql('spans')})"))
             + appended.differing_rows(con, roots, roots_sql("spans"))
+            + appended.differing_rows(con, keys, root_keys_sql("spans"))
             + appended.differing_rows(con, profile_roots.format("trace_profiles"), profile_roots.format(fresh))
             + appended.differing_rows(con, profile_values_sql("trace_profiles"), profile_values_sql(fresh)))

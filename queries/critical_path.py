@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -12,7 +12,7 @@ import polars as pl
 OVERLAP_ALLOWANCE = 0.01
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpanNode:
     """The parts of a span the critical path needs; times in Unix nanoseconds."""
 
@@ -33,7 +33,7 @@ def is_hop(parent: SpanNode, child: SpanNode) -> bool:
             and (parent.tier != child.tier or parent.site != child.site))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PathSegment:
     """One span on the critical path and the time it alone holds the path (CRISP's exclusive time)."""
 
@@ -84,6 +84,12 @@ def _skew_shift(parent: SpanNode, child: SpanNode) -> int:
     return target - child.start_ns
 
 
+def _moved(span: SpanNode, start_ns: int, end_ns: int) -> SpanNode:
+    """`span` over another window (dataclasses.replace, without its per-call introspection)."""
+    return SpanNode(span.span_id, span.parent_id, start_ns, end_ns, span.service, span.operation, span.tier, span.kind,
+                    span.site)
+
+
 def _sanitize(spans: Sequence[SpanNode]) -> _Tree | None:
     """Repair cross-tier skew, then clip children to their parent's window and drop those outside it.
 
@@ -100,14 +106,14 @@ def _sanitize(spans: Sequence[SpanNode]) -> _Tree | None:
     while stack:
         parent, shift = stack.pop()
         for raw in raw_children.get(parent.span_id, []):
-            child = raw if not shift else replace(raw, start_ns=raw.start_ns + shift, end_ns=raw.end_ns + shift)
+            child = raw if not shift else _moved(raw, raw.start_ns + shift, raw.end_ns + shift)
             own = _skew_shift(parent, child)
             lo, hi = child.start_ns + own, child.end_ns + own
             start, end = max(lo, parent.start_ns), min(hi, parent.end_ns)
             if child.span_id in kept or end < start or (end == start and lo != hi):
                 continue
             if (start, end) != (child.start_ns, child.end_ns):
-                child = replace(child, start_ns=start, end_ns=end)
+                child = _moved(child, start, end)
             kept[child.span_id] = child
             children.setdefault(parent.span_id, []).append(child)
             stack.append((child, shift + own))

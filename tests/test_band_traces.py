@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
+import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -12,7 +15,7 @@ from golden_support import assert_golden, ingest_isolated, run_query
 from ingest_helpers import FIXTURES
 from polars.testing import assert_frame_equal
 
-from ingest import derived, store
+from ingest import derived, store, trace_index
 from queries import critical_path, loader, registry, slow_path
 
 # (workload, traces): one above the 400-trace size where the SQL narrows candidates by quantiles, others below it
@@ -29,7 +32,8 @@ def _spans() -> pl.DataFrame:
     plan = [(w, t, w) for w, n in WORKLOADS for t in range(n)] + [(None, 10_000 + t, "mid") for t in range(UNNAMED)]
     for root_workload, t, workload in plan:
         e2e = durations.pop()
-        tid = f"{rng.getrandbits(128):032x}"
+        # every fourth id is not ingest's 32 lowercase hex digits (a store written around the loader): keyed by its text
+        tid = f"{rng.getrandbits(128):032x}" if t % 4 else f"Odd-{rng.getrandbits(64):X}"
         start = 1_764_000_000_000_000_000 + t * 10_000_000_000
         hop = rng.randrange(1, e2e // 4)
         model = rng.randrange(1, e2e - 2 * hop)
@@ -145,3 +149,30 @@ def test_golden_rows_on_the_tiny_store(tmp_path: Path, stem: str, name: str, par
     db, output = ingest_isolated(tmp_path, [FIXTURES / "tiny_store" / "traces.jsonl"])
     assert "56 accepted, 0 rejected" in output
     assert_golden(stem, run_query(db, name, params))
+
+
+def test_the_root_keys_backfill_equals_the_fold(db: Path, tmp_path: Path) -> None:
+    """Migration 0010's frozen INSERT, run over the spans, gives the trace_root_keys rows ingest appends: trace_id's
+    value when it is 32 lowercase hex digits (else its text), md5(trace_id)'s value, and the root's fields."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    migration = Path(__file__).resolve().parents[1] / "ingest" / "migrations" / "0010_trace_root_keys.sql"
+    insert = "INSERT INTO" + migration.read_text("utf-8").split("INSERT INTO", 1)[1]
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("DELETE FROM trace_root_keys")
+        con.execute(insert)
+        assert trace_index.mismatches(con) == 0
+        keys = con.execute("SELECT trace_key, odd_id, sample_key, workload, start_ns, duration_ns "
+                           "FROM trace_root_keys").fetchall()
+        roots = con.execute("SELECT trace_id, workload, start_ns, duration_ns FROM trace_roots").fetchall()
+    finally:
+        con.close()
+
+    def expected(tid: str, *rest: object) -> tuple[object, ...]:
+        hexed = re.fullmatch("[0-9a-f]{32}", tid) is not None
+        return (int(tid, 16) if hexed else None, None if hexed else tid,
+                int(hashlib.md5(tid.encode()).hexdigest(), 16), *rest)
+
+    assert any(k[1] is not None for k in keys) and any(k[0] is not None for k in keys)
+    assert sorted(keys, key=repr) == sorted((expected(*r) for r in roots), key=repr)

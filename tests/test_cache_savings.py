@@ -69,3 +69,37 @@ def test_hits_are_weighted_by_their_sampling_and_cost_follows_the_miss_path() ->
     assert row["hits_adjusted"] == 2.0 and row["hit_request_usd"] == 0.0
     assert row["miss_request_usd"] == pytest.approx(20.0)
     assert row["cost_saved_usd"] == pytest.approx(40.0)
+
+
+SPAN = """INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, status_code, tier, tier_source, site,
+    workload, start_ns, end_ns, duration_ns, batch_key, cache_hit, cache_name)
+    VALUES ($t, $s, $p, 'op', $kind, 'unset', $tier, 'declared', 'x', 'w', $start, $start + 1000, 1000, 'test',
+            $hit, $cache)"""
+
+
+def test_a_lookup_costs_its_whole_trace_and_a_trace_without_requests_costs_nothing() -> None:
+    """Two lookups in one trace each cost that trace ($15 edge + $12 hyperscale); a lookup whose trace has no request
+    span costs $0 and still counts in the miss average; a cache with misses only saves nothing known (NULL)."""
+    con = duckdb.connect(":memory:")
+    store.migrate(con)
+    start = 1767225600 * 10**9  # 2026-01-01
+    spans = (  # trace, span, parent, kind, tier, cache_hit, cache_name
+        ("a", "a1", None, "server", "edge", True, "sem"),         # a request and a hit
+        ("a", "a2", "a1", "internal", "edge", False, "sem"),      # a miss in the same trace
+        ("a", "a3", "a1", "server", "hyperscale", None, None),    # the trace's second request
+        ("b", "b1", "zz", "internal", "edge", False, "sem"),      # a miss in a trace without request spans
+        ("c", "c1", None, "consumer", "edge", False, "kv"),       # a request and the only lookup of cache kv
+    )
+    for t, s, p, kind, tier, hit, cache in spans:
+        con.execute(SPAN, {"t": t * 32, "s": s * 8, "p": p and p * 8, "kind": kind, "tier": tier, "start": start,
+                           "hit": hit, "cache": cache})
+    insert_cost(con, BilledCost=30, EffectiveCost=30, ChargePeriodStart="2026-01-01", x_Tier="edge")
+    insert_cost(con, BilledCost=12, EffectiveCost=12, ChargePeriodStart="2026-01-01", x_Tier="hyperscale")
+    kv, sem = registry.run(con, "cache_savings").iter_rows(named=True)
+    assert (sem["cache_name"], sem["lookups"], sem["hits"], sem["hits_adjusted"]) == ("sem", 3, 1, 1.0)
+    assert sem["hit_request_usd"] == pytest.approx(27.0)            # $30 / 2 edge requests + $12 / 1 hyperscale
+    assert sem["miss_request_usd"] == pytest.approx((27.0 + 0.0) / 2)
+    assert sem["cost_saved_usd"] == pytest.approx(-13.5)
+    assert (kv["cache_name"], kv["lookups"], kv["hits"], kv["hits_adjusted"]) == ("kv", 1, 0, 0.0)
+    assert kv["hit_request_usd"] is None and kv["cost_saved_usd"] is None
+    assert kv["miss_request_usd"] == pytest.approx(15.0)

@@ -85,6 +85,15 @@ FROM spans
 WHERE trace_id IS NOT NULL
 GROUP BY trace_id
 ;
+-- The roots keyed by numbers (DuckDB migration 0010): trace_key is a lowercase-hex trace_id's value (odd_id keeps any
+-- other id), sample_key md5(trace_id)'s; both read big-endian, so they order as the hex text.
+CREATE OR REPLACE VIEW trace_root_keys AS
+SELECT if(match(trace_id, '^[0-9a-f]{32}$'), reinterpretAsUInt128(reverse(unhex(trace_id))), NULL) AS trace_key,
+       if(match(trace_id, '^[0-9a-f]{32}$'), NULL, trace_id) AS odd_id,
+       reinterpretAsUInt128(reverse(MD5(trace_id))) AS sample_key, workload, start_ns, duration_ns
+FROM spans
+WHERE parent_span_id IS NULL AND trace_id IS NOT NULL
+;
 -- The two ends of every call (DuckDB migration 0007 keeps them as tables appended per batch): views over spans.
 CREATE OR REPLACE VIEW hop_clients AS
 SELECT trace_id, span_id, workload, tier, site, start_ns, trace_state, duration_ns, request_bytes, response_bytes
@@ -125,3 +134,26 @@ FROM profiles AS p
 LEFT JOIN (SELECT trace_id, workload, start_ns, duration_ns FROM spans
            WHERE parent_span_id IS NULL AND trace_id IS NOT NULL) AS r ON r.trace_id = p.trace_id
 SETTINGS join_use_nulls = 1, output_format_json_escape_forward_slashes = 0
+;
+-- Per-day usage sums (DuckDB migration 0011 merges them per batch): here a view over spans, one row per key.
+-- w, a span's adjusted-count weight, is 2^56 / (2^56 - T) for a trace_state threshold ot=...th:T, else 1.
+CREATE OR REPLACE VIEW usage_rollup AS
+WITH weights AS (
+    SELECT trace_state,
+           if(th = '', 1.0, 72057594037927936.0
+                            / (72057594037927936.0 - toFloat64(reinterpretAsUInt64(reverse(unhex(rightPad(th, 14, '0'))))))
+           ) AS w
+    FROM (SELECT trace_state, regexpExtract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
+          FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
+)
+SELECT s.start_ns - s.start_ns % 86400000000000 AS day_ns, s.workload AS workload, s.tier AS tier, s.site AS site,
+       s.workload_type AS workload_type, s.data_class AS data_class, s.latency_budget_ms AS latency_budget_ms,
+       toInt64(count()) AS spans, max(s.duration_ns) AS max_duration_ns, sum(coalesce(wt.w, 1.0)) AS weight,
+       coalesce(sumIf(coalesce(wt.w, 1.0), s.kind IN ('server', 'consumer') OR s.parent_span_id IS NULL), 0)
+           AS request_weight,
+       sum((coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)) * coalesce(wt.w, 1.0)) AS token_weight,
+       coalesce(sumIf(s.duration_ns * coalesce(wt.w, 1.0), s.gen_ai_model IS NOT NULL), 0) AS model_weight_ns
+FROM spans AS s
+LEFT JOIN weights AS wt ON wt.trace_state = s.trace_state
+GROUP BY day_ns, workload, tier, site, workload_type, data_class, latency_budget_ms
+SETTINGS join_use_nulls = 1
