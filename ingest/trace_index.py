@@ -1,5 +1,5 @@
-"""The per-trace index (0006: trace_roots, trace_parts; 0009: trace_profiles; 0010: trace_root_keys), folded in with each
-committed span batch."""
+"""The per-trace index (0006: trace_roots, trace_parts; 0009: trace_profiles; 0010: the same keyed by numbers), folded in
+with each committed span batch."""
 
 from __future__ import annotations
 
@@ -27,9 +27,10 @@ def roots_sql(source: str) -> str:
 # trace_root_keys (migration 0010): a lowercase-hex trace id as the number it spells (so it orders as the id), any
 # other id kept as text, and md5(trace_id) as a number (so it orders as the digest's hex text).
 _HEX_ID = "regexp_full_match(trace_id, '[0-9a-f]{32}')"
-ROOT_KEYS = (f"CASE WHEN {_HEX_ID} THEN ('0x' || trace_id)::UHUGEINT END AS trace_key",
-             f"CASE WHEN NOT {_HEX_ID} THEN trace_id END AS odd_id",
-             "('0x' || md5(trace_id))::UHUGEINT AS sample_key", "workload", "start_ns", "duration_ns")
+TRACE_KEYS = (f"CASE WHEN {_HEX_ID} THEN ('0x' || trace_id)::UHUGEINT END AS trace_key",
+              f"CASE WHEN NOT {_HEX_ID} THEN trace_id END AS odd_id")
+ROOT_KEYS = (*TRACE_KEYS, "('0x' || md5(trace_id))::UHUGEINT AS sample_key", "workload", "start_ns", "duration_ns",
+             "name", "tier", "site", "workload_type", "status_code")
 
 
 def root_keys_sql(source: str) -> str:
@@ -42,6 +43,12 @@ def parts_sql(source: str) -> str:
     """SELECT: one trace_parts row per trace among the spans of relation `source`."""
     return (f"SELECT trace_id, count(*) AS spans, bit_or({TIER_BIT_SQL})::UTINYINT AS tier_bits FROM {source} "
             "WHERE trace_id IS NOT NULL GROUP BY trace_id")
+
+
+def part_keys_sql(source: str) -> str:
+    """SELECT: the trace_part_keys rows of the spans of relation `source` (trace_parts keyed as trace_root_keys)."""
+    return (f"SELECT {', '.join(TRACE_KEYS)}, count(*) AS spans, bit_or({TIER_BIT_SQL})::UTINYINT AS tier_bits "
+            f"FROM {source} WHERE trace_id IS NOT NULL GROUP BY trace_id")
 
 
 # The attribute values slow_attribute_counts compares, per span (cache and device model as that query names them).
@@ -65,7 +72,8 @@ def profiles_sql(source: str) -> str:
 
 
 TABLES = (Appended("trace_roots", roots_sql), Appended("trace_parts", parts_sql),
-          Appended("trace_profiles", profiles_sql), Appended("trace_root_keys", root_keys_sql))
+          Appended("trace_profiles", profiles_sql), Appended("trace_root_keys", root_keys_sql),
+          Appended("trace_part_keys", part_keys_sql))
 
 
 def profile_values_sql(source: str) -> str:
@@ -87,8 +95,12 @@ def mismatches(con: duckdb.DuckDBPyConnection) -> int:
     profile_roots = "SELECT trace_id, workload, start_ns, duration_ns FROM {} WHERE start_ns IS NOT NULL"
     fresh = f"({profiles_sql('spans')})"
     keys = "SELECT * FROM trace_root_keys"
+    merged_keys = ("SELECT trace_key, odd_id, sum(spans)::BIGINT AS spans, bit_or(tier_bits) AS tier_bits FROM {} "
+                   "GROUP BY trace_key, odd_id")
     return (appended.differing_rows(con, merged.format("trace_parts"),
                                     merged.format(f"({parts_sql('spans')})"))
+            + appended.differing_rows(con, merged_keys.format("trace_part_keys"),
+                                      merged_keys.format(f"({part_keys_sql('spans')})"))
             + appended.differing_rows(con, roots, roots_sql("spans"))
             + appended.differing_rows(con, keys, root_keys_sql("spans"))
             + appended.differing_rows(con, profile_roots.format("trace_profiles"), profile_roots.format(fresh))

@@ -152,17 +152,23 @@ def test_golden_rows_on_the_tiny_store(tmp_path: Path, stem: str, name: str, par
 
 
 def test_the_root_keys_backfill_equals_the_fold(db: Path, tmp_path: Path) -> None:
-    """Migration 0010's frozen INSERT, run over the spans, gives the trace_root_keys rows ingest appends: trace_id's
-    value when it is 32 lowercase hex digits (else its text), md5(trace_id)'s value, and the root's fields."""
+    """Migration 0010's frozen INSERTs, run over the spans, give the trace_root_keys and trace_part_keys rows ingest
+    appends: trace_id's value when it is 32 lowercase hex digits (else its text), md5(trace_id)'s value, and the
+    root's fields; each trace's parts keyed alike."""
     copy = tmp_path / "copy.duckdb"
     shutil.copy(db, copy)
-    migration = Path(__file__).resolve().parents[1] / "ingest" / "migrations" / "0010_trace_root_keys.sql"
-    insert = "INSERT INTO" + migration.read_text("utf-8").split("INSERT INTO", 1)[1]
+    migration = Path(__file__).resolve().parents[1] / "ingest" / "migrations" / "0010_trace_keys.sql"
+    inserts = ["INSERT INTO" + part for part in migration.read_text("utf-8").split("INSERT INTO")[1:]]
     con = duckdb.connect(str(copy))
     try:
         con.execute("DELETE FROM trace_root_keys")
-        con.execute(insert)
-        assert trace_index.mismatches(con) == 0
+        con.execute("DELETE FROM trace_part_keys")
+        for insert in inserts:
+            con.execute(insert)
+        assert len(inserts) == 2 and trace_index.mismatches(con) == 0
+        parts = con.execute("SELECT count(*) FROM trace_part_keys").fetchall()[0][0]
+        con.execute("DELETE FROM trace_part_keys WHERE rowid = (SELECT min(rowid) FROM trace_part_keys)")
+        assert parts > 0 and trace_index.mismatches(con) > 0  # the check covers the keyed parts too
         keys = con.execute("SELECT trace_key, odd_id, sample_key, workload, start_ns, duration_ns "
                            "FROM trace_root_keys").fetchall()
         roots = con.execute("SELECT trace_id, workload, start_ns, duration_ns FROM trace_roots").fetchall()

@@ -85,14 +85,20 @@ FROM spans
 WHERE trace_id IS NOT NULL
 GROUP BY trace_id
 ;
--- The roots keyed by numbers (DuckDB migration 0010): trace_key is a lowercase-hex trace_id's value (odd_id keeps any
+-- The roots and parts keyed by numbers (DuckDB migration 0010): trace_key is a lowercase-hex trace_id's value (odd_id keeps any
 -- other id), sample_key md5(trace_id)'s; both read big-endian, so they order as the hex text.
 CREATE OR REPLACE VIEW trace_root_keys AS
 SELECT if(match(trace_id, '^[0-9a-f]{32}$'), reinterpretAsUInt128(reverse(unhex(trace_id))), NULL) AS trace_key,
        if(match(trace_id, '^[0-9a-f]{32}$'), NULL, trace_id) AS odd_id,
-       reinterpretAsUInt128(reverse(MD5(trace_id))) AS sample_key, workload, start_ns, duration_ns
+       reinterpretAsUInt128(reverse(MD5(trace_id))) AS sample_key, workload, start_ns, duration_ns, name, tier, site,
+       workload_type, status_code
 FROM spans
 WHERE parent_span_id IS NULL AND trace_id IS NOT NULL
+;
+CREATE OR REPLACE VIEW trace_part_keys AS
+SELECT if(match(trace_id, '^[0-9a-f]{32}$'), reinterpretAsUInt128(reverse(unhex(trace_id))), NULL) AS trace_key,
+       if(match(trace_id, '^[0-9a-f]{32}$'), NULL, trace_id) AS odd_id, spans, tier_bits
+FROM trace_parts
 ;
 -- The two ends of every call (DuckDB migration 0007 keeps them as tables appended per batch): views over spans.
 CREATE OR REPLACE VIEW hop_clients AS
