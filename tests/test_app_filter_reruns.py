@@ -24,7 +24,7 @@ def traces_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(("key", "value", "expected"), [
-    # the heatmap, regressions and the default workload's critical path are narrowed from cached all-value rows
+    # the heatmap and regressions are narrowed from cached all-value rows; the critical path waits in its tab
     ("f_tier", "regional", ["slow_traces"]),
     ("f_workload", "public-chat", ["hops_by_tier_pair", "latency_over_time", "slow_traces"]),
 ])

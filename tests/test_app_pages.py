@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import polars as pl
@@ -82,17 +83,18 @@ def test_every_page_renders_with_its_heading(sample_db: Path, spec: object, monk
     assert len(at.get("plotly_chart")) >= 1
     if spec.url_path == "slow-paths":  # every SRE section drew from its query, GPU included, each tab once opened
         keys = {c.proto.id for c in at.get("plotly_chart")}
-        assert len(keys) == 4, keys  # heatmap, over time, hops, critical path (the first tab)
-        for tab in ("Slow-path finder", "GPU and queues", "Caches"):
+        assert len(keys) == 2, keys  # heatmap, over time; the first tab is the slow traces table
+        assert len(at.dataframe) >= 1
+        for tab in ("Hops", "Critical path", "Slow-path finder", "GPU and queues", "Caches"):
             at.session_state["sre_tab"] = tab
             at.run()
             assert not at.exception, (tab, [e.value for e in at.exception])
             keys |= {c.proto.id for c in at.get("plotly_chart")}
-        assert len(keys) == 7, keys  # + slow-path gap, GPU, caches
+        assert len(keys) == 7, keys  # + hops, critical path, slow-path gap, GPU, caches
 
 
 def test_closed_tabs_and_expanders_run_no_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the open tab's analyses run: the slow-path finder's jobs wait until its tab is opened."""
+    """Only the open tab's analyses run: the critical path and the slow-path finder wait until their tab is opened."""
     ran: list[str] = []
     real = registry.run
 
@@ -102,8 +104,12 @@ def test_closed_tabs_and_expanders_run_no_queries(sample_db: Path, monkeypatch: 
 
     monkeypatch.setattr(registry, "run", spy)
     at = open_page(sample_db, "slow-paths", monkeypatch)
-    assert not at.exception and "critical_path_shares" in ran
-    assert not {"slow_path", "slow_attributes", "cache_hit_rate", "trust_zone_violations"} & set(ran), ran
+    assert not at.exception and "slow_traces" in ran
+    assert not {"critical_path_shares", "slow_path", "slow_attributes", "cache_hit_rate",
+                "trust_zone_violations"} & set(ran), ran
+    at.session_state["sre_tab"] = "Critical path"
+    at.run()
+    assert "critical_path_shares" in ran and "slow_path" not in ran
     at.session_state["sre_tab"] = "Slow-path finder"
     at.run()
     assert {"slow_path", "slow_attributes"} <= set(ran) and "cache_hit_rate" not in ran
@@ -233,3 +239,32 @@ def test_streamlit_lives_only_in_app_and_caching_only_in_data() -> None:
         if py.name != "data.py":
             assert "cache_data" not in text and "cache_resource" not in text, py
         assert "import pandas" not in text, py
+
+
+def test_a_heatmap_click_opens_the_cells_slow_traces(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clicking a cell lists that cell's slowest traces, switching to their tab from any other; the same selection
+    kept on later reruns leaves the reader's tab alone."""
+    at = open_page(sample_db, "slow-paths", monkeypatch)
+    at.session_state["sre_tab"] = "Caches"
+    at.run()
+    assert [s.value for s in at.subheader if s.value.startswith("Example slow traces")] == []
+    cells = rows(sample_db, "latency_by_tier_workload", {"tier": None, "site": None, "workload": None,
+                                                         "start_ns": None, "end_ns": None, "by_site": None})
+    cell = cells.filter(pl.col("workload") != "(none)").sort("p95_ms", descending=True).row(0, named=True)
+    from app.views import slow_paths
+
+    # AppTest cannot click a Plotly point: the click arrives as the selection event Streamlit returns
+    selection = SimpleNamespace(selection=SimpleNamespace(points=[{"x": cell["workload"], "y": cell["tier"]}]))
+    real = slow_paths._selected_cell
+    monkeypatch.setattr(slow_paths, "_selected_cell", lambda event: real(selection))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    heading = f"Example slow traces in {cell['tier']} · {cell['workload']}"
+    assert heading in [s.value for s in at.subheader]
+    shown = at.dataframe[0].value
+    expected = rows(sample_db, "slow_traces", {"tier": cell["tier"], "workload": cell["workload"], "site": None,
+                                              "start_ns": None, "end_ns": None, "limit_count": 20})
+    assert list(shown["trace_id"]) == expected["trace_id"].to_list()
+    at.session_state["sre_tab"] = "Hops"
+    at.run()
+    assert heading not in [s.value for s in at.subheader]  # the selection stays, the reader's tab choice wins

@@ -1,4 +1,4 @@
-"""SRE slow-paths page: latency heatmap, latency over time, hops and slow traces first; deeper analyses in lazy tabs."""
+"""SRE slow-paths page: latency heatmap and latency over time first; slow traces, hops and deeper analyses in lazy tabs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from app.state import Filters
 from app.views import common, sre_sections
 
 HEADING = "Slow paths"
+SLOW_TRACES = "Slow traces"  # the first tab: the drill-down a heatmap click opens
+_SEEN_CELL = "sre_seen_cell"  # the heatmap cell the page last showed, so a new click (only) switches tabs
 
 
 def _bucket(f: Filters) -> str:
@@ -111,32 +113,54 @@ def view() -> None:
     if regressions.height:
         st.caption(f"{regressions.height} regressions (red ×): a workload's daily p95 in a tier above its rolling "
                    "median + 3×MAD baseline (query latency_regressions).")
+    _deep(f, cells, by, cell, slow, hops)
+
+
+def _slow_traces(f: Filters, cell: tuple[str, str] | None, slow: pl.DataFrame) -> None:
+    st.subheader("Example slow traces" + (f" in {cell[0]} · {cell[1]}" if cell else ""))
+    if not f.workload:
+        st.caption("Interactive workloads only; pick a workload to see its traces, batch and training jobs included.")
+    _slow_table(slow, f)
+
+
+def _hops(hops: pl.DataFrame) -> None:
     st.subheader("Hops: network versus compute")
     if hops.height:
         components.chart(charts.hop_breakdown(hops), "sre_hops")
     else:
         components.no_rows("calls between tiers")
-    st.subheader("Example slow traces" + (f" in {cell[0]} · {cell[1]}" if cell else ""))
-    if not slow_scope.get("workload"):
-        st.caption("Interactive workloads only; pick a workload to see its traces, batch and training jobs included.")
-    _slow_table(slow, f)
-    _deep(f, cells, by)
 
 
-def _deep(f: Filters, cells: pl.DataFrame, by: str) -> None:
-    """The heavier analyses, one tab each; only the open tab runs its queries (a filter change reruns that one)."""
-    st.subheader("Where the time goes")
+def _workload(f: Filters, cells: pl.DataFrame, by: str) -> str | None:
+    """The workload the critical path and the slow-path finder explain: the filter's, else the heatmap's first."""
     workloads = sorted({w for w in cells["workload"].to_list() if w and w != "(none)"}) if by == "workload" \
         else list(data.dimensions().workloads)
-    wl = None
-    if workloads:
-        default = workloads.index(f.workload) if f.workload in workloads else 0
-        wl = st.selectbox("Workload (critical path and slow-path finder)", workloads, index=default,
-                          key="sre_cp_workload")
+    if not workloads:
+        return None
+    default = workloads.index(f.workload) if f.workload in workloads else 0
+    return str(st.selectbox("Workload", workloads, index=default, key="sre_cp_workload"))
+
+
+def _deep(f: Filters, cells: pl.DataFrame, by: str, cell: tuple[str, str] | None, slow: pl.DataFrame,
+          hops: pl.DataFrame) -> None:
+    """The drill-down and the heavier analyses, one tab each; only the open tab runs its queries and draws (a filter
+    change redraws that one). Clicking a heatmap cell opens the slow traces of that cell."""
+    st.subheader("Where the time goes")
+    if cell and st.session_state.get(_SEEN_CELL) != cell:
+        st.session_state["sre_tab"] = SLOW_TRACES
+    st.session_state[_SEEN_CELL] = cell
+
     def per_workload(draw: Callable[[Filters, str], None]) -> Callable[[], None]:
-        return lambda: draw(f, wl) if wl else components.no_rows("workloads")
+        def section() -> None:
+            wl = _workload(f, cells, by)
+            if wl:
+                draw(f, wl)
+            else:
+                components.no_rows("workloads")
+        return section
 
     sections: dict[str, Callable[[], None]] = {
+        SLOW_TRACES: lambda: _slow_traces(f, cell, slow), "Hops": lambda: _hops(hops),
         "Critical path": per_workload(_critical_path), "Slow-path finder": per_workload(sre_sections.slow_path_finder),
         "Latency budgets": lambda: sre_sections.budgets(f), "GPU and queues": lambda: sre_sections.gpu(f, _bucket(f)),
         "Caches": lambda: sre_sections.caches(f), "Trust zones": lambda: sre_sections.trust_zones(f)}

@@ -144,22 +144,14 @@ SETTINGS join_use_nulls = 1, output_format_json_escape_forward_slashes = 0
 -- Per-day usage sums (DuckDB migration 0011 merges them per batch): here a view over spans, one row per key.
 -- w, a span's adjusted-count weight, is 2^56 / (2^56 - T) for a trace_state threshold ot=...th:T, else 1.
 CREATE OR REPLACE VIEW usage_rollup AS
-WITH weights AS (
-    SELECT trace_state,
-           if(th = '', 1.0, 72057594037927936.0
-                            / (72057594037927936.0 - toFloat64(reinterpretAsUInt64(reverse(unhex(rightPad(th, 14, '0'))))))
-           ) AS w
-    FROM (SELECT trace_state, regexpExtract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
-          FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
-)
-SELECT s.start_ns - s.start_ns % 86400000000000 AS day_ns, s.workload AS workload, s.tier AS tier, s.site AS site,
-       s.workload_type AS workload_type, s.data_class AS data_class, s.latency_budget_ms AS latency_budget_ms,
-       toInt64(count()) AS spans, max(s.duration_ns) AS max_duration_ns, sum(coalesce(wt.w, 1.0)) AS weight,
-       coalesce(sumIf(coalesce(wt.w, 1.0), s.kind IN ('server', 'consumer') OR s.parent_span_id IS NULL), 0)
-           AS request_weight,
-       sum((coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)) * coalesce(wt.w, 1.0)) AS token_weight,
-       coalesce(sumIf(s.duration_ns * coalesce(wt.w, 1.0), s.gen_ai_model IS NOT NULL), 0) AS model_weight_ns
-FROM spans AS s
-LEFT JOIN weights AS wt ON wt.trace_state = s.trace_state
+SELECT day_ns, workload, tier, site, workload_type, data_class, latency_budget_ms,
+       toInt64(count()) AS spans, max(duration_ns) AS max_duration_ns, sum(w) AS weight,
+       coalesce(sumIf(w, kind IN ('server', 'consumer') OR parent_span_id IS NULL), 0) AS request_weight,
+       sum((coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) * w) AS token_weight,
+       coalesce(sumIf(duration_ns * w, gen_ai_model IS NOT NULL), 0) AS model_weight_ns
+FROM (SELECT *, start_ns - start_ns % 86400000000000 AS day_ns,
+             if(th = '', 1.0, 72057594037927936.0
+                              / (72057594037927936.0 - toFloat64(reinterpretAsUInt64(reverse(unhex(rightPad(th, 14, '0')))))))
+                 AS w
+      FROM (SELECT *, regexpExtract(coalesce(trace_state, ''), 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th FROM spans))
 GROUP BY day_ns, workload, tier, site, workload_type, data_class, latency_budget_ms
-SETTINGS join_use_nulls = 1
