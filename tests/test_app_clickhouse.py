@@ -15,7 +15,8 @@ from app.pages import PAGES, PageSpec
 __all__ = ["fresh_cache"]  # fixture shared with test_app_pages
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "committed"
-SRE_TABS = ("Hops", "Critical path", "Slow-path finder", "Latency budgets", "GPU and queues", "Caches", "Trust zones")
+SRE_TABS = ("Over time", "Hops", "Critical path", "Slow-path finder", "Latency budgets", "GPU and queues", "Caches",
+            "Trust zones")
 FINOPS_TABS = ("Unit costs", "Egress", "GPU allocated vs used", "Anomalies", "Reconciliation")
 
 
@@ -118,5 +119,5 @@ def test_a_query_clickhouse_refuses_reads_as_a_notice(stores: Stores, monkeypatc
     assert not at.exception, [e.value for e in at.exception]
     [notice] = [w.value for w in at.warning]
     assert "query cache_savings failed on clickhouse: Code: 62. DB::Exception: Syntax error (planted)" in notice
-    # the heatmap, latency over time and the hit-rate chart still drew
+    # the heatmap and the hit-rate chart still drew
     assert "stack trace line" not in notice and {c.key for c in at.get("plotly_chart")} >= {"sre_heatmap", "sre_cache"}

@@ -83,14 +83,14 @@ def test_every_page_renders_with_its_heading(sample_db: Path, spec: object, monk
     assert len(at.get("plotly_chart")) >= 1
     if spec.url_path == "slow-paths":  # every SRE section drew from its query, GPU included, each tab once opened
         keys = {c.proto.id for c in at.get("plotly_chart")}
-        assert len(keys) == 2, keys  # heatmap, over time; the first tab is the slow traces table
+        assert len(keys) == 1, keys  # the heatmap; the first tab is the slow traces table
         assert len(at.dataframe) >= 1
-        for tab in ("Hops", "Critical path", "Slow-path finder", "GPU and queues", "Caches"):
+        for tab in ("Over time", "Hops", "Critical path", "Slow-path finder", "GPU and queues", "Caches"):
             at.session_state["sre_tab"] = tab
             at.run()
             assert not at.exception, (tab, [e.value for e in at.exception])
             keys |= {c.proto.id for c in at.get("plotly_chart")}
-        assert len(keys) == 7, keys  # + hops, critical path, slow-path gap, GPU, caches
+        assert len(keys) == 7, keys  # + over time, hops, critical path, slow-path gap, GPU, caches
 
 
 def test_closed_tabs_and_expanders_run_no_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""SRE slow-paths page: latency heatmap and latency over time first; slow traces, hops and deeper analyses in lazy tabs."""
+"""SRE slow-paths page: the latency heatmap first; slow traces, latency over time, hops and the rest in lazy tabs."""
 
 from __future__ import annotations
 
@@ -107,13 +107,16 @@ def view() -> None:
     if slow.height:
         items.append(("slowest trace", charts.fmt_ms(slow["duration_ms"][0]), str(slow["workload"][0])))
     components.kpi_row(items)
+    _deep(f, cells, by, cell, slow, hops)
+
+
+def _over_time(f: Filters) -> None:
     over_time = data.narrowed("latency_over_time", {**f.scope(), "bucket": _bucket(f)})
     regressions = _regressions(f)
     components.chart(charts.mark_regressions(charts.latency_over_time(over_time), regressions), "sre_over_time")
     if regressions.height:
         st.caption(f"{regressions.height} regressions (red ×): a workload's daily p95 in a tier above its rolling "
                    "median + 3×MAD baseline (query latency_regressions).")
-    _deep(f, cells, by, cell, slow, hops)
 
 
 def _slow_traces(f: Filters, cell: tuple[str, str] | None, slow: pl.DataFrame) -> None:
@@ -143,8 +146,9 @@ def _workload(f: Filters, cells: pl.DataFrame, by: str) -> str | None:
 
 def _deep(f: Filters, cells: pl.DataFrame, by: str, cell: tuple[str, str] | None, slow: pl.DataFrame,
           hops: pl.DataFrame) -> None:
-    """The drill-down and the heavier analyses, one tab each; only the open tab runs its queries and draws (a filter
-    change redraws that one). Clicking a heatmap cell opens the slow traces of that cell."""
+    """The drill-down and the analyses, one tab each; only the open tab runs its queries and draws, so a filter change
+    redraws the heatmap and that tab (the browser's redraw of each Plotly chart is most of a redraw's time). Clicking
+    a heatmap cell opens the slow traces of that cell."""
     st.subheader("Where the time goes")
     if cell and st.session_state.get(_SEEN_CELL) != cell:
         st.session_state["sre_tab"] = SLOW_TRACES
@@ -160,7 +164,7 @@ def _deep(f: Filters, cells: pl.DataFrame, by: str, cell: tuple[str, str] | None
         return section
 
     sections: dict[str, Callable[[], None]] = {
-        SLOW_TRACES: lambda: _slow_traces(f, cell, slow), "Hops": lambda: _hops(hops),
+        SLOW_TRACES: lambda: _slow_traces(f, cell, slow), "Over time": lambda: _over_time(f), "Hops": lambda: _hops(hops),
         "Critical path": per_workload(_critical_path), "Slow-path finder": per_workload(sre_sections.slow_path_finder),
         "Latency budgets": lambda: sre_sections.budgets(f), "GPU and queues": lambda: sre_sections.gpu(f, _bucket(f)),
         "Caches": lambda: sre_sections.caches(f), "Trust zones": lambda: sre_sections.trust_zones(f)}
