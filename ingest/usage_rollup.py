@@ -6,6 +6,7 @@ import duckdb
 
 from ingest import appended
 from ingest.appended import Appended
+from ingest.rollup import DAY_NS, REQUESTS_SQL
 
 # A span's adjusted-count weight from its trace_state threshold (OpenTelemetry probability sampling, ot=...th:T):
 # 2^56 / (2^56 - T), 1 without one. The regex runs once per distinct trace_state of the relation.
@@ -15,7 +16,6 @@ WEIGHTS_SQL = (
     "FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{{1,14}})', 1) AS th "
     "FROM (SELECT DISTINCT trace_state FROM {source} WHERE trace_state IS NOT NULL))"
 )
-DAY_NS = 86_400_000_000_000
 KEYS = ("day_ns", "workload", "tier", "site", "workload_type", "data_class", "latency_budget_ms")
 SUMS = ("spans", "weight", "request_weight", "token_weight", "model_weight_ns")
 COLUMNS = (*KEYS, "spans", "max_duration_ns", *SUMS[1:])
@@ -29,7 +29,7 @@ def rows_sql(source: str) -> str:
         f"SELECT s.start_ns - s.start_ns % {DAY_NS} AS day_ns, s.workload, s.tier, s.site, s.workload_type, "
         "s.data_class, s.latency_budget_ms, count(*) AS spans, max(s.duration_ns) AS max_duration_ns, "
         f"sum({w}) AS weight, "
-        f"coalesce(sum({w}) FILTER (WHERE s.kind IN ('server', 'consumer') OR s.parent_span_id IS NULL), 0) "
+        f"coalesce(sum({w}) FILTER (WHERE {REQUESTS_SQL}), 0) "
         "AS request_weight, "
         f"sum((coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)) * {w}) AS token_weight, "
         f"coalesce(sum(s.duration_ns * {w}) FILTER (WHERE s.gen_ai_model IS NOT NULL), 0) AS model_weight_ns "

@@ -71,3 +71,14 @@ def count(db: Path, table: str) -> int:
     """Rows in one of the store's tables."""
     assert table in {"spans", "metric_points", "quarantine", "ingest_batches", "ingest_files"}
     return int(rows(db, f"SELECT count(*) AS n FROM {table}")[0]["n"])
+
+
+def frozen_backfill(con: duckdb.DuckDBPyConnection, migration: str, table: str) -> list[tuple[Any, ...]]:
+    """The rows migration `migration`'s frozen `INSERT INTO table` writes over the store's current spans, sorted (run
+    into a temporary copy of the table, which is left as it is)."""
+    text = (Path(store.__file__).parent / "migrations" / migration).read_text("utf-8")
+    start = text.index(f"INSERT INTO {table}\n")
+    backfill = text[start:text.index(";", start)]
+    con.execute(f"CREATE TEMP TABLE frozen_{table} AS SELECT * FROM {table} LIMIT 0")
+    con.execute(backfill.replace(f"INSERT INTO {table}", f"INSERT INTO frozen_{table}", 1))
+    return con.execute(f"SELECT * FROM frozen_{table} ORDER BY ALL").fetchall()

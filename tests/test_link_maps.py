@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
+from ingest_helpers import frozen_backfill
 from ledger_support import insert_cost
 
 from ingest import derived, link_maps, loader, store
@@ -147,17 +148,12 @@ def test_rebuild_is_migration_0004s_backfill(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     _ingest(db, _file(tmp_path / "a.jsonl", 1))
     _ingest(db, _file(tmp_path / "b.jsonl", 2))
-    migration = (Path(store.__file__).parent / "migrations" / "0004_link_maps.sql").read_text("utf-8")
     con = duckdb.connect(str(db))
     try:
         link_maps.rebuild(con)
         ours = _tables(con)
         for table in ("link_resource_counts", "link_site_counts"):
-            start = migration.index(f"INSERT INTO {table}\n")
-            backfill = migration[start:migration.index(";", start)]
-            con.execute(f"CREATE TEMP TABLE frozen_{table} AS SELECT * FROM {table} LIMIT 0")
-            con.execute(backfill.replace(f"INSERT INTO {table}", f"INSERT INTO frozen_{table}", 1))
-            frozen = con.execute(f"SELECT * FROM frozen_{table} ORDER BY ALL").fetchall()
+            frozen = frozen_backfill(con, "0004_link_maps.sql", table)
             assert len(frozen) > 10 and frozen == ours[table], table
     finally:
         con.close()

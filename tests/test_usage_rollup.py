@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
-from ingest_helpers import ingest
+from ingest_helpers import frozen_backfill, ingest
 
 from ingest import derived, loader, store, usage_rollup
 from ingest.settings import Settings
@@ -121,16 +121,12 @@ def test_rebuild_is_migration_0011s_backfill(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     _ingest(db, _file(tmp_path / "a.jsonl", 1))
     _ingest(db, _file(tmp_path / "b.jsonl", 2))
-    migration = (Path(store.__file__).parent / "migrations" / "0011_usage_rollup.sql").read_text("utf-8")
-    backfill = migration[migration.index("INSERT INTO usage_rollup\n"):migration.rindex(";")]
     con = duckdb.connect(str(db))
     try:
         con.execute("SET threads = 1")  # one summation order on both sides, so the doubles match to the bit
         usage_rollup.rebuild(con)
         ours = con.execute("SELECT * FROM usage_rollup ORDER BY ALL").fetchall()
-        con.execute("CREATE TEMP TABLE frozen AS SELECT * FROM usage_rollup LIMIT 0")
-        con.execute(backfill.replace("INSERT INTO usage_rollup", "INSERT INTO frozen", 1))
-        frozen = con.execute("SELECT * FROM frozen ORDER BY ALL").fetchall()
+        frozen = frozen_backfill(con, "0011_usage_rollup.sql", "usage_rollup")
         assert len(frozen) > 20 and frozen == ours
     finally:
         con.close()
