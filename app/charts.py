@@ -123,8 +123,8 @@ def heatmap(cells: pl.DataFrame, metric: str = "p95_ms", x: str = "workload") ->
                                hovertemplate="%{y} · %{x}<br>" + metric.removesuffix("_ms") + " %{text}<extra></extra>"))
     fig.update_xaxes(tickangle=-30, title_text=x)
     fig.update_yaxes(autorange="reversed", title_text="tier")
-    # at least two rows' height: with one tier (a tier filter) the colour bar's labels would overlap
-    return _base(fig, 120 + 60 * max(2, len(ys)), title=f"{metric.removesuffix('_ms')} latency by tier × {x}")
+    # at least three rows' height: with one or two tiers (a tier filter) the colour bar's labels would overlap
+    return _base(fig, 120 + 60 * max(3, len(ys)), title=f"{metric.removesuffix('_ms')} latency by tier × {x}")
 
 
 def latency_over_time(rows: pl.DataFrame) -> go.Figure:

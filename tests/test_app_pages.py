@@ -271,7 +271,10 @@ def test_a_heatmap_click_opens_the_cells_slow_traces(sample_db: Path, monkeypatc
 
 
 def test_a_one_tier_heatmap_keeps_room_for_its_colour_bar() -> None:
-    """A tier filter leaves one heatmap row; the figure keeps two rows' height so the colour bar stays readable."""
+    """A tier filter leaves one heatmap row; the figure keeps three rows' height so the colour bar stays readable."""
     one = pl.DataFrame({"tier": ["edge", "edge"], "workload": ["a", "b"], "p95_ms": [12.0, 3400.0]})
     two = pl.concat([one, pl.DataFrame({"tier": ["device"], "workload": ["a"], "p95_ms": [5.0]})])
-    assert charts.heatmap(one).layout.height == charts.heatmap(two).layout.height == 240
+    four = pl.concat([two, pl.DataFrame({"tier": ["regional", "hyperscale"], "workload": ["a", "a"],
+                                         "p95_ms": [7.0, 9.0]})])
+    assert charts.heatmap(one).layout.height == charts.heatmap(two).layout.height == 300
+    assert charts.heatmap(four).layout.height == 360
