@@ -9,6 +9,8 @@ fast paths (loader.decode_batch, batches as the loader cuts them), then commits 
 batches into fresh stores with loader.commit_batch under several configurations: every derived
 step, none, each alone (ingest.derived.STEPS is replaced for the run, the step modules are not
 touched), the bare INSERT, and insert-side variants (DuckDB settings, dictionary-encoded columns).
+`--onto STORE` commits into a copy of an existing store instead (a step whose cost grows with the store, such as
+the trace_root_dups check that reads every root key, measured at that size; the copy's time is not counted).
 CPU is time.process_time() (every thread of this process); the best of --repeat runs is kept.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -28,7 +31,7 @@ sys.path[0] = str(ROOT)  # the ingest package, not bench/ingest.py
 
 import pyarrow.compute as pc  # noqa: E402
 
-from ingest import derived, link_maps, loader, rollup, store  # noqa: E402
+from ingest import derived, link_maps, loader, rollup, store, trace_index  # noqa: E402
 from ingest.settings import load_settings  # noqa: E402
 from ingest.sources import iter_records, open_source  # noqa: E402
 
@@ -62,6 +65,20 @@ def decode(path: Path) -> tuple[list[Decoded], float]:
     return out, cpu
 
 
+def parse_only(path: Path) -> tuple[int, float]:
+    """Spans in a framed protobuf file and the CPU seconds upb takes to parse its records into TracesData messages,
+    nothing read out of them: the floor of any decoder built on the protobuf runtime."""
+    from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
+
+    opened = open_source(path)
+    payloads = [r.payload for r in iter_records(opened)]
+    opened.close()
+    t = time.process_time()
+    messages = [TracesData.FromString(p) for p in payloads]
+    cpu = time.process_time() - t
+    return sum(len(ss.spans) for m in messages for rs in m.resource_spans for ss in rs.scope_spans), cpu
+
+
 def _dict_encoded(d: Decoded, names: tuple[str, ...]) -> Decoded:
     """The same batch with the given string columns dictionary-encoded (same values)."""
     assert d.spans is not None
@@ -69,6 +86,12 @@ def _dict_encoded(d: Decoded, names: tuple[str, ...]) -> Decoded:
     for n in names:
         t = t.set_column(t.schema.get_field_index(n), n, pc.dictionary_encode(t[n]))
     return Decoded(t, d.points, d.rejections, d.skipped, d.signals)
+
+
+def _without(d: Decoded, names: tuple[str, ...]) -> Decoded:
+    """The same batch without the given columns (NULL in the stored rows)."""
+    assert d.spans is not None
+    return Decoded(d.spans.drop_columns(list(names)), d.points, d.rejections, d.skipped, d.signals)
 
 
 def _bare_insert(con: object, sha: str, source: str, index: int, batch: Decoded) -> None:
@@ -86,9 +109,12 @@ Commit = Callable[..., None]
 
 
 def commit_all(batches: list[Decoded], workdir: Path, steps: tuple[derived.Step, ...], settings_sql: tuple[str, ...] = (),
-               commit: Commit = loader.commit_batch) -> tuple[float, float]:
-    """CPU seconds to commit every batch into a fresh, migrated store with these steps, then to CHECKPOINT it."""
+               commit: Commit = loader.commit_batch, onto: Path | None = None) -> tuple[float, float]:
+    """CPU seconds to commit every batch into a fresh, migrated store (or a copy of `onto`) with these steps, then
+    to CHECKPOINT it."""
     db = workdir / f"commit-{time.time_ns()}.duckdb"
+    if onto is not None:
+        shutil.copy(onto, db)
     con = store.connect(db)
     store.migrate(con)
     saved = derived.STEPS
@@ -156,7 +182,14 @@ def _configs(batches: list[Decoded]) -> Iterator[tuple[str, list[Decoded], tuple
     grouped: Any = _grouped(batches)
     yield "grouped commit (commit_spans, as shipped): all derived steps", grouped, both, (), _commit_group
     yield "grouped commit (commit_spans, as shipped): no derived step", grouped, (), (), _commit_group
+    but_dups = tuple(s for s in both if s is not trace_index.fold_dups)
+    yield "grouped commit (commit_spans, as shipped): all but trace_root_dups", grouped, but_dups, (), _commit_group
     yield "one batch of all spans: bare INSERT", _merged(batches), (), (), _bare_insert
+    json_cols = ("resource_attributes", "scope_attributes", "attributes", "events", "links")
+    as_text = tuple(f"ALTER TABLE spans ALTER COLUMN {c} TYPE VARCHAR" for c in json_cols)
+    yield "one batch of all spans: bare INSERT, JSON columns as VARCHAR", _merged(batches), (), as_text, _bare_insert
+    yield ("one batch of all spans: bare INSERT, JSON columns left NULL", [_without(b, json_cols) for b in _merged(batches)],
+           (), (), _bare_insert)
     yield "all steps, resource columns dictionary-encoded", [_dict_encoded(b, res) for b in batches], both, (), commit
 
 
@@ -167,6 +200,7 @@ def main() -> None:
                     help="holds bench/ingest.py's traces.jsonl and traces.pb (generate them with it first)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--match", default="", help="only the commit configurations whose label contains this text")
+    ap.add_argument("--onto", type=Path, help="commit into a copy of this store instead of a fresh one")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tierwise-commit-"))
     jsonl, pb = _slice(args.data_dir, args.spans, work)
@@ -178,11 +212,14 @@ def main() -> None:
     print(f"{'decode, JSON lines fast path':<50} {jcpu:6.2f} CPU s  {jcpu / n * 1e6:5.1f} µs/span  ({len(jb)} batches)")
     print(f"{'decode, protobuf fast path':<50} {pcpu:6.2f} CPU s  {pcpu / n * 1e6:5.1f} µs/span  ({len(pbb)} batches)")
     del pbb
+    parsed, parse_cpu = min((parse_only(pb) for _ in range(args.repeat)), key=lambda x: x[1])
+    print(f"{'protobuf parse alone (upb, no field read)':<50} {parse_cpu:6.2f} CPU s  {parse_cpu / parsed * 1e6:5.1f} "
+          f"µs/span")
     configs = [c for c in _configs(jb) if args.match in c[0]]
     best: dict[str, tuple[float, float]] = {}
     for _ in range(args.repeat):  # round robin, so drifting load on the machine hits every configuration alike
         for label, batches, steps, sql, commit in configs:
-            got = commit_all(batches, work, steps, sql, commit)
+            got = commit_all(batches, work, steps, sql, commit, args.onto)
             best[label] = min(best.get(label, got), got)
     for label, (cpu, ckpt) in best.items():
         print(f"{label:<50} {cpu:6.2f} CPU s  {cpu / n * 1e6:5.1f} µs/span  (+ CHECKPOINT {ckpt / n * 1e6:4.1f} µs/span = "

@@ -26,10 +26,12 @@ def rebuild_appended(con: duckdb.DuckDBPyConnection) -> None:
 # batch, with the spans table's columns minus batch_key) and updates its own derived tables.
 Step = Callable[[duckdb.DuckDBPyConnection, str], None]
 
-STEPS: tuple[Step, ...] = (link_maps.fold, rollup.fold_batch, usage_rollup.fold_batch, append_batch)
+STEPS: tuple[Step, ...] = (link_maps.fold, rollup.fold_batch, usage_rollup.fold_batch, append_batch,
+                           trace_index.fold_dups)
 # Each table's recomputation from every span, for stores whose spans were written around the loader.
 REBUILDS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (link_maps.rebuild, rollup.rebuild,
-                                                                     usage_rollup.rebuild, rebuild_appended)
+                                                                     usage_rollup.rebuild, rebuild_appended,
+                                                                     trace_index.rebuild_dups)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, view: str) -> None:

@@ -1,5 +1,5 @@
-"""The per-trace index (0006: trace_roots, trace_parts; 0009: trace_profiles; 0010: the same keyed by numbers), folded in
-with each committed span batch."""
+"""The per-trace index (0006: trace_roots, trace_parts; 0009: trace_profiles; 0010: the same keyed by numbers; 0012:
+the traces with several root rows), folded in with each committed span batch."""
 
 from __future__ import annotations
 
@@ -71,6 +71,33 @@ def profiles_sql(source: str) -> str:
             f"{source} WHERE parent_span_id IS NULL AND trace_id IS NOT NULL) r ON r.trace_id = p.trace_id")
 
 
+# trace_root_dups (migration 0012): the traces with more than one trace_root_keys row, so the trace-level queries group
+# only them; a batch adds the traces among its roots that now have several rows and were not listed yet.
+DUPS_SQL = "SELECT trace_key, odd_id FROM trace_root_keys {where} GROUP BY trace_key, odd_id HAVING count(*) > 1"
+
+
+def fold_dups(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """List the batch's traces that now hold several root rows, in the caller's transaction, after the batch's
+    trace_root_keys rows were appended (one scan of trace_root_keys' keys per commit)."""
+    keys = f"SELECT {', '.join(TRACE_KEYS)} FROM {view} WHERE parent_span_id IS NULL AND trace_id IS NOT NULL"
+    where = (f"WHERE trace_key IN (SELECT trace_key FROM ({keys}) WHERE trace_key IS NOT NULL) "
+             f"OR odd_id IN (SELECT odd_id FROM ({keys}) WHERE odd_id IS NOT NULL)")
+    con.execute(f"INSERT INTO trace_root_dups ({DUPS_SQL.format(where=where)} "
+                "EXCEPT SELECT trace_key, odd_id FROM trace_root_dups)")
+
+
+def rebuild_dups(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute trace_root_dups from trace_root_keys (after those were rebuilt)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM trace_root_dups")
+        con.execute(f"INSERT INTO trace_root_dups {DUPS_SQL.format(where='')}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 TABLES = (Appended("trace_roots", roots_sql), Appended("trace_parts", parts_sql),
           Appended("trace_profiles", profiles_sql), Appended("trace_root_keys", root_keys_sql),
           Appended("trace_part_keys", part_keys_sql))
@@ -103,5 +130,6 @@ def mismatches(con: duckdb.DuckDBPyConnection) -> int:
                                       merged_keys.format(f"({part_keys_sql('spans')})"))
             + appended.differing_rows(con, roots, roots_sql("spans"))
             + appended.differing_rows(con, keys, root_keys_sql("spans"))
+            + appended.differing_rows(con, "SELECT * FROM trace_root_dups", DUPS_SQL.format(where=""))
             + appended.differing_rows(con, profile_roots.format("trace_profiles"), profile_roots.format(fresh))
             + appended.differing_rows(con, profile_values_sql("trace_profiles"), profile_values_sql(fresh)))

@@ -212,9 +212,15 @@ def trace_parts(spans: pl.LazyFrame) -> pl.LazyFrame:
     return pl.LazyFrame(rows, schema=schema, orient="row")
 
 
+def _e2e_order() -> list[pl.Expr]:
+    """Traces by end-to-end time; equal times in trace_id order, an id that is not 32 lowercase hex digits after the
+    others (the order of band_trace_spans.sql, which keys hex ids by their value)."""
+    return [pl.col("e2e_ns"), ~pl.col("trace_id").str.contains("^[0-9a-f]{32}$"), pl.col("trace_id")]
+
+
 def pick_traces(traces: pl.LazyFrame, q: float, band: float, spans: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """The traces (workload, trace_id, e2e_ns) whose end-to-end rank (0 fastest … 1 slowest, per workload) lies
-    within `band` of q, always at least the nearest one.
+    """The traces (workload, trace_id, e2e_ns) whose end-to-end rank (0 fastest … 1 slowest, per workload, ties by
+    trace_id) lies within `band` of q, always at least the nearest one.
 
     When `spans` carry the flag `in_p50`/`in_p95` (queries/band_trace_spans.sql chose the band in SQL, over every
     trace of the window, possibly sampled), the flagged traces are taken; otherwise the rank is computed here.
@@ -222,8 +228,8 @@ def pick_traces(traces: pl.LazyFrame, q: float, band: float, spans: pl.LazyFrame
     flag = f"in_p{round(q * 100):d}"
     if spans is not None and flag in spans.collect_schema().names():
         return traces.join(spans.filter(pl.col(flag)).select("trace_id").unique(), on="trace_id", how="semi")
-    ranked = traces.with_columns(((pl.col("e2e_ns").rank("ordinal").over("workload") - 1)
-                                  / (pl.len().over("workload") - 1).clip(lower_bound=1)).alias("_rank"))
+    ranked = traces.sort(_e2e_order()).with_columns(
+        (pl.int_range(pl.len()).over("workload") / (pl.len().over("workload") - 1).clip(lower_bound=1)).alias("_rank"))
     dist = (pl.col("_rank") - q).abs()
     return ranked.filter((dist <= band + 1e-12) | (dist == dist.min().over("workload"))).drop("_rank")
 

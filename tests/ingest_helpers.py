@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from app.cli import cli
-from ingest import loader, store
+from ingest import derived, loader, store
 from ingest.settings import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +38,25 @@ def ingest(db: Path, path: Path, settings: Settings | None = None, **kw: Any) ->
         return loader.ingest_file(con, path, settings or load_settings(db=db, env={}), **kw)
     finally:
         con.close()
+
+
+@contextmanager
+def dying_refresh(monkeypatch: pytest.MonkeyPatch, nth: int) -> Iterator[None]:
+    """Inside: the `nth` fold of a committed batch into the derived tables raises KeyboardInterrupt after folding,
+    as a kill before COMMIT would stop it; the real fold is back afterwards."""
+    real, folded = derived.refresh, []
+
+    def refresh_then_die(con: duckdb.DuckDBPyConnection, view: str) -> None:
+        real(con, view)
+        folded.append(view)
+        if len(folded) == nth:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(derived, "refresh", refresh_then_die)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(derived, "refresh", real)
 
 
 def run_cli(*args: str) -> Result:

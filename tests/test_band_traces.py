@@ -18,20 +18,25 @@ from polars.testing import assert_frame_equal
 from ingest import derived, store, trace_index
 from queries import critical_path, loader, registry, slow_path
 
-# (workload, traces): one above the 400-trace size where the SQL narrows candidates by quantiles, others below it
-WORKLOADS = (("big", 500), ("mid", 120), ("tiny", 3), ("one", 1))
+# (workload, traces): "wide" above the 2,000-trace size where the SQL ranks only the traces at a band's edges and
+# samples from under a cut on md5 (its end-to-end times repeat, so ranks at the edges are decided by trace_id), the
+# others below it
+WORKLOADS = (("wide", 2600), ("big", 500), ("mid", 120), ("tiny", 3), ("one", 1))
 UNNAMED = 5
+TIED = 300  # distinct end-to-end times among the wide workload's traces
 
 
 def _spans() -> pl.DataFrame:
-    """Traces of a device root calling an edge server that calls a regional model; distinct end-to-end times."""
+    """Traces of a device root calling an edge server that calls a regional model; distinct end-to-end times except
+    in the wide workload; every seventh wide or big trace has a second, shorter parentless span (trace_root_dups)."""
     rng = random.Random(7)
     rows = []
     durations = rng.sample(range(10_000, 10_000_000), sum(n for _, n in WORKLOADS) + UNNAMED)
+    tied = rng.sample(range(10_000, 10_000_000), TIED)
     # the last UNNAMED traces have a root without a workload: they belong to "mid", the workload their spans declare
     plan = [(w, t, w) for w, n in WORKLOADS for t in range(n)] + [(None, 10_000 + t, "mid") for t in range(UNNAMED)]
     for root_workload, t, workload in plan:
-        e2e = durations.pop()
+        e2e = durations.pop() if root_workload != "wide" else rng.choice(tied)
         # every fourth id is not ingest's 32 lowercase hex digits (a store written around the loader): keyed by its text
         tid = f"{rng.getrandbits(128):032x}" if t % 4 else f"Odd-{rng.getrandbits(64):X}"
         start = 1_764_000_000_000_000_000 + t * 10_000_000_000
@@ -40,6 +45,8 @@ def _spans() -> pl.DataFrame:
         spans = [("r", None, start, start + e2e, "device", "client", "ask"),
                  ("s", "r", start + hop, start + e2e - hop, "edge", "server", "serve"),
                  ("m", "s", start + hop + 1, start + hop + 1 + model, "regional", "internal", "generate")]
+        if root_workload in ("wide", "big") and t % 7 == 0:
+            spans.append(("x", None, start + 1, start + 1 + e2e // 2, "device", "internal", "cleanup"))
         for sid, parent, lo, hi, tier, kind, name in spans:
             rows.append({"trace_id": tid, "span_id": f"{t:08x}{sid:0>8}", "parent_span_id":
                          None if parent is None else f"{t:08x}{parent:0>8}", "name": name, "kind": kind,
@@ -80,7 +87,9 @@ def test_sql_bands_are_the_polars_rank_bands(db: Path, band: float) -> None:
         want = set(critical_path.pick_traces(traces, q, band).collect()["trace_id"])
         assert set(flagged.filter(pl.col(flag))["trace_id"]) == want
     # whole traces come back: every span of every flagged trace
-    assert flagged.height == 3 * flagged["trace_id"].n_unique()
+    per_trace = all_spans.group_by("trace_id").len().collect()
+    assert flagged.group_by("trace_id").len().join(per_trace, on="trace_id").filter(
+        pl.col("len") != pl.col("len_right")).height == 0
 
 
 def test_shares_and_slow_path_equal_the_all_spans_computation(db: Path) -> None:
@@ -109,6 +118,35 @@ def test_sampling_caps_each_band_deterministically(db: Path) -> None:
         assert band["big"][0] > 20 and per["big"] == (20,)
         assert per["tiny"] == band["tiny"] and per["one"] == band["one"]
         assert set(capped.filter(pl.col(flag))["trace_id"]) <= set(full.filter(pl.col(flag))["trace_id"])
+        # the wide band's inside (~250 traces) is sampled from under a cut on md5: still exactly its 20 lowest digests
+        inside = set(full.filter(pl.col(flag) & (pl.col("workload") == "wide"))["trace_id"])
+        lowest = sorted(inside, key=lambda t: hashlib.md5(t.encode()).hexdigest())[:20]
+        assert len(inside) > 4 * 20 + 128 and set(capped.filter(pl.col(flag) & (pl.col("workload") == "wide"))
+                                                  ["trace_id"]) == set(lowest)
+
+
+def test_the_store_lists_the_traces_with_several_roots(db: Path) -> None:
+    """trace_root_dups names exactly the traces with a second parentless span; the bands above cover them."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        dups = con.execute("SELECT count(*) FROM trace_root_dups").fetchall()[0][0]
+        assert trace_index.mismatches(con) == 0
+    finally:
+        con.close()
+    assert dups == len(range(0, 2600, 7)) + len(range(0, 500, 7))
+
+
+def test_wide_band_edges_split_equal_times_by_trace_id(db: Path) -> None:
+    """Some end-to-end time has traces inside and outside a wide band: its rank decides, as pick_traces ranks."""
+    flagged = _fetch(db, "band_trace_spans", workload="wide", start_ns=None, end_ns=None, band=0.05,
+                     traces_per_band=None)
+    all_spans = _fetch(db, "trace_spans", workload="wide", start_ns=None, end_ns=None).lazy()
+    traces = critical_path.trace_parts(all_spans).select("workload", "trace_id", "e2e_ns").unique().collect()
+    for flag in ("in_p50", "in_p95"):
+        chosen = set(flagged.filter(pl.col(flag))["trace_id"])
+        split = (traces.with_columns(pl.col("trace_id").is_in(list(chosen)).alias("in_band"))
+                 .group_by("e2e_ns").agg(pl.col("in_band").n_unique().alias("sides")))
+        assert split.filter(pl.col("sides") == 2).height > 0
 
 
 @pytest.mark.parametrize("workload", [w for w, _ in WORKLOADS])
@@ -182,3 +220,23 @@ def test_the_root_keys_backfill_equals_the_fold(db: Path, tmp_path: Path) -> Non
 
     assert any(k[1] is not None for k in keys) and any(k[0] is not None for k in keys)
     assert sorted(keys, key=repr) == sorted((expected(*r) for r in roots), key=repr)
+
+
+def test_clickhouse_chooses_the_same_band_traces(db: Path) -> None:
+    """The wide workload's edge zones, md5 cut and duplicate roots give the same rows on ClickHouse (chdb)."""
+    from test_engine_parity import assert_same_rows, copy_store
+
+    from ingest.clickhouse.client import ClickHouseClient
+    from queries import dialect, engine
+
+    con = store.connect(db, read_only=True)
+    client = ClickHouseClient("chdb://", settings=dialect.SETTINGS)
+    try:
+        copy_store(con, client)
+        for params in ({"traces_per_band": 20}, {"traces_per_band": None, "workload": "wide"}, {"band": 0.0}):
+            duck = registry.run(engine.DuckDBEngine(con), "band_trace_spans", params)
+            assert duck.height > 0
+            assert_same_rows(duck, registry.run(engine.ClickHouseEngine(client), "band_trace_spans", params))
+    finally:
+        client.close()
+        con.close()

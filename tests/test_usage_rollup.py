@@ -8,9 +8,9 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
-from ingest_helpers import frozen_backfill, ingest
+from ingest_helpers import dying_refresh, frozen_backfill, ingest
 
-from ingest import derived, loader, store, usage_rollup
+from ingest import loader, store, usage_rollup
 from ingest.settings import Settings
 
 SMALL_BATCH = 6_000  # bytes: each file spans several batches
@@ -83,18 +83,8 @@ def test_folded_rollup_equals_a_recompute(tmp_path: Path, monkeypatch: pytest.Mo
     copy.write_bytes(copy.read_bytes() + b"\n")  # the same spans in another file: counted again, as spans are
     _ingest(db, copy)
 
-    real, folded = derived.refresh, []
-
-    def refresh_then_die(con: duckdb.DuckDBPyConnection, view: str) -> None:  # the third batch dies before COMMIT
-        real(con, view)
-        folded.append(view)
-        if len(folded) == 3:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(derived, "refresh", refresh_then_die)
-    with pytest.raises(KeyboardInterrupt):
+    with dying_refresh(monkeypatch, 3), pytest.raises(KeyboardInterrupt):  # the third batch dies before COMMIT
         _ingest(db, _file(tmp_path / "b.jsonl", 2))
-    monkeypatch.setattr(derived, "refresh", real)
     assert _ingest(db, tmp_path / "b.jsonl").batches_resumed == 2  # the roll-up rolled back with the spans
 
     con = duckdb.connect(str(db))

@@ -100,6 +100,13 @@ SELECT if(match(trace_id, '^[0-9a-f]{32}$'), reinterpretAsUInt128(reverse(unhex(
        if(match(trace_id, '^[0-9a-f]{32}$'), NULL, trace_id) AS odd_id, spans, tier_bits
 FROM trace_parts
 ;
+-- The traces with several root rows (DuckDB migration 0012 keeps them as a table added to per batch).
+CREATE OR REPLACE VIEW trace_root_dups AS
+SELECT trace_key, odd_id
+FROM trace_root_keys
+GROUP BY trace_key, odd_id
+HAVING count() > 1
+;
 -- The two ends of every call (DuckDB migration 0007 keeps them as tables appended per batch): views over spans.
 CREATE OR REPLACE VIEW hop_clients AS
 SELECT trace_id, span_id, workload, tier, site, start_ns, trace_state, duration_ns, request_bytes, response_bytes
