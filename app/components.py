@@ -9,6 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app.connection import EngineQueryError
 from app.data import StoreStatus
@@ -55,6 +56,12 @@ def table(frame: pl.DataFrame, key: str, filename: str, caption: str | None = No
     csv = frame if download is None else calendar_dates(download)
     st.download_button("Download CSV", csv.write_csv(), file_name=filename, mime="text/csv", key=f"{key}_csv",
                        icon=":material/download:")
+
+
+def unseen() -> bool:
+    """Whether this run has no reader: the serve-time warm-up (app/warm.py) draws pages outside any session, so the
+    lazy parts a reader opens one by one are drawn all at once there, to fill the cache they will read."""
+    return get_script_run_ctx(suppress_warning=True) is None
 
 
 @contextmanager

@@ -66,6 +66,9 @@ def version(path: Path) -> tuple[int, int, int, int]:
 # `stamp` (the store's version) is a hashed argument on purpose: Streamlit leaves `_`-prefixed arguments out of the key.
 @st.cache_data(show_spinner=False, max_entries=512)
 def _run(db: str, stamp: tuple[int, int, int, int], name: str, params: ParamKey) -> pl.DataFrame:
+    call = registry.source_call(name, dict(params))
+    if call is not None:  # a polars job: its SQL rows are cached on their own, so jobs over the same rows share them
+        return registry.derive(name, _run(db, stamp, call[0], tuple(sorted(call[1].items()))), dict(params))
     with opened(Path(db)) as con:
         try:
             return registry.run(con, name, dict(params))

@@ -13,7 +13,8 @@ THREAD = "tierwise-warm-up"
 
 def warm_pages() -> list[tuple[str, float]]:
     """Run every page's view outside any session: Streamlit calls are no-ops and widgets keep their defaults, so the
-    cached queries filled are exactly those a first visitor's run asks for (lazy tabs and expanders stay closed)."""
+    cached queries filled are those a first visitor's run asks for, plus every tab's (components.unseen draws the
+    closed tabs too, so opening one at default filters waits for no query); expanders stay closed."""
     from app import data  # imported here: the app's modules load once the server's Runtime exists, as in a session
     from app.pages import PAGES
     from app.views import common, executive, finops

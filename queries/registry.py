@@ -167,21 +167,45 @@ def parse_params(query: Query, pairs: Sequence[str]) -> dict[str, object]:
     return out
 
 
-def run(con: duckdb.DuckDBPyConnection | Engine, name: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
-    """Rows of query `name` with `params` (missing ones take their defaults) on an open store or another engine."""
-    query = get(name)
+def _values(query: Query, params: Mapping[str, object] | None) -> dict[str, object]:
+    """Every parameter of `query`: the given ones (unknown names raise), the rest at their defaults."""
     given = dict(params or {})
     for key in given:
         query.param(key)
-    values = {p.name: given[p.name] if p.name in given else p.resolved_default() for p in query.params}
+    return {p.name: given[p.name] if p.name in given else p.resolved_default() for p in query.params}
+
+
+def _source(query: Query, values: Mapping[str, object]) -> tuple[str, dict[str, object]]:
+    """(the SQL query, its parameters) whose rows polars job `query` derives from, with its own parameters `values`."""
+    if query.source is None or query.derive is None:
+        raise QueryError(f"query {query.name!r} has neither SQL nor a polars job")
+    source = get(query.source)
+    return query.source, {p.name: values[p.name] if p.name in values else p.resolved_default() for p in source.params}
+
+
+def source_call(name: str, params: Mapping[str, object] | None = None) -> tuple[str, dict[str, object]] | None:
+    """(the SQL query, its parameters) whose rows polars job `name` derives from with `params`; None for SQL queries.
+    Jobs over the same rows (critical_path_shares, slow_path) name the same call, so a cache can fetch it once."""
+    query = get(name)
+    return None if query.sql is not None else _source(query, _values(query, params))
+
+
+def derive(name: str, rows: pl.DataFrame, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+    """Rows of polars job `name` with `params`, from the rows of its source_call."""
+    query = get(name)
+    if query.derive is None:
+        raise QueryError(f"query {name!r} is not a polars job")
+    return query.derive(rows.lazy(), _values(query, params)).collect()
+
+
+def run(con: duckdb.DuckDBPyConnection | Engine, name: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+    """Rows of query `name` with `params` (missing ones take their defaults) on an open store or another engine."""
+    query = get(name)
+    values = _values(query, params)
     if query.sql is not None:
         return loader.fetch(con, query.sql, **values)
-    if query.source is None or query.derive is None:
-        raise QueryError(f"query {name!r} has neither SQL nor a polars job")
-    source = get(query.source)
-    rows = loader.fetch(con, query.source,
-                        **{p.name: values[p.name] if p.name in values else p.resolved_default() for p in source.params})
-    return query.derive(rows.lazy(), values).collect()
+    source, source_values = _source(query, values)
+    return derive(name, loader.fetch(con, source, **source_values), values)
 
 
 def sql_param_types(sql_name: str, text: str) -> dict[str, type]:

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 from ingest_helpers import isolated, run_cli
+from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
 from app import charts, data, state
@@ -93,26 +94,65 @@ def test_every_page_renders_with_its_heading(sample_db: Path, spec: object, monk
         assert len(keys) == 7, keys  # + over time, hops, critical path, slow-path gap, GPU, caches
 
 
-def test_closed_tabs_and_expanders_run_no_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the open tab's analyses run: the critical path and the slow-path finder wait until their tab is opened."""
+def spy_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the SQL queries run and the polars jobs derived from then on, in order."""
     ran: list[str] = []
-    real = registry.run
+    real_run, real_derive = registry.run, registry.derive
 
-    def spy(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
         ran.append(name)
-        return real(con, name, params)
+        return real_run(con, name, params)
 
-    monkeypatch.setattr(registry, "run", spy)
+    def derive(name: str, rows: pl.DataFrame, params: dict[str, object] | None = None) -> pl.DataFrame:
+        ran.append(name)
+        return real_derive(name, rows, params)
+
+    monkeypatch.setattr(registry, "run", run)
+    monkeypatch.setattr(registry, "derive", derive)
+    return ran
+
+
+def test_closed_tabs_and_expanders_run_no_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the open tab's analyses run: the critical path and the slow-path finder wait until their tab is opened,
+    and the second of them reuses the traces the first one's SQL picked."""
+    ran = spy_queries(monkeypatch)
     at = open_page(sample_db, "slow-paths", monkeypatch)
     assert not at.exception and "slow_traces" in ran
-    assert not {"critical_path_shares", "slow_path", "slow_attributes", "cache_hit_rate",
+    assert not {"critical_path_shares", "slow_path", "band_trace_spans", "slow_attributes", "cache_hit_rate",
                 "trust_zone_violations"} & set(ran), ran
     at.session_state["sre_tab"] = "Critical path"
     at.run()
-    assert "critical_path_shares" in ran and "slow_path" not in ran
+    assert "critical_path_shares" in ran and "band_trace_spans" in ran and "slow_path" not in ran
     at.session_state["sre_tab"] = "Slow-path finder"
     at.run()
     assert {"slow_path", "slow_attributes"} <= set(ran) and "cache_hit_rate" not in ran
+    assert ran.count("band_trace_spans") == 1, ran
+
+
+def test_after_the_warm_up_no_page_or_tab_waits_for_a_query(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The serve-time warm-up draws every page outside a session, closed tabs included, so a first visitor at the
+    default filters finds every page and every Slow paths tab already computed."""
+    from app import warm
+
+    monkeypatch.setenv("TIERWISE_DB", str(sample_db))
+    took = warm.warm_pages()
+    assert [name for name, _ in took] == [*(p.url_path for p in PAGES), "fragments"]
+    ran = spy_queries(monkeypatch)
+    for spec in PAGES:
+        at = open_page(sample_db, spec.url_path, monkeypatch)
+        assert not at.exception, (spec.url_path, [e.value for e in at.exception])
+    at = open_page(sample_db, "slow-paths", monkeypatch)
+    for tab in ("Over time", "Hops", "Critical path", "Slow-path finder", "Latency budgets", "GPU and queues", "Caches",
+                "Trust zones"):
+        at.session_state["sre_tab"] = tab
+        at.run()
+        assert not at.exception, (tab, [e.value for e in at.exception])
+    at = open_page(sample_db, "finops", monkeypatch)
+    for tab in ("Egress", "GPU allocated vs used", "Anomalies", "Reconciliation"):
+        at.session_state["finops_tab"] = tab
+        at.run()
+        assert not at.exception, (tab, [e.value for e in at.exception])
+    assert ran == []
 
 
 def test_a_tier_filter_narrows_cached_rows_exactly(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,6 +167,17 @@ def test_a_tier_filter_narrows_cached_rows_exactly(sample_db: Path, monkeypatch:
             direct = rows(sample_db, name, {**params, "tier": tier})
             assert shown.height > 0 or name == "latency_regressions"
             assert shown.equals(direct), (name, tier)
+
+
+def test_polars_jobs_from_cached_rows_equal_the_registry(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard derives critical_path_shares and slow_path from one cached band_trace_spans call; the rows are
+    those `tierwise query` prints (up to float summation order)."""
+    monkeypatch.setenv("TIERWISE_DB", str(sample_db))
+    for params in ({}, {"workload": "kiosk-copilot", "band": 0.2}):
+        for name in ("critical_path_shares", "slow_path"):
+            shown, direct = data.query(name, params), rows(sample_db, name, params)
+            assert shown.height > 0, (name, params)
+            assert_frame_equal(shown, direct, rel_tol=1e-9)
 
 
 def test_navigation_entry_point_opens_the_overview(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -80,7 +80,7 @@ _breakdown = st.fragment(breakdown_section)
 
 
 def _more(tier: str | None, workload: str | None, gpu: pl.DataFrame, split: pl.DataFrame, recon: pl.DataFrame) -> None:
-    """The detail tabs; only the open one runs its queries."""
+    """The detail tabs; only the open one runs its queries (the warm-up, with no reader, runs them all)."""
     sections: dict[str, Callable[[], None]] = {
         "Unit costs": _unit_costs, "Egress": lambda: _egress(workload), "GPU allocated vs used": lambda: _gpu(gpu, split),
         "Anomalies": lambda: _anomalies(tier, workload),
@@ -88,7 +88,7 @@ def _more(tier: str | None, workload: str | None, gpu: pl.DataFrame, split: pl.D
             recon, "finops_recon", "cost_reconciliation.csv",
             "cost_reconciliation (BilledCost: source files vs ledger vs linked vs unallocated; USD)")}
     for draw, tab in zip(sections.values(), st.tabs(list(sections), key="finops_tab", on_change="rerun"), strict=True):
-        if tab.open:
+        if tab.open or components.unseen():
             with tab, components.engine_gaps():
                 draw()
 

@@ -148,7 +148,7 @@ def _deep(f: Filters, cells: pl.DataFrame, by: str, cell: tuple[str, str] | None
           hops: pl.DataFrame) -> None:
     """The drill-down and the analyses, one tab each; only the open tab runs its queries and draws, so a filter change
     redraws the heatmap and that tab (the browser's redraw of each Plotly chart is most of a redraw's time). Clicking
-    a heatmap cell opens the slow traces of that cell."""
+    a heatmap cell opens the slow traces of that cell. The warm-up, with no reader, draws every tab."""
     st.subheader("Where the time goes")
     if cell and st.session_state.get(_SEEN_CELL) != cell:
         st.session_state["sre_tab"] = SLOW_TRACES
@@ -169,6 +169,6 @@ def _deep(f: Filters, cells: pl.DataFrame, by: str, cell: tuple[str, str] | None
         "Latency budgets": lambda: sre_sections.budgets(f), "GPU and queues": lambda: sre_sections.gpu(f, _bucket(f)),
         "Caches": lambda: sre_sections.caches(f), "Trust zones": lambda: sre_sections.trust_zones(f)}
     for draw, tab in zip(sections.values(), st.tabs(list(sections), key="sre_tab", on_change="rerun"), strict=True):
-        if tab.open:
+        if tab.open or components.unseen():
             with tab, components.engine_gaps():
                 draw()
