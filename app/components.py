@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import plotly.graph_objects as go
@@ -58,10 +59,23 @@ def table(frame: pl.DataFrame, key: str, filename: str, caption: str | None = No
                        icon=":material/download:")
 
 
-def unseen() -> bool:
-    """Whether this run has no reader: the serve-time warm-up (app/warm.py) draws pages outside any session, so the
-    lazy parts a reader opens one by one are drawn all at once there, to fill the cache they will read."""
-    return get_script_run_ctx(suppress_warning=True) is None
+_EVERY_TAB: ContextVar[bool] = ContextVar("every_tab", default=False)
+
+
+@contextmanager
+def every_tab() -> Iterator[None]:
+    """Within it, a run with no reader (the warm-up's, app/warm.py) draws every lazy tab, filling the cache that the
+    tabs a reader opens one by one will read."""
+    token = _EVERY_TAB.set(True)
+    try:
+        yield
+    finally:
+        _EVERY_TAB.reset(token)
+
+
+def drawn(tab: Any) -> bool:
+    """Whether a lazy tab runs its queries and draws: the open one, or every one in the warm-up's every_tab()."""
+    return bool(tab.open) or (_EVERY_TAB.get() and get_script_run_ctx(suppress_warning=True) is None)
 
 
 @contextmanager

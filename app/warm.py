@@ -13,9 +13,9 @@ THREAD = "tierwise-warm-up"
 
 def warm_pages() -> list[tuple[str, float]]:
     """Run every page's view outside any session: Streamlit calls are no-ops and widgets keep their defaults, so the
-    cached queries filled are those a first visitor's run asks for, plus every tab's (components.unseen draws the
-    closed tabs too, so opening one at default filters waits for no query); expanders stay closed."""
-    from app import data  # imported here: the app's modules load once the server's Runtime exists, as in a session
+    cached queries filled are those a first visitor's run asks for; then every page again with every lazy tab drawn
+    (components.every_tab), so opening one at default filters waits for no query. Expanders stay closed."""
+    from app import components, data  # imported here: the app's modules load once the server's Runtime exists
     from app.pages import PAGES
     from app.views import common, executive, finops
 
@@ -32,6 +32,11 @@ def warm_pages() -> list[tuple[str, float]]:
     finops.breakdown_section(None)
     executive.what_if_section(None)
     took.append(("fragments", time.perf_counter() - t))
+    t = time.perf_counter()
+    with components.every_tab():  # a second pass, so every page's first view is cached before any tab is
+        for spec in PAGES:
+            spec.view()
+    took.append(("tabs", time.perf_counter() - t))
     return took
 
 

@@ -136,7 +136,7 @@ def test_after_the_warm_up_no_page_or_tab_waits_for_a_query(sample_db: Path, mon
 
     monkeypatch.setenv("TIERWISE_DB", str(sample_db))
     took = warm.warm_pages()
-    assert [name for name, _ in took] == [*(p.url_path for p in PAGES), "fragments"]
+    assert [name for name, _ in took] == [*(p.url_path for p in PAGES), "fragments", "tabs"]
     ran = spy_queries(monkeypatch)
     for spec in PAGES:
         at = open_page(sample_db, spec.url_path, monkeypatch)

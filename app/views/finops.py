@@ -88,7 +88,7 @@ def _more(tier: str | None, workload: str | None, gpu: pl.DataFrame, split: pl.D
             recon, "finops_recon", "cost_reconciliation.csv",
             "cost_reconciliation (BilledCost: source files vs ledger vs linked vs unallocated; USD)")}
     for draw, tab in zip(sections.values(), st.tabs(list(sections), key="finops_tab", on_change="rerun"), strict=True):
-        if tab.open or components.unseen():
+        if components.drawn(tab):
             with tab, components.engine_gaps():
                 draw()
 

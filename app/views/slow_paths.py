@@ -169,6 +169,6 @@ def _deep(f: Filters, cells: pl.DataFrame, by: str, cell: tuple[str, str] | None
         "Latency budgets": lambda: sre_sections.budgets(f), "GPU and queues": lambda: sre_sections.gpu(f, _bucket(f)),
         "Caches": lambda: sre_sections.caches(f), "Trust zones": lambda: sre_sections.trust_zones(f)}
     for draw, tab in zip(sections.values(), st.tabs(list(sections), key="sre_tab", on_change="rerun"), strict=True):
-        if tab.open or components.unseen():
+        if components.drawn(tab):
             with tab, components.engine_gaps():
                 draw()
