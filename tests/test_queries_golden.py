@@ -31,8 +31,14 @@ CASES: list[tuple[str, str, dict[str, object]]] = [
     ("hops_by_site_pair", "hops_by_site_pair", {}),
     ("trace_spans", "trace_spans", {}),
     ("critical_path_shares", "critical_path_shares", {}),
+    ("latency_by_tier_workload", "latency_by_tier_workload", {}),
+    ("latency_by_tier_workload__by_site", "latency_by_tier_workload", {"by_site": "yes"}),
+    ("latency_over_time", "latency_over_time", {"bucket": "minute"}),
+    ("filter_values", "filter_values", {}),
+    ("trace_detail", "trace_detail", {"trace_id": "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"}),
 ]
-OWNED_SQL = {"latency_by_tier", "latency_by_group", "hops_by_tier_pair", "hops_by_site_pair", "trace_spans"}
+OWNED_SQL = {"latency_by_tier", "latency_by_group", "hops_by_tier_pair", "hops_by_site_pair", "trace_spans",
+             "latency_by_tier_workload", "latency_over_time", "filter_values", "trace_detail"}
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +86,12 @@ def test_hand_computed_numbers(tiny_db: Path) -> None:
     assert dict(zip(p50["component"], p50["share_pct"], strict=True)) == pytest.approx(
         {"regional": 700 / 12, "device→edge": 200 / 12, "device": 100 / 12, "edge": 100 / 12,
          "edge→regional": 100 / 12})
+
+
+def test_every_sql_file_has_a_golden() -> None:
+    """Each queries/*.sql has tests/golden/<name>.csv or <name>__<case>.csv (this suite's, the SRE or the FinOps one)."""
+    stems = {p.stem.split("__")[0] for p in GOLDEN.glob("*.csv")}
+    assert set(loader.names()) - stems == set()
 
 
 def test_every_owned_sql_has_a_golden() -> None:

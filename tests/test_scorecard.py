@@ -27,6 +27,14 @@ CASES: list[tuple[str, str, dict[str, object]]] = [
     ("scorecard_hops", "scorecard_hops", {}),
     ("scorecard", "scorecard", {}),
     ("cost_forecast", "cost_forecast", {}),
+    ("cost_by_month", "cost_by_month", {}),
+    ("cost_by_tier", "cost_by_tier", {}),
+    ("cost_month_over_month", "cost_month_over_month", {}),
+    ("cost_reconciliation", "cost_reconciliation", {}),
+    ("edge_capex", "edge_capex", {}),
+    ("egress_cost_by_direction", "egress_cost_by_direction", {}),
+    ("unit_cost_by_day", "unit_cost_by_day", {}),
+    ("focus_export", "focus_export", {}),
 ]
 
 
