@@ -133,3 +133,31 @@ def test_whatif_cli(db: Path) -> None:
     assert '"from_tier":"hyperscale"' in result.stdout.replace(" ", "")
     bad = run_cli("whatif", "--db", str(db), "--workload", "nope", "--to", "edge")
     assert bad.exit_code != 0
+
+
+def test_a_month_still_being_billed_compares_at_its_run_rate(tmp_path: Path) -> None:
+    """November billed daily ($10 a day) and as one monthly charge ($300), December so far one day: the total falls
+    by 96.7 %, the run rate per covered day not at all."""
+    head = ("BilledCost,EffectiveCost,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,"
+            "BillingPeriodEnd,BillingCurrency,ProviderName,ServiceCategory,ServiceName,ResourceId,x_Tier,Tags")
+
+    def row(usd: int, start: dt.date, end: dt.date, period: dt.date, tier: str) -> str:
+        nxt = (period + dt.timedelta(days=32)).replace(day=1)
+        return (f"{usd},{usd},Usage,{start}T00:00:00Z,{end}T00:00:00Z,{period}T00:00:00Z,{nxt}T00:00:00Z,USD,AWS,"
+                f"Compute,Amazon Elastic Compute Cloud,i-0{tier},{tier},")
+
+    nov, dec = dt.date(2025, 11, 1), dt.date(2025, 12, 1)
+    daily = [row(10, nov + dt.timedelta(days=i), nov + dt.timedelta(days=i + 1), nov, "hyperscale") for i in range(30)]
+    bills = tmp_path / "bills-focus.csv"
+    bills.write_text("\n".join([head, *daily, row(10, dec, dec + dt.timedelta(days=1), dec, "hyperscale"),
+                                row(300, nov, dec, nov, "regional"),
+                                row(10, dec, dec + dt.timedelta(days=1), dec, "regional")]) + "\n")
+    db, output = ingest_isolated(tmp_path, [bills])
+    assert "33 accepted, 0 rejected" in output
+    months = run_query(db, "cost_month_over_month").filter(pl.col("month") == dec).rows_by_key("tier", named=True,
+                                                                                              unique=True)
+    for tier in ("hyperscale", "regional"):
+        dec_row = months[tier]
+        assert dec_row["covered_days"] == 1 and dec_row["previous_effective_cost_usd"] == 300.0
+        assert dec_row["change_ratio"] == pytest.approx(10 / 300 - 1)
+        assert dec_row["daily_change_ratio"] == pytest.approx(0.0)

@@ -59,7 +59,8 @@ def view() -> None:
              "cache_savings: what cache hits saved, whole store (details: Slow paths → Caches)"),
         ])
     components.table(months, "finops_mom", "cost_month_over_month.csv",
-                     "cost_month_over_month (USD; change_ratio is a fraction of the previous month)")
+                     "cost_month_over_month (USD; change_ratio is a fraction of the previous month, "
+                     "daily_change_ratio the same per covered day: a month still being billed at its run rate)")
     _breakdown(f.tier)
     _more(f.tier, f.workload, gpu, split, recon)
 
