@@ -23,6 +23,7 @@ class PageSpec:
     url_path: str
     heading: str
     default: bool = False
+    lazy_tabs: bool = False  # its view draws only the open tab (components.drawn); the warm-up draws them all
 
     @property
     def href(self) -> str:
@@ -32,9 +33,10 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("Estate overview", ":material/hub:", "Overview", overview.view, "overview", overview.HEADING, default=True),
-    PageSpec("Slow paths", ":material/speed:", "SRE", slow_paths.view, "slow-paths", slow_paths.HEADING),
+    PageSpec("Slow paths", ":material/speed:", "SRE", slow_paths.view, "slow-paths", slow_paths.HEADING,
+             lazy_tabs=True),
     PageSpec("Trace view", ":material/timeline:", "SRE", trace.view, "trace", trace.HEADING),
-    PageSpec("Monthly costs", ":material/payments:", "FinOps", finops.view, "finops", finops.HEADING),
+    PageSpec("Monthly costs", ":material/payments:", "FinOps", finops.view, "finops", finops.HEADING, lazy_tabs=True),
     PageSpec("Executive ROI", ":material/trending_up:", "Executive", executive.view, "executive", executive.HEADING),
     PageSpec("Recommendations", ":material/recommend:", "Recommendations", recommendations.view, "recommendations",
              recommendations.HEADING),

@@ -13,8 +13,8 @@ THREAD = "tierwise-warm-up"
 
 def warm_pages() -> list[tuple[str, float]]:
     """Run every page's view outside any session: Streamlit calls are no-ops and widgets keep their defaults, so the
-    cached queries filled are those a first visitor's run asks for; then every page again with every lazy tab drawn
-    (components.every_tab), so opening one at default filters waits for no query. Expanders stay closed."""
+    cached queries filled are those a first visitor's run asks for; then the pages with lazy tabs again, every tab
+    drawn (components.every_tab), so opening one at default filters waits for no query. Expanders stay closed."""
     from app import components, data  # imported here: the app's modules load once the server's Runtime exists
     from app.pages import PAGES
     from app.views import common, executive, finops
@@ -35,7 +35,8 @@ def warm_pages() -> list[tuple[str, float]]:
     t = time.perf_counter()
     with components.every_tab():  # a second pass, so every page's first view is cached before any tab is
         for spec in PAGES:
-            spec.view()
+            if spec.lazy_tabs:
+                spec.view()
     took.append(("tabs", time.perf_counter() - t))
     return took
 

@@ -79,6 +79,8 @@ def main() -> None:
         ("slow_path", lambda: registry.run(con, "slow_path")),
         (f"  band_trace_spans ({spans.height:,} spans)", lambda: loader.fetch(con, "band_trace_spans", **band_args)),
         ("  the polars job over them", lambda: slow_path.slow_path(spans.lazy()).collect()),
+        ("  critical_path_shares' job over the same rows",
+         lambda: registry.derive("critical_path_shares", spans, band_args)),
     ]
     print(f"store {args.db}; median of {args.runs} warm runs")
     reference = 0.0

@@ -11,7 +11,7 @@ WITH monthly AS (
 ),
 paired AS (
     SELECT month, tier, effective_cost_usd, billed_cost_usd,
-           greatest(date_diff('day', greatest(first_day, month), least(end_day, (month + INTERVAL 1 MONTH)::DATE)), 1)
+           greatest(date_diff('day', first_day, least(end_day, (month + INTERVAL 1 MONTH)::DATE)), 1)
                AS covered_days
     FROM monthly
 ),
