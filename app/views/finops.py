@@ -58,7 +58,8 @@ def view() -> None:
             ("Cache savings", charts.fmt_usd(sre_sections.cache_saved_usd(data.query("cache_savings"))),
              "cache_savings: what cache hits saved, whole store (details: Slow paths → Caches)"),
         ])
-    components.table(months, "finops_mom", "cost_month_over_month.csv",
+    first = ["month", "tier", "effective_cost_usd", "change_ratio", "daily_change_ratio", "covered_days"]
+    components.table(months.select(*first, pl.exclude(first)), "finops_mom", "cost_month_over_month.csv",
                      "cost_month_over_month (USD; change_ratio is a fraction of the previous month, "
                      "daily_change_ratio the same per covered day: a month still being billed at its run rate)")
     _breakdown(f.tier)
