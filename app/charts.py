@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
+
+from queries.units import format_value
 
 TIERS = ("device", "edge", "regional", "hyperscale")
 TIER_COLORS = {"device": "#8E6BD8", "edge": "#1AA39A", "regional": "#F08A24", "hyperscale": "#3B7DD8",
@@ -20,9 +23,7 @@ def tier_color(tier: str | None) -> str:
 
 
 def fmt_ms(v: float | None) -> str:
-    if v is None or math.isnan(v):
-        return "–"
-    return f"{v / 1000:,.2f} s" if v >= 10_000 else f"{v:,.1f} ms" if v < 100 else f"{v:,.0f} ms"
+    return format_value(v, "ms")
 
 
 def fmt_bytes(v: float | None) -> str:
@@ -35,11 +36,18 @@ def fmt_bytes(v: float | None) -> str:
 
 
 def fmt_usd(v: float | None) -> str:
-    return "–" if v is None else f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
+    """Money from the registered queries, which are in USD (the semantic model's money carries its own currency)."""
+    return format_value(v, "money", "USD")
 
 
 def fmt_pct(v: float | None) -> str:
-    return "–" if v is None else f"{v * 100:.2f} %"
+    """A fraction 0–1 as a percentage (the model's *_pct measures are already percentages: format_value(v, "pct"))."""
+    return format_value(None if v is None else v * 100, "pct")
+
+
+def fmt_money(amounts: Mapping[str, float]) -> str:
+    """Money in one or more currencies, never added across them: '1,234.56 USD + 80.00 CAD'."""
+    return " + ".join(format_value(v, "money", c) for c, v in sorted(amounts.items())) or "–"
 
 
 def _base(fig: go.Figure, height: int, **layout: object) -> go.Figure:
@@ -49,11 +57,12 @@ def _base(fig: go.Figure, height: int, **layout: object) -> go.Figure:
     return fig
 
 
-def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, costs: pl.DataFrame | None = None) -> go.Figure:
-    """The estate left to right (device → hyperscale): per tier requests, p95, errors, cost; hops as labelled arcs."""
+def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, cost: Mapping[str, str] | None = None) -> go.Figure:
+    """The estate left to right (device → hyperscale): per tier requests, p95 and error rate (semantic model
+    columns), its cost text; hops as labelled arcs."""
     shown = [t for t in TIERS if t in set(tiers["tier"])] or list(TIERS)
     xs = {t: float(i) for i, t in enumerate(shown)}
-    cost = dict(zip(costs["tier"], costs["cost_usd"], strict=True)) if costs is not None and costs.height else {}
+    cost = cost or {}
     fig = go.Figure()
     arcs = [h for h in hops.iter_rows(named=True) if h["from_tier"] in xs and h["to_tier"] in xs
             and h["from_tier"] != h["to_tier"]]
@@ -81,9 +90,10 @@ def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, costs: pl.DataFrame | None
         r = rows.get(t)
         parts = [f"<b>{t}</b>"]
         if r:
-            parts += [f"{r['requests']:,} req", f"p95 {fmt_ms(r['p95_ms'])}", f"errors {fmt_pct(r['error_rate'])}"]
+            parts += [f"{format_value(r['requests'], 'count')} req", f"p95 {fmt_ms(r['latency_p95_ms'])}",
+                      f"errors {format_value(r['error_rate_pct'], 'pct')}"]
         if t in cost:
-            parts.append(f"cost {fmt_usd(cost[t])}")
+            parts.append(f"cost {cost[t]}")
         text.append("<br>".join(parts))
     fig.add_trace(go.Scatter(x=[xs[t] for t in shown], y=[0] * len(shown), mode="markers+text", text=text,
                              textposition="bottom center", hoverinfo="text", showlegend=False,
@@ -97,10 +107,10 @@ def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, costs: pl.DataFrame | None
 def tier_latency(tiers: pl.DataFrame) -> go.Figure:
     """p50/p95/p99 per tier, log scale because tiers differ by orders of magnitude."""
     fig = go.Figure()
-    for col, opacity in (("p50_ms", 0.45), ("p95_ms", 0.75), ("p99_ms", 1.0)):
-        fig.add_trace(go.Bar(x=tiers["tier"].to_list(), y=tiers[col].to_list(), name=col.removesuffix("_ms"),
+    for q, opacity in (("p50", 0.45), ("p95", 0.75), ("p99", 1.0)):
+        fig.add_trace(go.Bar(x=tiers["tier"].to_list(), y=tiers[f"latency_{q}_ms"].to_list(), name=q,
                              marker={"color": [tier_color(t) for t in tiers["tier"]], "opacity": opacity},
-                             hovertemplate="%{x} " + col.removesuffix("_ms") + ": %{y:,.1f} ms<extra></extra>"))
+                             hovertemplate="%{x} " + q + ": %{y:,.1f} ms<extra></extra>"))
     fig.update_yaxes(type="log", dtick=1, tickformat=",", title_text="latency (ms, log scale)")
     return _base(fig, 330, barmode="group", showlegend=False,
                  title="Latency per tier: p50 (light) / p95 / p99 (solid)")

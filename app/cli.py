@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from app import cli_analysis, cli_data, output
+from app import cli_analysis, cli_data, cli_metric, output
 from app.cli_options import db_option, engine_options
 from ingest.settings import ENV_CLICKHOUSE_URL, ENV_ENGINE, load_settings
 
@@ -56,7 +56,7 @@ def serve(db: str | None, port: int, address: str | None, engine_name: str | Non
 
 for command in (cli_data.migrate, cli_data.ingest, cli_data.quarantine, cli_data.receive, cli_data.generate,
                 cli_data.sample, cli_analysis.summary, cli_analysis.query, cli_analysis.recommend,
-                cli_analysis.whatif, cli_analysis.export):
+                cli_analysis.whatif, cli_analysis.export, cli_metric.metric):
     cli.add_command(command)
 
 

@@ -14,6 +14,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app.connection import EngineQueryError
 from app.data import StoreStatus
+from queries.semantic import metric as metrics
+from queries.semantic import present
+from queries.units import format_frame
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -71,6 +74,20 @@ def every_tab() -> Iterator[None]:
         yield
     finally:
         _EVERY_TAB.reset(token)
+
+
+def measure_table(frame: pl.DataFrame, keys: Sequence[str], key: str, filename: str, caption: str,
+                  download: pl.DataFrame | None = None) -> None:
+    """Semantic-model rows as people read them: headers are the measures' labels, cells formatted by unit (money
+    with its currency, – for a missing value); the CSV holds the unformatted values under the measures' names."""
+    shown = format_frame(metrics.rows_for_output(frame), present.units(frame.columns))
+    shown = shown.with_columns(pl.col(k).cast(pl.String).fill_null("–") for k in keys if k in shown.columns)
+    shown = shown.rename(present.labels(shown.columns))
+    st.caption(caption)
+    st.dataframe(shown, key=f"{key}_table", hide_index=True)
+    csv = metrics.rows_for_output(frame if download is None else download).write_csv()
+    st.download_button("Download CSV", csv, file_name=filename, mime="text/csv", key=f"{key}_csv",
+                       icon=":material/download:")
 
 
 def drawn(tab: Any) -> bool:

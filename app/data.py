@@ -17,6 +17,7 @@ from app.state import Dimensions
 from ingest import store
 from ingest.settings import load_settings
 from queries import critical_path, decisions, recommend, registry, savings, scorecard, whatif
+from queries.semantic import metric as metrics
 
 ParamKey = tuple[tuple[str, object], ...]
 _connect = connect  # the store's read-only connection, as tests wait out a writer's lock with it
@@ -83,6 +84,23 @@ def query(name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
     path = store_path()
     key = tuple(sorted((params or {}).items()))
     return _run(str(path), version(path), name, key)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _metric(db: str, stamp: tuple[int, int, int, int], req: metrics.Request) -> pl.DataFrame:
+    with opened(Path(db)) as con:
+        if not isinstance(con, duckdb.DuckDBPyConnection):
+            raise EngineQueryError(f"measures run on the DuckDB store; {con.name} serves the registered queries only")
+        return metrics.run(con, req)
+
+
+def metric(measures: Sequence[str], by: Sequence[str] = (), where: Sequence[tuple[str, str]] = (),
+           from_ns: int | None = None, to_ns: int | None = None, grain: str = "day") -> pl.DataFrame:
+    """Measures of the semantic model (queries/semantic) on the dashboard's store: what `tierwise metric` gives."""
+    path = store_path()
+    currency = metrics.configured_currency(load_settings().config_path)
+    req = metrics.Request(tuple(measures), tuple(by), tuple(where), from_ns, to_ns, grain, currency)
+    return _metric(str(path), version(path), req)
 
 
 def narrowed(name: str, params: dict[str, object], by: str | tuple[str, ...] = "tier") -> pl.DataFrame:

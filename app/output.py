@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,14 @@ import click
 import polars as pl
 from tqdm import tqdm
 
+from app.table_text import render_table
 from ingest import loader, route, store
 from ingest.settings import Settings, load_settings
 from ingest.sources import expand_paths
-from queries.engine import Engine, open_engine
+from queries.engine import DuckDBEngine, Engine, open_engine
 from queries.loader import fetch
+from queries.semantic import metric as metrics
+from queries.semantic import present
 from sample_data.generate import ensure_estate
 
 
@@ -34,6 +38,9 @@ def run_ingest(paths: list[Path], settings: Settings, signal: str | None, progre
     finally:
         con.close()
     return results
+
+
+SUMMARY = ("requests", "errors", "error_rate_pct", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
 
 
 def print_ingest(results: Sequence[loader.FileResult]) -> None:
@@ -68,24 +75,34 @@ def print_quarantine(rows: list[dict[str, Any]]) -> None:
         click.echo(rejection_line(r["source"], r["record_no"], r["item"], r["field"], r["reason"]))
 
 
-def print_frame(df: pl.DataFrame) -> None:
-    """A table for the terminal: two decimals, except fractions (`*_rate`, `*_share`), which keep four so that an
-    error rate of 0.3 % does not read as 0.00."""
-    fractions = [c for c, t in df.schema.items() if t.is_float() and c.endswith(("_rate", "_share"))]
-    df = df.with_columns(pl.col(c).round(4).cast(pl.String) for c in fractions)
-    with pl.Config(tbl_rows=100, tbl_cols=20, tbl_width_chars=160, fmt_str_lengths=60, float_precision=2,
-                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
-        click.echo(str(df))
+def print_frame(df: pl.DataFrame, labels: Mapping[str, str] | None = None, units: Mapping[str, str] | None = None) -> None:
+    """A table fitted to the terminal (app/table_text.py): long cells are cut with "…", never wrapped. `labels` renames
+    headers; `units` formats columns as queries.units does (money in the frame's `currency`); the other columns keep
+    two decimals, except fractions (`*_rate`, `*_share`), which keep four so that an error rate of 0.3 % does not
+    read as 0.00."""
+    click.echo(render_table(df, shutil.get_terminal_size((160, 24)).columns, labels, units))
 
 
 def print_summary(source: Path | Engine) -> None:
-    """Latency by tier from the store at a path, or from an open engine (DuckDB or ClickHouse), which it closes."""
-    con = open_engine("duckdb", source) if isinstance(source, Path) else source
+    """Requests, errors and latency by tier through the semantic model (what the Overview page shows), from the store
+    at a path or an open DuckDB engine; ClickHouse still answers with the registered latency_by_tier query. Closes
+    what it opened or was given."""
+    engine = open_engine("duckdb", source) if isinstance(source, Path) else source
     try:
-        click.echo("Latency and errors by tier (server, consumer and root spans of interactive workloads):")
-        print_frame(fetch(con, "latency_by_tier", start_ns=None, end_ns=None, workload_class="interactive"))
+        if isinstance(engine, DuckDBEngine):
+            click.echo("Requests entering each tier, errors and latency (sampling-adjusted; batch and training left out):")
+            print_metric(metrics.run(engine.con, metrics.Request(SUMMARY, ("tier",))), ("tier",))
+        else:
+            click.echo("Latency and errors by tier (server, consumer and root spans of interactive workloads):")
+            print_frame(fetch(engine, "latency_by_tier", start_ns=None, end_ns=None, workload_class="interactive"))
     finally:
-        con.close()
+        engine.close()
+
+
+def print_metric(frame: pl.DataFrame, keys: Sequence[str]) -> None:
+    """A semantic-model frame as a terminal table: labels for headers, cells by unit, money totals per currency."""
+    shown = present.with_totals(frame, keys)
+    print_frame(shown, labels=present.labels(shown.columns), units=present.units(shown.columns))
 
 
 def run_demo(workdir: Path, spans: int = 1_000_000, days: int = 30) -> None:
@@ -106,8 +123,8 @@ def run_demo(workdir: Path, spans: int = 1_000_000, days: int = 30) -> None:
     con = store.connect(settings.db_path, read_only=True)
     try:
         if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'costs'").fetchall() == [(1,)]:
-            click.echo("Cost by tier (USD over the window, linked by tag, resource or site):")
-            print_frame(fetch(con, "cost_by_tier"))
+            click.echo("Effective cost by tier (linked by tag, resource or site; per billing currency):")
+            print_metric(metrics.run(con, metrics.Request(("effective_cost",), ("tier",))), ("tier",))
     finally:
         con.close()
     click.echo(f"demo ready in {time.perf_counter() - t:.1f} s")

@@ -50,6 +50,10 @@ class Filters:
         """Window plus tier, site and workload, for queries that take all four."""
         return {**self.window(), "tier": self.tier, "site": self.site, "workload": self.workload}
 
+    def where(self) -> tuple[tuple[str, str], ...]:
+        """Tier, site and workload as the semantic model's filters (queries/semantic): they apply to every measure."""
+        return tuple((k, v) for k, v in (("tier", self.tier), ("site", self.site), ("workload", self.workload)) if v)
+
     def to_query_params(self) -> dict[str, str]:
         """The URL form: only set filters, dates as YYYY-MM-DD."""
         raw = {"start": self.start.isoformat() if self.start else None,

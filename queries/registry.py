@@ -12,6 +12,7 @@ import polars as pl
 
 from queries import critical_path, loader
 from queries.engine import Engine
+from queries.timeparse import parse_instant_ns
 
 ParamType = type[int] | type[float] | type[str]
 Derive = Callable[[pl.LazyFrame, Mapping[str, object]], pl.LazyFrame]
@@ -59,8 +60,8 @@ class Query:
 TIER = Param("tier", str, "only this tier (device, edge, regional, hyperscale, unknown)")
 SITE = Param("site", str, "only this site")
 WORKLOAD = Param("workload", str, "only this workload")
-START = Param("start_ns", int, "from this time, Unix nanoseconds (inclusive)")
-END = Param("end_ns", int, "until this time, Unix nanoseconds (exclusive)")
+START = Param("start_ns", int, "from this time (inclusive)")
+END = Param("end_ns", int, "until this time (exclusive)")
 BUCKET = Param("bucket", str, "time bucket (UTC)", "hour", ("minute", "hour", "day", "week", "month"))
 BAND = Param("band", float, "percentile band around p50 and p95 whose traces are averaged", 0.05)
 TRACES_PER_BAND = Param("traces_per_band", int, "at most this many traces per workload and band, lowest "
@@ -144,9 +145,19 @@ def get(name: str) -> Query:
         raise QueryError(f"no query {name!r}; `tierwise query --list` shows them") from None
 
 
+def is_time(p: Param) -> bool:
+    """Whether `p` is an instant (an int named `*_ns`), which takes a date or ISO-8601 timestamp as well as Unix ns."""
+    return p.type is int and p.name.endswith("_ns")
+
+
 def _convert(p: Param, raw: str) -> object:
     if raw.strip().lower() in ("", "null", "none"):
         return None
+    if is_time(p):
+        try:
+            return parse_instant_ns(raw)
+        except ValueError as e:
+            raise QueryError(f"parameter {p.name!r} expects int Unix nanoseconds or a time: {e}") from None
     try:
         value = p.type(raw)
     except ValueError:
@@ -225,7 +236,8 @@ def describe() -> list[str]:
             value = p.resolved_default()
             default = "NULL (no filter)" if value is None else repr(value)
             choices = f" one of {'|'.join(p.choices)};" if p.choices else ""
-            lines.append(f"    --param {p.name}=<{p.type.__name__}>{choices} default {default}: {p.help}")
+            kind = "Unix ns|YYYY-MM-DD|ISO-8601" if is_time(p) else p.type.__name__
+            lines.append(f"    --param {p.name}=<{kind}>{choices} default {default}: {p.help}")
         if q.units:
             lines.append("    units: " + ", ".join(f"{c} = {u}" for c, u in q.units))
     return lines

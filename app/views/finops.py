@@ -14,6 +14,13 @@ HEADING = "FinOps: monthly costs"
 DIMENSIONS = ("provider", "service", "site", "workload")
 
 
+def _money(frame: pl.DataFrame, col: str, currencies: list[str] | None = None) -> str:
+    """A money measure of the semantic model per currency: '1,234.56 USD + 80.00 CAD'; a currency of `currencies`
+    with no rows is 0.00 (nothing of it matched), not missing."""
+    amounts = dict.fromkeys(currencies or [], 0.0) | {r["currency"]: r[col] for r in frame.iter_rows(named=True)}
+    return charts.fmt_money(amounts)
+
+
 def _usd(frame: pl.DataFrame, col: str) -> float:
     return float(frame[col].cast(pl.Float64).sum()) if frame.height else 0.0
 
@@ -22,9 +29,9 @@ def view() -> None:
     f = common.current()
     st.title(HEADING)
     st.caption("What the estate costs, where the money goes and whether the bill ties out. EffectiveCost is what it "
-               "cost after discounts and commitments; BilledCost is what the invoice says. Costs cover the whole "
-               "ledger (billing months, not the sidebar's days); the tier filter narrows the breakdowns, anomalies "
-               "and forecast, the workload filter the anomalies and forecast.")
+               "cost after discounts and commitments; BilledCost is what the invoice says. The first three figures "
+               "follow every filter: time range (each charge prorated by the share of its period inside it), tier, "
+               "site and workload. The charts and tabs below say which filters they follow.")
     tiers = data.query("cost_by_tier")
     if tiers.height == 0:
         components.no_rows("billing rows")
@@ -46,18 +53,24 @@ def view() -> None:
     split = data.query("cost_by_workload_day")
     gpu = data.query("gpu_cost_vs_use", {"tier": f.tier})
     total = ahead.filter(tier="all") if ahead.height else ahead
+    where, start, end = f.where(), f.start_ns, f.end_ns
+    money = data.metric(("effective_cost", "billed_cost"), (), where, start, end)
+    unallocated = data.metric(("effective_cost",), (), (*where, ("workload", "unallocated")), start, end)
     with kpis:
         components.kpi_row([
-            ("EffectiveCost", charts.fmt_usd(_usd(tiers, "cost_usd")), "cost_by_tier: the whole ledger, every tier"),
-            ("BilledCost", charts.fmt_usd(_usd(recon, "ledger_billed_usd")), "cost_reconciliation: invoice total held"),
-            ("Unallocated", charts.fmt_usd(_usd(split.filter(category="unallocated"), "effective_cost_usd")),
-             "cost_by_workload_day: money no workload could be charged with"),
-            ("Idle GPU", charts.fmt_usd(_usd(gpu, "idle_usd")), "gpu_cost_vs_use: allocated × (1 − utilization)"),
+            ("EffectiveCost", _money(money, "effective_cost"), "effective_cost: after discounts, every filter applied"),
+            ("BilledCost", _money(money, "billed_cost"), "billed_cost: what invoices charge, every filter applied"),
+            ("Unallocated", _money(unallocated, "effective_cost", money["currency"].to_list()),
+             "effective_cost of charges no workload could be linked to, every filter applied"),
+            ("Idle GPU", charts.fmt_usd(_usd(gpu, "idle_usd")),
+             "gpu_cost_vs_use: allocated × (1 − utilization); tier filter only, whole ledger"),
             ("Month-end forecast", charts.fmt_usd(_usd(total, "forecast_usd")) if total.height else "–",
-             "cost_forecast: month to date + remaining days × daily median"),
+             "cost_forecast: month to date + remaining days × daily median; tier and workload filters"),
             ("Cache savings", charts.fmt_usd(sre_sections.cache_saved_usd(data.query("cache_savings"))),
              "cache_savings: what cache hits saved, whole store (details: Slow paths → Caches)"),
         ])
+        st.caption("Idle GPU, forecast and cache savings cover the whole ledger (idle GPU follows the tier filter; "
+                   "the forecast the tier and workload filters).")
     first = ["month", "tier", "effective_cost_usd", "change_ratio", "daily_change_ratio", "covered_days"]
     components.table(months.select(*first, pl.exclude(first)), "finops_mom", "cost_month_over_month.csv",
                      "cost_month_over_month (USD; change_ratio is a fraction of the previous month, "

@@ -1,4 +1,4 @@
-"""Overview page: every tier side by side (requests, p95, errors, cost) and the hops between them."""
+"""Overview page: every tier side by side (requests, latency, errors, cost) and the hops between them."""
 
 from __future__ import annotations
 
@@ -7,32 +7,42 @@ import streamlit as st
 
 from app import charts, components, data
 from app.views import common
+from queries.semantic import present
+from queries.units import format_value
 
 HEADING = "Estate overview"
+TIER_MEASURES = ("requests", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "error_rate_pct")
+
+
+def tier_costs(frame: pl.DataFrame) -> dict[str, str]:
+    """Tier → its effective cost as text, one amount per currency (never added across currencies)."""
+    out: dict[str, dict[str, float]] = {}
+    for r in frame.iter_rows(named=True):
+        out.setdefault(r["tier"], {})[r["currency"]] = r["effective_cost"]
+    return {t: charts.fmt_money(v) for t, v in out.items()}
 
 
 def view() -> None:
     f = common.current()
     st.title(HEADING)
-    st.caption("Device → edge → regional → hyperscale: what each tier serves, how fast, and what the calls "
-               "between tiers cost in time and bytes. Time range and workload (hops) apply; a tier narrows the numbers "
-               "to that tier and the hops into and out of it.")
-    everywhere = data.query("latency_by_tier", f.window())
-    tiers = everywhere.filter(tier=f.tier) if f.tier else everywhere
+    st.caption("Device → edge → regional → hyperscale: what each tier serves, how fast, what it costs, and what the "
+               "calls between tiers cost in time and bytes. Requests are entries into each tier (sampling-adjusted; "
+               "batch and training left out); costs are prorated to the time range. Every filter applies to the "
+               "tiers and their costs; the hops follow the time range, tier and workload (they are per tier pair, so "
+               "a site filter does not narrow them).")
+    tiers = data.metric(TIER_MEASURES, ("tier",), f.where(), f.start_ns, f.end_ns)
     if tiers.height == 0:
         components.no_rows("requests")
         return
     hops = data.query("hops_by_tier_pair", {**f.window(), "workload": f.workload})
     if f.tier:  # the calls into and out of the chosen tier
         hops = hops.filter((pl.col("from_tier") == f.tier) | (pl.col("to_tier") == f.tier))
-    costs = data.query("cost_by_tier") if data.has_query("cost_by_tier") and data.status().state == "ok" else None
-    if costs is not None and costs.height == 0:
-        costs = None
-    components.kpi_row([(f"{r['tier']} p95", charts.fmt_ms(r["p95_ms"]),
-                         f"{r['requests']:,} requests · p50 {charts.fmt_ms(r['p50_ms'])} · "
-                         f"errors {charts.fmt_pct(r['error_rate'])}")
+    costs = data.metric(("effective_cost",), ("tier",), f.where(), f.start_ns, f.end_ns)
+    components.kpi_row([(f"{r['tier']} p95", format_value(r["latency_p95_ms"], "ms"),
+                         f"{format_value(r['requests'], 'count')} requests · p50 "
+                         f"{format_value(r['latency_p50_ms'], 'ms')} · errors {format_value(r['error_rate_pct'], 'pct')}")
                         for r in tiers.iter_rows(named=True)])
-    components.chart(charts.tier_map(everywhere, hops, costs), "overview_map")
+    components.chart(charts.tier_map(tiers, hops, tier_costs(costs)), "overview_map")
     left, right = st.columns(2)
     with left:
         components.chart(charts.tier_latency(tiers), "overview_latency")
@@ -45,8 +55,12 @@ def view() -> None:
     if not numbers.open:  # the tables are drawn (and sent) only once the reader opens them
         return
     with numbers:
-        components.table(tiers, "overview_tiers", "latency_by_tier.csv", "latency_by_tier (ms; error_rate 0–1)")
+        components.measure_table(tiers, ("tier",), "overview_tiers", "requests_latency_by_tier.csv",
+                                 "Requests, latency and errors per tier (`tierwise metric "
+                                 + ",".join(TIER_MEASURES) + " --by tier`)")
         components.table(hops, "overview_hops", "hops_by_tier_pair.csv", "hops_by_tier_pair (ms; bytes)")
-        if costs is not None:
-            components.table(costs, "overview_costs", "cost_by_tier.csv",
-                             "cost_by_tier (USD over the whole ledger; not narrowed by the time range)")
+        if costs.height:
+            components.measure_table(present.with_totals(costs, ("tier",)), ("tier",), "overview_costs",
+                                     "effective_cost_by_tier.csv",
+                                     "Effective cost per tier, prorated to the time range (`tierwise metric "
+                                     "effective_cost --by tier`)", download=costs)

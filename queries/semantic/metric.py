@@ -1,0 +1,141 @@
+"""Runs a metric request: measures by dimensions under filters and a time range, one family query each, joined."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from queries.semantic import model
+from queries.semantic.model import GRAINS, Dimension, Measure, ModelError
+from queries.semantic.sql import Call, compile_call
+
+TIER_ORDER = ("device", "edge", "regional", "hyperscale", "unknown", "unallocated")
+
+
+@dataclass(frozen=True)
+class Currency:
+    """`[currency]` in tierwise.toml: convert ledger currencies into `report` at the user's `rates` (units of report
+    per one unit of that currency). Without it every currency stays apart."""
+
+    report: str | None = None
+    rates: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Request:
+    """What `tierwise metric` and the pages ask: measures, grouping, filters (dimension = value), range and grain."""
+
+    measures: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    where: tuple[tuple[str, str], ...] = ()
+    from_ns: int | None = None
+    to_ns: int | None = None
+    grain: str = "day"
+    currency: Currency = field(default_factory=Currency)
+
+
+def currency_config(raw: Mapping[str, Any]) -> Currency:
+    """The `[currency]` table of a parsed tierwise.toml: `report = "USD"` and `[currency.rates] CAD = 0.73`."""
+    table = raw.get("currency") or {}
+    rates = {str(k).upper(): float(v) for k, v in (table.get("rates") or {}).items()}
+    report = table.get("report")
+    if rates and not report:
+        raise ModelError("[currency] rates need `report = \"<ISO code>\"`, the currency they convert into")
+    for code, rate in rates.items():
+        if not rate > 0:
+            raise ModelError(f"[currency.rates] {code} = {rate}: a rate must be above 0")
+    return Currency(str(report).upper() if report else None, tuple(sorted(rates.items())))
+
+
+def configured_currency(config: Path | None) -> Currency:
+    """The `[currency]` of the config file tierwise uses (None: no conversion)."""
+    if config is None or not config.is_file():
+        return Currency()
+    return currency_config(tomllib.loads(config.read_text(encoding="utf-8")))
+
+
+def _plan(req: Request) -> tuple[tuple[Measure, ...], tuple[Dimension, ...], tuple[tuple[Dimension, str], ...]]:
+    if not req.measures:
+        raise ModelError("name at least one measure (`tierwise metric --list` shows them)")
+    if req.grain not in GRAINS:
+        raise ModelError(f"grain {req.grain!r}: use one of {', '.join(GRAINS)}")
+    if req.from_ns is not None and req.to_ns is not None and req.from_ns >= req.to_ns:
+        raise ModelError("--from must be before --to (--from is inclusive, --to exclusive)")
+    measures = tuple(model.measure(n) for n in dict.fromkeys(req.measures))
+    by = tuple(model.dimension(n) for n in dict.fromkeys(req.by))
+    where = tuple((model.dimension(k), v) for k, v in req.where)
+    model.check_applies(measures, by, "grouped by")
+    model.check_applies(measures, tuple(d for d, _ in where), "filtered on")
+    return measures, by, where
+
+
+def _base(measures: Sequence[Measure]) -> list[Measure]:
+    """The family measures to compute: the requested ones and the parts of every ratio, once each."""
+    out: dict[str, Measure] = {}
+    for m in measures:
+        if m.ratio is None:
+            out[m.name] = m
+        else:
+            for part in _base([model.measure(n) for n in m.ratio]):
+                out.setdefault(part.name, part)
+    return list(out.values())
+
+
+def explain(req: Request) -> list[tuple[str, dict[str, object]]]:
+    """The (SQL, parameters) of each family query `req` runs, in order."""
+    measures, by, where = _plan(req)
+    calls = []
+    families = dict.fromkeys(m.family for m in _base(measures))
+    for fam in families:
+        assert fam is not None
+        own = tuple(m for m in _base(measures) if m.family == fam)
+        calls.append(compile_call(Call(fam, own, by, where, req.from_ns, req.to_ns, req.grain,
+                                       dict(req.currency.rates), req.currency.report)))
+    return calls
+
+
+def run(con: duckdb.DuckDBPyConnection, req: Request) -> pl.DataFrame:
+    """One row per group: the `by` dimensions, `currency` when a measure is money, then the measures asked for."""
+    measures, by, _ = _plan(req)
+    keys = [d.name for d in by]
+    frames = [con.sql(sql, params=params).pl() for sql, params in explain(req)]
+    out = frames[0]
+    for frame in frames[1:]:
+        on = [k for k in keys if k in frame.columns]
+        if not on:
+            out = out.join(frame, how="cross")
+            continue
+        out = out.join(frame, on=on, how="full", coalesce=True, nulls_equal=True)
+    for m in measures:
+        if m.ratio is not None:
+            num, den = (pl.col(n).cast(pl.Float64) for n in m.ratio)
+            out = out.with_columns(pl.when(den > 0).then(num * m.scale / den).otherwise(None).alias(m.name))
+    money = any(u.unit == "money" for u in _base(measures)) or any(m.unit == "money" for m in measures)
+    cols = [*keys, *(["currency"] if money and "currency" not in keys else []), *(m.name for m in measures)]
+    out = out.select(cols)
+    return _sorted(out, keys)
+
+
+def _sorted(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    if not frame.height:
+        return frame
+    order = []
+    for k in [*keys, *(["currency"] if "currency" in frame.columns and "currency" not in keys else [])]:
+        if k in ("tier", "to_tier"):
+            rank = {t: i for i, t in enumerate(TIER_ORDER)}
+            order.append(pl.col(k).replace_strict(rank, default=len(rank), return_dtype=pl.Int32))
+        order.append(pl.col(k))
+    return frame.sort(order, nulls_last=True)
+
+
+def rows_for_output(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame as JSON and CSV give it: time buckets as ISO-8601 UTC text."""
+    if "time" in frame.columns and isinstance(frame.schema["time"], pl.Datetime):
+        return frame.with_columns(pl.col("time").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return frame

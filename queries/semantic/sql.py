@@ -1,0 +1,212 @@
+"""Compiles one family's measures, grouping and filters into one parameterized DuckDB query."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from queries.semantic.model import TAG_PREFIX, Dimension, Measure
+
+BATCH_TYPES = ("training", "batch", "embedding")  # asynchronous work kept out of request measures unless asked for
+STEP = {"hour": "1 hour", "day": "1 day", "week": "7 days", "month": "1 month"}
+_WEIGHTS = """weights AS (  -- each distinct traceState's sampling weight: 2^56 / (2^56 - threshold) from `ot=th:T`
+    SELECT trace_state,
+           CASE WHEN th = '' THEN 1.0
+                ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END AS w
+    FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
+          FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
+)"""
+_GB_PER_UNIT = ("CASE lower(trim(ConsumedUnit)) WHEN 'gb' THEN 1.0 WHEN 'gib' THEN 1.073741824 WHEN 'tb' THEN 1000.0 "
+                "WHEN 'tib' THEN 1099.511627776 WHEN 'mb' THEN 0.001 WHEN 'mib' THEN 0.001048576 "
+                "WHEN 'bytes' THEN 1e-9 WHEN 'byte' THEN 1e-9 END")
+
+
+@dataclass(frozen=True)
+class Call:
+    """What one family query is asked: its measures, grouping, filters, time range (Unix ns) and grain."""
+
+    family: str
+    measures: tuple[Measure, ...]
+    by: tuple[Dimension, ...]
+    where: tuple[tuple[Dimension, str], ...]
+    from_ns: int | None
+    to_ns: int | None
+    grain: str = "day"
+    rates: Mapping[str, float] = field(default_factory=dict)  # currency → reporting-currency units per 1
+    report_currency: str | None = None
+
+
+class _Params:
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def add(self, value: object) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+def _dim_sql(d: Dimension, family: str, p: _Params, grain: str) -> str:
+    if d.name.startswith(TAG_PREFIX):
+        return f"json_extract_string(Tags, {p.add('$.' + _json_key(d.name.removeprefix(TAG_PREFIX)))})"
+    expr = d.expr(family)
+    assert expr is not None, (d.name, family)
+    if d.name == "time" and family != "costs":
+        return f"date_trunc({p.add(grain)}, {expr})"
+    return expr
+
+
+def _json_key(key: str) -> str:
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _boundary(call: Call) -> tuple[str, ...]:
+    """The span columns an entry must differ from its parent in: set by grouping or filtering on tier, site, service."""
+    cols = {"tier": "tier", "site": "site", "service": "service_name"}
+    named = {d.boundary for d in (*call.by, *(w for w, _ in call.where)) if d.boundary}
+    return tuple(cols[b] for b in ("tier", "site", "service") if b in named)
+
+
+def _asks_batch(call: Call) -> bool:
+    return any(d.name == "workload_type" for d in (*call.by, *(w for w, _ in call.where)))
+
+
+def _window(col: str, call: Call, p: _Params) -> list[str]:
+    out = []
+    if call.from_ns is not None:
+        out.append(f"{col} >= {p.add(call.from_ns)}")
+    if call.to_ns is not None:
+        out.append(f"{col} < {p.add(call.to_ns)}")
+    return out
+
+
+def _source(call: Call, p: _Params) -> tuple[str, list[str]]:
+    """(the family's rows as a SELECT, extra predicates on them) before filters and deduplication."""
+    if call.family == "entries":
+        kinds = "parent_span_id IS NULL" + (" OR kind IN ('server', 'consumer')" if _boundary(call) else "")
+        preds = [f"({kinds})", *_window("start_ns", call, p)]
+        if not _asks_batch(call):
+            preds.append(f"coalesce(workload_type, '') NOT IN {BATCH_TYPES!r}")
+        return ("SELECT trace_id, span_id, parent_span_id, kind, tier, site, service_name, name, workload, workload_type, "
+                "data_class, start_ns, duration_ns, status_code, trace_state FROM spans", preds)
+    if call.family == "usage":
+        return ("SELECT trace_id, span_id, tier, site, service_name, name, workload, workload_type, data_class, start_ns, "
+                "input_tokens, output_tokens, cache_hit, trace_state FROM spans",
+                ["(input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR cache_hit IS NOT NULL)",
+                 *_window("start_ns", call, p)])
+    if call.family == "hops":
+        return ("SELECT c.trace_id, c.span_id, c.workload, c.tier, c.site, s.tier AS to_tier, c.start_ns, c.trace_state, "
+                "coalesce(c.request_bytes, s.request_bytes) AS request_bytes, "
+                "coalesce(c.response_bytes, s.response_bytes) AS response_bytes "
+                "FROM hop_clients c JOIN hop_servers s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id "
+                "WHERE c.tier <> s.tier OR c.site IS DISTINCT FROM s.site", _window("start_ns", call, p))
+    if call.family == "gpu":
+        return ("SELECT time_ns, tier, site, workload, service_name, host_name, canonical_value, "
+                "coalesce(attributes->>'hw.id', attributes->>'gpu', attributes->>'UUID', '') AS gpu "
+                "FROM metric_points WHERE canonical_name = 'gpu_utilization_ratio'", _window("time_ns", call, p))
+    raise AssertionError(call.family)
+
+
+def _filters(call: Call, p: _Params) -> list[str]:
+    return [f"{_dim_sql(d, call.family, p, call.grain)} = {p.add(value)}" for d, value in call.where]
+
+
+def _select(call: Call, p: _Params, names: Sequence[str], dims: Sequence[str], source: str) -> str:
+    aggs = [f"{m.expr} AS {m.name}" for m in call.measures if m.expr is not None]
+    aggs += [f"min(duration_ns) FILTER (WHERE cw >= {m.quantile!r} * tw * (1 - 1e-12)) / 1e6 AS {m.name}"
+             for m in call.measures if m.quantile is not None]
+    keys = [f"{expr} AS {name}" for expr, name in zip(dims, names, strict=True)]
+    group = " GROUP BY ALL" if keys else ""
+    return f"SELECT {', '.join(keys + aggs)} FROM {source}{group}"
+
+
+def _spans_family(call: Call, p: _Params) -> str:
+    source, preds = _source(call, p)
+    preds += _filters(call, p)
+    names = [d.name for d in call.by]
+    dims = [_dim_sql(d, call.family, p, call.grain) for d in call.by]
+    ids_nullable = call.family in ("entries", "usage")
+    dedup = ("SELECT * FROM cand WHERE trace_id IS NULL OR span_id IS NULL UNION ALL " if ids_nullable else "")
+    dedup += "SELECT DISTINCT ON (trace_id, span_id) * FROM cand WHERE trace_id IS NOT NULL AND span_id IS NOT NULL"
+    entry = ""
+    boundary = _boundary(call)
+    if call.family == "entries" and boundary:
+        same = " AND ".join(f"p.{c} IS NOT DISTINCT FROM d.{c}" for c in boundary)
+        entry = (" WHERE d.parent_span_id IS NULL OR NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = d.trace_id "
+                 f"AND p.span_id = d.parent_span_id AND {same})")
+    ctes = [_WEIGHTS,
+            f"cand AS (SELECT * FROM ({source}) WHERE {' AND '.join(preds) or 'true'})",
+            f"dedup AS ({dedup})",
+            f"facts AS (SELECT d.*, coalesce(wt.w, 1.0) AS w FROM dedup d "
+            f"LEFT JOIN weights wt ON wt.trace_state = d.trace_state{entry})"]
+    source_rel = "facts"
+    if any(m.quantile is not None for m in call.measures):
+        part = f"PARTITION BY {', '.join(dims)} " if dims else ""
+        ctes.append(f"ranked AS (SELECT *, sum(w) OVER ({part}ORDER BY duration_ns ROWS UNBOUNDED PRECEDING) AS cw, "
+                    f"sum(w) OVER ({part.strip()}) AS tw FROM facts)")
+        source_rel = "ranked"
+    return "WITH " + ",\n".join(ctes) + "\n" + _select(call, p, names, dims, source_rel)
+
+
+def _gpu(call: Call, p: _Params) -> str:
+    source, preds = _source(call, p)
+    preds += _filters(call, p)
+    names = [d.name for d in call.by]
+    dims = [_dim_sql(d, call.family, p, call.grain) for d in call.by]
+    return (f"WITH facts AS (SELECT * FROM ({source}) WHERE {' AND '.join(preds) or 'true'})\n"
+            + _select(call, p, names, dims, "facts"))
+
+
+def _costs(call: Call, p: _Params) -> str:
+    """Ledger rows prorated: each charge contributes the share of its period inside the range (and bucket)."""
+    if call.rates:
+        pairs = ", ".join(f"({p.add(c)}, {p.add(float(r))})" for c, r in sorted(call.rates.items()))
+        rates = f"rates(cur, r) AS (VALUES {pairs}), "
+        join, rate = "LEFT JOIN rates ON rates.cur = c.BillingCurrency", "coalesce(rates.r, 1.0)"
+        currency = f"CASE WHEN rates.r IS NULL THEN c.BillingCurrency ELSE {p.add(call.report_currency)} END"
+    else:
+        rates, join, rate, currency = "", "", "1.0", "c.BillingCurrency"
+    lo_us = p.add(None if call.from_ns is None else call.from_ns // 1000)
+    hi_us = p.add(None if call.to_ns is None else call.to_ns // 1000)
+    lo, hi = f"greatest(ps_us, coalesce({lo_us}, ps_us))", f"least(pe_us, coalesce({hi_us}, pe_us))"
+    in_range = f"({lo_us} IS NULL OR ps_us >= {lo_us}) AND ({hi_us} IS NULL OR ps_us < {hi_us})"
+    spread = ""
+    if any(d.name == "time" for d in call.by):
+        g, step = p.add(call.grain), p.add(STEP[call.grain])
+        spread = (f", unnest(generate_series(date_trunc({g}, ps), greatest(ps, pe - INTERVAL 1 MICROSECOND), "
+                  f"CAST({step} AS INTERVAL))) AS bk(bucket)")
+        lo = f"greatest({lo}, epoch_us(bucket))"
+        hi = f"least({hi}, epoch_us(bucket + CAST({step} AS INTERVAL)))"
+        in_range += f" AND date_trunc({g}, ps) = bucket"
+    base = (f"SELECT c.* EXCLUDE (EffectiveCost, BilledCost), ChargePeriodStart AS ps, "
+            f"coalesce(ChargePeriodEnd, ChargePeriodStart) AS pe, epoch_us(ChargePeriodStart) AS ps_us, "
+            f"epoch_us(coalesce(ChargePeriodEnd, ChargePeriodStart)) AS pe_us, "
+            f"c.EffectiveCost::DOUBLE * {rate} AS EffectiveCost, c.BilledCost::DOUBLE * {rate} AS BilledCost, "
+            f"CASE WHEN c.x_TransferDirection IS NOT NULL THEN c.ConsumedQuantity::DOUBLE * {_GB_PER_UNIT} END "
+            f"AS transfer_gb, {currency} AS currency FROM cost_links c {join} WHERE c.ChargePeriodStart IS NOT NULL")
+    frac = (f"CASE WHEN pe_us <= ps_us THEN CASE WHEN {in_range} THEN 1.0 ELSE 0.0 END "
+            f"ELSE greatest(0, {hi} - {lo}) / (pe_us - ps_us) END")
+    preds = _filters(call, p)
+    names = [d.name for d in call.by]
+    dims = [_dim_sql(d, call.family, p, call.grain) for d in call.by]
+    if "currency" not in names:
+        names, dims = [*names, "currency"], [*dims, "currency"]
+    where = f" WHERE {' AND '.join(preds)}" if preds else ""
+    bucket = "bk.bucket, " if spread else ""
+    facts = f"facts AS (SELECT * FROM (SELECT b.*, {bucket}{frac} AS frac FROM ({base}) b{spread}){where})"
+    sql = (f"WITH {rates}{facts}\n" + _select(call, p, names, dims, "facts WHERE frac > 0"))
+    return sql
+
+
+def compile_call(call: Call) -> tuple[str, dict[str, object]]:
+    """(SQL, parameters) of one family's measures grouped by `call.by`, one row per group."""
+    p = _Params()
+    if call.family in ("entries", "usage", "hops"):
+        sql = _spans_family(call, p)
+    elif call.family == "gpu":
+        sql = _gpu(call, p)
+    elif call.family == "costs":
+        sql = _costs(call, p)
+    else:
+        raise AssertionError(call.family)
+    return sql, p.values
