@@ -94,6 +94,11 @@ def _metric(db: str, stamp: tuple[int, int, int, int], req: metrics.Request) -> 
         return metrics.run(con, req)
 
 
+def models_measures() -> bool:
+    """Whether the semantic model can run here: on the DuckDB store; ClickHouse serves the registered queries only."""
+    return load_settings().engine != "clickhouse"
+
+
 def metric(measures: Sequence[str], by: Sequence[str] = (), where: Sequence[tuple[str, str]] = (),
            from_ns: int | None = None, to_ns: int | None = None, grain: str = "day") -> pl.DataFrame:
     """Measures of the semantic model (queries/semantic) on the dashboard's store: what `tierwise metric` gives."""

@@ -188,3 +188,26 @@ def test_hostile_urls_render_and_leave_the_store_intact(server: str, page: Page,
             assert page.locator(EXCEPTION).count() == 0
             assert "DROP" not in page.url and "xxxxxxxx" not in page.url and "script" not in page.url
     assert spans() == before
+
+
+TRUNCATED_KPIS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)], ids=["1280x800", "1600x1000"])
+def test_every_page_at_laptop_and_desktop_sizes(server: str, context: BrowserContext, size: tuple[int, int]) -> None:
+    """Screenshots of every page at both sizes (full page, to look at): no KPI cut off, no `None` or `null` text."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg = context.new_page()
+    try:
+        pg.set_viewport_size({"width": size[0], "height": size[1]})
+        for spec in PAGES:
+            open_page(pg, f"{server}/{spec.href}", spec.heading)
+            pg.wait_for_timeout(1500)
+            pg.screenshot(path=str(SHOTS / f"{spec.url_path}-{size[0]}x{size[1]}.png"), full_page=True)
+            assert pg.evaluate(TRUNCATED_KPIS) == [], f"{spec.url_path}: KPI text cut off at {size}"
+            text = pg.locator("section.main, [data-testid='stMain']").first.inner_text()
+            words = set(text.replace(",", " ").split())
+            assert not {"None", "null", "NaN", "nan"} & words, f"{spec.url_path}: shows None/null at {size}"
+    finally:
+        pg.close()

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 from ingest_helpers import isolated, run_cli
 from streamlit.testing.v1 import AppTest
 from test_app_pages import fresh_cache, metrics, page_script
 
 from app.pages import PAGES, PageSpec
+from queries import registry
+from queries.units import format_value
 
 __all__ = ["fresh_cache"]  # fixture shared with test_app_pages
 
@@ -96,9 +99,17 @@ def test_clickhouse_pages_show_the_duckdb_apps_numbers(stores: Stores, monkeypat
     duck, ch = shown[False], shown[True]
     assert {k for k in duck if k.startswith("overview")} == {f"overview: {t} p95" for t in
                                                              ("device", "edge", "regional", "hyperscale")}
-    for key in (*[k for k in duck if k.startswith("overview")], "finops: EffectiveCost", "finops: Cache savings",
-                "finops: Idle GPU"):
+    for key in ("finops: EffectiveCost", "finops: Cache savings", "finops: Idle GPU"):
         assert ch[key] == duck[key], key
+    # The Overview on ClickHouse reads the registered latency_by_tier query (the semantic model runs on DuckDB only):
+    # its p95s are that query's on the DuckDB store.
+    con = duckdb.connect(str(stores.duckdb_path), read_only=True)
+    try:
+        per_span = registry.run(con, "latency_by_tier", {})
+    finally:
+        con.close()
+    assert {k: v for k, v in ch.items() if k.startswith("overview")} == {
+        f"overview: {r['tier']} p95": format_value(r["p95_ms"], "ms") for r in per_span.iter_rows(named=True)}
 
 
 def test_a_query_clickhouse_refuses_reads_as_a_notice(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:

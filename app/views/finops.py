@@ -54,8 +54,16 @@ def view() -> None:
     gpu = data.query("gpu_cost_vs_use", {"tier": f.tier})
     total = ahead.filter(tier="all") if ahead.height else ahead
     where, start, end = f.where(), f.start_ns, f.end_ns
-    money = data.metric(("effective_cost", "billed_cost"), (), where, start, end)
-    unallocated = data.metric(("effective_cost",), (), (*where, ("workload", "unallocated")), start, end)
+    if data.models_measures():
+        money = data.metric(("effective_cost", "billed_cost"), (), where, start, end)
+        unallocated = data.metric(("effective_cost",), (), (*where, ("workload", "unallocated")), start, end)
+    else:  # ClickHouse: the whole ledger from the registered queries, as the caption below says
+        money = pl.DataFrame({"currency": ["USD"], "effective_cost": [_usd(tiers, "cost_usd")],
+                              "billed_cost": [_usd(recon, "ledger_billed_usd")]})
+        unallocated = pl.DataFrame({"currency": ["USD"], "effective_cost": [_usd(
+            split.filter(category="unallocated"), "effective_cost_usd")]})
+        st.caption("On ClickHouse the first three figures cover the whole ledger (registered queries); the semantic "
+                   "model that applies every filter runs on the DuckDB store.")
     with kpis:
         components.kpi_row([
             ("EffectiveCost", _money(money, "effective_cost"), "effective_cost: after discounts, every filter applied"),

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from app import charts, components, data
+from app.state import Filters
 from app.views import common
 from queries.semantic import present
 from queries.units import format_value
@@ -30,6 +31,9 @@ def view() -> None:
                "batch and training left out); costs are prorated to the time range. Every filter applies to the "
                "tiers and their costs; the hops follow the time range, tier and workload (they are per tier pair, so "
                "a site filter does not narrow them).")
+    if not data.models_measures():
+        _clickhouse(f)
+        return
     tiers = data.metric(TIER_MEASURES, ("tier",), f.where(), f.start_ns, f.end_ns)
     if tiers.height == 0:
         components.no_rows("requests")
@@ -64,3 +68,19 @@ def view() -> None:
                                      "effective_cost_by_tier.csv",
                                      "Effective cost per tier, prorated to the time range (`tierwise metric "
                                      "effective_cost --by tier`)", download=costs)
+
+
+def _clickhouse(f: Filters) -> None:
+    """On ClickHouse the semantic model does not run yet: the per-span latency_by_tier query, labelled as such."""
+    st.warning("On ClickHouse these figures come from the registered query latency_by_tier (server, consumer and root "
+               "spans, unadjusted for sampling), not yet from the semantic model; the DuckDB store shows the model's.",
+               icon=":material/info:")
+    rows = data.query("latency_by_tier", f.window())
+    rows = rows.filter(tier=f.tier) if f.tier else rows
+    components.kpi_row([(f"{r['tier']} p95", format_value(r["p95_ms"], "ms"), f"{r['requests']:,} spans")
+                        for r in rows.iter_rows(named=True)])
+    components.chart(charts.tier_latency(rows.rename({"p50_ms": "latency_p50_ms", "p95_ms": "latency_p95_ms",
+                                                      "p99_ms": "latency_p99_ms"})), "overview_latency")
+    hops = data.query("hops_by_tier_pair", {**f.window(), "workload": f.workload})
+    if hops.height:
+        components.chart(charts.hop_breakdown(hops), "overview_hops")
