@@ -57,16 +57,20 @@ def _base(fig: go.Figure, height: int, **layout: object) -> go.Figure:
     return fig
 
 
-def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, cost: Mapping[str, str] | None = None) -> go.Figure:
+def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, cost: Mapping[str, str] | None = None,
+             flows: Mapping[tuple[str, str], tuple[float, float]] | None = None) -> go.Figure:
     """The estate left to right (device → hyperscale): per tier requests, p95 and error rate (semantic model
-    columns), its cost text; hops as labelled arcs."""
+    columns), its cost text; hops as arcs labelled with their overhead and, from `flows` ((from, to) → adjusted calls,
+    observed GB: the model's calls and egress_gb_observed), their volume."""
+    flows = flows or {}
     shown = [t for t in TIERS if t in set(tiers["tier"])] or list(TIERS)
     xs = {t: float(i) for i, t in enumerate(shown)}
     cost = cost or {}
     fig = go.Figure()
     arcs = [h for h in hops.iter_rows(named=True) if h["from_tier"] in xs and h["to_tier"] in xs
             and h["from_tier"] != h["to_tier"]]
-    most = max((a["hops"] for a in arcs), default=1)
+    volume = {(a["from_tier"], a["to_tier"]): flows.get((a["from_tier"], a["to_tier"]), (0.0, 0.0)) for a in arcs}
+    most = max((v[0] for v in volume.values()), default=1.0) or 1.0
     level = 0
     for h in sorted(arcs, key=lambda h: (abs(xs[h["to_tier"]] - xs[h["from_tier"]]), xs[h["from_tier"]])):
         x0, x1 = xs[h["from_tier"]], xs[h["to_tier"]]
@@ -78,10 +82,12 @@ def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, cost: Mapping[str, str] | 
         bx = [(1 - t) * x0 + t * x1 for t in pts]
         by = [4 * lift * t * (1 - t) for t in pts]
         fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", hoverinfo="skip", showlegend=False,
-                                 line={"color": tier_color(h["from_tier"]), "width": 1.5 + 4 * h["hops"] / max(1, most)}))
+                                 line={"color": tier_color(h["from_tier"]),
+                                       "width": 1.5 + 4 * volume[(h["from_tier"], h["to_tier"])][0] / most}))
         sep = ": " if skips else "<br>"  # labels between neighbours stay narrow: they sit under the tier-skipping arcs
         label = (f"{h['from_tier']}→{h['to_tier']}{sep}p50 {fmt_ms(h['p50_ms'])} · p95 {fmt_ms(h['p95_ms'])}"
-                 f"<br>{h['hops']:,} calls · {fmt_bytes(h['request_bytes'] + h['response_bytes'])}")
+                 f"<br>{format_value(volume[(h['from_tier'], h['to_tier'])][0], 'count')} calls · "
+                 f"{format_value(volume[(h['from_tier'], h['to_tier'])][1], 'gb')}")
         fig.add_annotation(x=(x0 + x1) / 2, y=lift if skips else 0.0, yshift=22 if skips else 34, text=label,
                            showarrow=False, font={"size": 11}, bgcolor="rgba(128,128,128,0.18)", borderpad=3)
     rows = {r["tier"]: r for r in tiers.iter_rows(named=True)}

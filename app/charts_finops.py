@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -39,19 +41,21 @@ def cost_by(rows: pl.DataFrame, dim: str) -> go.Figure:
                  xaxis_title="EffectiveCost (USD)", yaxis={"categoryorder": "array", "categoryarray": order})
 
 
-def unit_costs(rows: pl.DataFrame) -> go.Figure:
-    """USD per 1k requests and per 1M tokens per tier (latest month of unit_costs_by_tier)."""
+def unit_costs(rows: pl.DataFrame, per_requests: str = "usd_per_1k_requests", per_tokens: str = "usd_per_1m_tokens",
+               currency: str = "USD") -> go.Figure:
+    """Money per 1k requests and per 1M tokens per tier (one currency)."""
     fig = go.Figure()
     tiers = _tiers(rows)
     colors = [tier_color(t) for t in tiers]
     by = {r["tier"]: r for r in rows.iter_rows(named=True)}
-    fig.add_bar(x=tiers, y=[by[t]["usd_per_1k_requests"] for t in tiers], name="USD per 1k requests",
+    fig.add_bar(x=tiers, y=[by[t][per_requests] for t in tiers], name=f"{currency} per 1k requests",
                 marker_color=colors, showlegend=False)
-    fig.add_bar(x=tiers, y=[by[t]["usd_per_1m_tokens"] for t in tiers], name="USD per 1M tokens",
+    fig.add_bar(x=tiers, y=[by[t][per_tokens] for t in tiers], name=f"{currency} per 1M tokens",
                 marker_color=colors, marker_pattern_shape="/", showlegend=False, xaxis="x2", yaxis="y2")
     return _base(fig, 300, title="Unit cost per tier: per 1k requests (left), per 1M tokens (right, hatched)",
                  xaxis={"domain": [0, 0.45]}, xaxis2={"domain": [0.55, 1], "anchor": "y2"},
-                 yaxis={"title": "USD per 1k requests"}, yaxis2={"title": "USD per 1M tokens", "anchor": "x2"})
+                 yaxis={"title": f"{currency} per 1k requests", "rangemode": "tozero"},
+                 yaxis2={"title": f"{currency} per 1M tokens", "anchor": "x2", "rangemode": "tozero"})
 
 
 def egress(rows: pl.DataFrame) -> go.Figure:
@@ -144,3 +148,34 @@ def fmt_delta_usd(v: float) -> str:
     """A signed money change: +$255, −$4,990."""
     sign = "+" if v >= 0 else "−"
     return f"{sign}${abs(v):,.0f}" if abs(v) >= 100 else f"{sign}${abs(v):,.2f}"
+
+
+def cost_by_period(rows: pl.DataFrame, labels: dict[datetime, str], partial: set[datetime], currency: str) -> go.Figure:
+    """Effective cost per period stacked by tier (semantic-model rows: time, tier, effective_cost), in one currency;
+    a period the bills have not finished is hatched and labelled as such, never drawn as if complete."""
+    fig = go.Figure()
+    for tier in _tiers(rows):
+        part = rows.filter(tier=tier)
+        times = part["time"].to_list()
+        fig.add_bar(x=[labels[t] for t in times], y=part["effective_cost"].to_list(), name=tier,
+                    marker={"color": tier_color(tier), "pattern": {"shape": ["/" if t in partial else "" for t in times]}},
+                    hovertemplate="%{x} " + tier + ": %{y:,.2f} " + currency + "<extra></extra>")
+    order = [labels[t] for t in sorted(labels)]
+    return _base(fig, 320, barmode="stack", title=f"Effective cost per month and tier ({currency}; hatched = to date)",
+                 legend=LEGEND, yaxis={"title": f"Effective cost ({currency})", "rangemode": "tozero"},
+                 xaxis={"type": "category", "categoryorder": "array", "categoryarray": order})
+
+
+def cost_by_dimension(rows: pl.DataFrame, dim: str, label: str, currency: str) -> go.Figure:
+    """Effective cost by one dimension stacked by tier (semantic-model rows: dim, tier, effective_cost)."""
+    named = rows.with_columns(pl.col(dim).cast(pl.String).fill_null("(none)"))
+    order = named.group_by(dim).agg(pl.col("effective_cost").sum()).sort("effective_cost")[dim].to_list()
+    fig = go.Figure()
+    for tier in _tiers(named):
+        part = named.filter(tier=tier)
+        fig.add_bar(y=part[dim].to_list(), x=part["effective_cost"].to_list(), name=tier, orientation="h",
+                    marker_color=tier_color(tier),
+                    hovertemplate="%{y} " + tier + ": %{x:,.2f} " + currency + "<extra></extra>")
+    return _base(fig, max(260, 26 * len(order) + 120), barmode="stack", title=f"Effective cost by {label.lower()}",
+                 legend=LEGEND, xaxis={"title": f"Effective cost ({currency})", "rangemode": "tozero"},
+                 yaxis={"categoryorder": "array", "categoryarray": order})

@@ -22,11 +22,15 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def kpi_row(items: Sequence[tuple[str, str, str | None]]) -> None:
-    """One st.metric per (label, value, help), side by side."""
+    """One st.metric per (label, value, help), side by side: four to a row, three when a value is long (money with
+    its currency), so a laptop's width never cuts a figure off."""
     if not items:
         return
-    for col, (label, value, help_) in zip(st.columns(len(items)), items, strict=True):
-        col.metric(label, value, help=help_)
+    per_row = 3 if any(len(value) > 10 for _, value, _ in items) else 4
+    for start in range(0, len(items), per_row):
+        chunk = items[start:start + per_row]
+        for col, (label, value, help_) in zip(st.columns(per_row), chunk, strict=False):
+            col.metric(label, value, help=help_)
 
 
 def chart(fig: go.Figure, key: str) -> None:

@@ -35,6 +35,8 @@ def _forecast(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
 
 
 FINOPS: tuple[Query, ...] = (
+    Query("ledger_coverage", "The UTC instants the cost ledger covers: first charge start, last charge end.", (),
+          (("first_charge_start", "UTC"), ("last_charge_end", "UTC, exclusive")), sql="ledger_coverage"),
     Query("cost_allocation_inputs", "Cost rows, site usage weights and GPU capacity the allocation splits by.", (),
           (("*_micros", "1e-6 USD"),), sql="cost_allocation_inputs"),
     Query("cost_by_workload_day", "EffectiveCost and BilledCost per day, tier, category (allocated, shared, idle, "

@@ -175,7 +175,7 @@ def test_demo_generates_ingests_and_reruns_from_what_exists(tmp_path: Path) -> N
     args = ["demo", "--dir", str(tmp_path / "demo"), "--spans", "3000", "--days", "2"]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
-    assert "generated" in first.output and "hyperscale" in first.output and "Cost by tier" in first.output
+    assert "generated" in first.output and "hyperscale" in first.output and "Effective cost by tier" in first.output
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0, again.output
     assert "reusing the generated estate" in again.output and "already ingested" in again.output

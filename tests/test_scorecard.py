@@ -35,6 +35,7 @@ CASES: list[tuple[str, str, dict[str, object]]] = [
     ("egress_cost_by_direction", "egress_cost_by_direction", {}),
     ("unit_cost_by_day", "unit_cost_by_day", {}),
     ("focus_export", "focus_export", {}),
+    ("ledger_coverage", "ledger_coverage", {}),
 ]
 
 

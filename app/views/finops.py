@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import polars as pl
 import streamlit as st
 
 from app import charts, charts_finops, components, data
-from app.views import common, sre_sections
+from app.state import Filters
+from app.views import common, finops_costs, sre_sections
 
 HEADING = "FinOps: monthly costs"
 DIMENSIONS = ("provider", "service", "site", "workload")
@@ -37,16 +39,24 @@ def view() -> None:
         components.no_rows("billing rows")
         return
     kpis = st.container()  # filled after the charts: the first chart never waits for the KPI queries
-    months = data.query("cost_month_over_month")
     ahead = data.query("cost_forecast", {"tier": f.tier, "workload": f.workload})
-    if f.tier:
-        months = months.filter(tier=f.tier)
+    modelled = data.models_measures()
+    per_month = finops_costs.months(f) if modelled else None
     left, right = st.columns(2)
     with left:
-        components.chart(charts_finops.cost_by_month(months), "finops_months")
+        if per_month is not None:
+            finops_costs.months_chart(per_month)
+        else:
+            months = data.query("cost_month_over_month")
+            components.chart(charts_finops.cost_by_month(months.filter(tier=f.tier) if f.tier else months),
+                             "finops_months")
     with right:
         if ahead.height:
             components.chart(charts_finops.forecast(ahead), "finops_forecast")
+            month = ahead["as_of"].max()
+            named = f"{month:%B %Y}" if isinstance(month, date) else "the latest billed month"
+            st.caption(f"Forecast for {named}, the month the bills are in: tier and workload filters apply, the time "
+                       "range does not.")
         else:
             components.no_rows("forecast")
     recon = data.query("cost_reconciliation")
@@ -79,12 +89,16 @@ def view() -> None:
         ])
         st.caption("Idle GPU, forecast and cache savings cover the whole ledger (idle GPU follows the tier filter; "
                    "the forecast the tier and workload filters).")
-    first = ["month", "tier", "effective_cost_usd", "change_ratio", "daily_change_ratio", "covered_days"]
-    components.table(months.select(*first, pl.exclude(first)), "finops_mom", "cost_month_over_month.csv",
-                     "cost_month_over_month (USD; change_ratio is a fraction of the previous month, "
-                     "daily_change_ratio the same per covered day: a month still being billed at its run rate)")
-    _breakdown(f.tier)
-    _more(f.tier, f.workload, gpu, split, recon)
+    if per_month is not None:
+        finops_costs.months_table(per_month)
+        _model_breakdown(f)
+    else:
+        months = data.query("cost_month_over_month")
+        first = ["month", "tier", "effective_cost_usd", "change_ratio", "daily_change_ratio", "covered_days"]
+        components.table(months.select(*first, pl.exclude(first)), "finops_mom", "cost_month_over_month.csv",
+                         "cost_month_over_month (USD; whole ledger)")
+        _breakdown(f.tier)
+    _more(f, gpu, split, recon)
 
 
 def breakdown_section(tier: str | None) -> None:
@@ -100,16 +114,20 @@ def breakdown_section(tier: str | None) -> None:
 
 
 _breakdown = st.fragment(breakdown_section)
+_model_breakdown = st.fragment(finops_costs.breakdown_section)
 
 
-def _more(tier: str | None, workload: str | None, gpu: pl.DataFrame, split: pl.DataFrame, recon: pl.DataFrame) -> None:
+def _more(f: Filters, gpu: pl.DataFrame, split: pl.DataFrame, recon: pl.DataFrame) -> None:
     """The detail tabs; only the open one runs its queries (the warm-up, with no reader, runs them all)."""
+    modelled = data.models_measures()
     sections: dict[str, Callable[[], None]] = {
-        "Unit costs": _unit_costs, "Egress": lambda: _egress(workload), "GPU allocated vs used": lambda: _gpu(gpu, split),
-        "Anomalies": lambda: _anomalies(tier, workload),
+        "Unit costs": (lambda: finops_costs.unit_costs_section(f)) if modelled else _unit_costs,
+        "Egress": lambda: _egress(f, modelled), "GPU allocated vs used": lambda: _gpu(gpu, split),
+        "Anomalies": lambda: _anomalies(f.tier, f.workload),
         "Reconciliation": lambda: components.table(
             recon, "finops_recon", "cost_reconciliation.csv",
-            "cost_reconciliation (BilledCost: source files vs ledger vs linked vs unallocated; USD)")}
+            "cost_reconciliation by billing period, whole ledger: an invoice tie-out, so no filter applies "
+            "(BilledCost: source files vs ledger vs linked vs unallocated; USD)")}
     for draw, tab in zip(sections.values(), st.tabs(list(sections), key="finops_tab", on_change="rerun"), strict=True):
         if components.drawn(tab):
             with tab, components.engine_gaps():
@@ -125,22 +143,25 @@ def _unit_costs() -> None:
                      "unit_costs_by_tier (USD; requests and tokens sampling-adjusted)")
 
 
-def _egress(workload: str | None) -> None:
+def _egress(f: Filters, modelled: bool) -> None:
+    if modelled:
+        finops_costs.egress_section(f)
     rows = data.query("egress_cost_by_direction")
     if rows.height:
         components.chart(charts_finops.egress(rows), "finops_egress")
     components.table(rows, "finops_egress", "egress_cost_by_direction.csv",
-                     "egress_cost_by_direction (USD; quantity in consumed_unit)")
-    traffic = data.query("egress_by_tier_pair_spans", {"workload": workload})
+                     "egress_cost_by_direction, whole ledger: no filter applies (USD; quantity in consumed_unit)")
+    traffic = data.query("egress_by_tier_pair_spans", {"workload": f.workload})
     components.table(traffic, "finops_traffic", "egress_by_tier_pair_spans.csv",
                      "egress_by_tier_pair_spans: bytes up (request) and down (response) between tiers, as "
-                     "the spans see them (sampling-adjusted; GB = 1e9 bytes)")
+                     "the spans see them (sampling-adjusted; GB = 1e9 bytes); workload filter only")
 
 
 def _gpu(gpu: pl.DataFrame, split: pl.DataFrame) -> None:
     if gpu.height:
         components.chart(charts_finops.gpu_cost_vs_use(gpu), "finops_gpu")
-    components.table(gpu, "finops_gpu", "gpu_cost_vs_use.csv", "gpu_cost_vs_use (USD per host and day)")
+    components.table(gpu, "finops_gpu", "gpu_cost_vs_use.csv",
+                     "gpu_cost_vs_use (USD per host and day): tier filter only, whole ledger")
     components.table(split.filter(pl.col("category").is_in(["idle", "unallocated"])), "finops_idle",
                      "idle_unallocated.csv", "cost_by_workload_day, idle and unallocated categories (USD)")
 
@@ -150,4 +171,5 @@ def _anomalies(tier: str | None, workload: str | None) -> None:
     if rows.height:
         components.chart(charts_finops.anomalies(rows), "finops_anomalies")
     components.table(rows.filter(pl.col("anomalous")), "finops_anomalies", "cost_anomalies.csv",
-                     "cost_anomalies, anomalous days only (USD; baseline = median of the previous days)")
+                     "cost_anomalies, anomalous days only (USD; baseline = median of the previous days): tier and "
+                     "workload filters apply, the time range does not")

@@ -27,10 +27,10 @@ def view() -> None:
     f = common.current()
     st.title(HEADING)
     st.caption("Device → edge → regional → hyperscale: what each tier serves, how fast, what it costs, and what the "
-               "calls between tiers cost in time and bytes. Requests are entries into each tier (sampling-adjusted; "
-               "batch and training left out); costs are prorated to the time range. Every filter applies to the "
-               "tiers and their costs; the hops follow the time range, tier and workload (they are per tier pair, so "
-               "a site filter does not narrow them).")
+               "calls between tiers cost in time and bytes. Requests are entries into each tier; requests, calls and "
+               "bytes are sampling-adjusted, and batch and training work is left out of requests. Costs are prorated "
+               "to the time range. Every filter applies to the tiers, their costs and the calls' volume; the hop "
+               "overhead (p50, p95) follows the time range, tier and workload, not the site.")
     if not data.models_measures():
         _clickhouse(f)
         return
@@ -46,7 +46,9 @@ def view() -> None:
                          f"{format_value(r['requests'], 'count')} requests · p50 "
                          f"{format_value(r['latency_p50_ms'], 'ms')} · errors {format_value(r['error_rate_pct'], 'pct')}")
                         for r in tiers.iter_rows(named=True)])
-    components.chart(charts.tier_map(tiers, hops, tier_costs(costs)), "overview_map")
+    flows = data.metric(("calls", "egress_gb_observed"), ("tier", "to_tier"), f.where(), f.start_ns, f.end_ns)
+    volume = {(r["tier"], r["to_tier"]): (r["calls"], r["egress_gb_observed"]) for r in flows.iter_rows(named=True)}
+    components.chart(charts.tier_map(tiers, hops, tier_costs(costs), volume), "overview_map")
     left, right = st.columns(2)
     with left:
         components.chart(charts.tier_latency(tiers), "overview_latency")
