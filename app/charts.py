@@ -122,8 +122,9 @@ def tier_latency(tiers: pl.DataFrame) -> go.Figure:
                  title="Latency per tier: p50 (light) / p95 / p99 (solid)")
 
 
-def heatmap(cells: pl.DataFrame, metric: str = "p95_ms", x: str = "workload") -> go.Figure:
+def heatmap(cells: pl.DataFrame, metric: str = "latency_p95_ms", x: str = "workload") -> go.Figure:
     """Tier × workload (or site) cells coloured by a latency percentile, each labelled with its value."""
+    label = metric.removeprefix("latency_").removesuffix("_ms")
     ys = [t for t in (*TIERS, "unknown") if t in set(cells["tier"])]
     xs = sorted({v for v in cells[x].to_list() if v is not None})
     z = {(r["tier"], r[x]): r[metric] for r in cells.iter_rows(named=True)}
@@ -134,13 +135,13 @@ def heatmap(cells: pl.DataFrame, metric: str = "p95_ms", x: str = "workload") ->
     ticks = list(range(0, 7))
     fig = go.Figure(go.Heatmap(z=logz, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale="YlOrRd",
                                hoverongaps=False, zmin=0, zmax=max(4.0, top),
-                               colorbar={"title": {"text": metric.replace("_ms", " (ms)")}, "tickvals": ticks,
+                               colorbar={"title": {"text": f"{label} (ms)"}, "tickvals": ticks,
                                          "ticktext": [f"{10 ** e:,}" for e in ticks]},
-                               hovertemplate="%{y} · %{x}<br>" + metric.removesuffix("_ms") + " %{text}<extra></extra>"))
+                               hovertemplate="%{y} · %{x}<br>" + label + " %{text}<extra></extra>"))
     fig.update_xaxes(tickangle=-30, title_text=x)
     fig.update_yaxes(autorange="reversed", title_text="tier")
     # at least three rows' height: with one or two tiers (a tier filter) the colour bar's labels would overlap
-    return _base(fig, 120 + 60 * max(3, len(ys)), title=f"{metric.removesuffix('_ms')} latency by tier × {x}")
+    return _base(fig, 120 + 60 * max(3, len(ys)), title=f"{label} latency by tier × {x}")
 
 
 def latency_over_time(rows: pl.DataFrame) -> go.Figure:

@@ -19,7 +19,7 @@ from ingest_helpers import isolated, run_cli
 
 from app import charts
 from app.pages import PAGES
-from queries import registry
+from queries.semantic import metric as model_metric
 
 pytest.importorskip("playwright")
 from playwright.sync_api import BrowserContext, Page, sync_playwright  # noqa: E402
@@ -138,10 +138,10 @@ def test_the_sidebar_moves_between_pages_in_one_tab_keeping_the_filters(server: 
 def test_a_filter_changes_the_url_and_the_numbers(server: str, page: Page, store_db: Path) -> None:
     con = duckdb.connect(str(store_db), read_only=True)
     try:
-        base = {"site": None, "workload": None, "start_ns": None, "end_ns": None, "by_site": None}
         def worst(tier: str | None) -> float | None:
-            cells = registry.run(con, "latency_by_tier_workload", {**base, "tier": tier})
-            return float(cells.sort("p95_ms")["p95_ms"][-1]) if cells.height else None
+            where = (("tier", tier),) if tier else ()
+            cells = model_metric.run(con, model_metric.Request(("latency_p95_ms",), ("tier", "workload"), where))
+            return float(cells.sort("latency_p95_ms")["latency_p95_ms"][-1]) if cells.height else None
 
         worst_all = worst(None)
         by_tier = {t: worst(t) for t in charts.TIERS}

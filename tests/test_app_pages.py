@@ -212,14 +212,36 @@ def test_time_range_in_the_url_changes_the_numbers(sample_db: Path, monkeypatch:
     assert at.query_params == {"start": "2026-10-05", "end": "2026-10-06"}
 
 
-def test_slow_paths_tier_filter_matches_the_query(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def model_cells(db: Path, where: tuple[tuple[str, str], ...] = ()) -> pl.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return model_metric.run(con, model_metric.Request(("latency_p95_ms",), ("tier", "workload"), where))
+    finally:
+        con.close()
+
+
+def test_slow_paths_tier_filter_matches_the_model(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(sample_db, "slow-paths", monkeypatch, tier="edge")
-    cells = rows(sample_db, "latency_by_tier_workload", {"tier": "edge", "site": None, "workload": None,
-                                                         "start_ns": None, "end_ns": None, "by_site": None})
+    cells = model_cells(sample_db, (("tier", "edge"),))
     assert set(cells["tier"]) == {"edge"}
-    assert metrics(at)["slowest cell p95"] == charts.fmt_ms(float(cells.sort("p95_ms")["p95_ms"][-1]))
+    assert metrics(at)["slowest cell p95"] == charts.fmt_ms(float(cells.sort("latency_p95_ms")["latency_p95_ms"][-1]))
     assert at.sidebar.selectbox(key="f_tier").value == "edge"
     assert at.query_params == {"tier": "edge"}
+
+
+def test_the_slowest_cell_follows_the_percentile_and_leaves_batch_out(sample_db: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(sample_db, "slow-paths", monkeypatch)
+    at.session_state["sre_metric"] = "latency_p99_ms"
+    at.run()
+    assert "slowest cell p99" in metrics(at)
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        batch = {r[0] for r in con.execute("SELECT DISTINCT workload FROM spans WHERE workload_type IN "
+                                           "('training', 'batch', 'embedding')").fetchall()}
+    finally:
+        con.close()
+    assert batch and not batch & set(model_cells(sample_db)["workload"].to_list())
 
 
 def test_trace_view_opens_a_trace_by_id(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -308,9 +330,8 @@ def test_a_heatmap_click_opens_the_cells_slow_traces(sample_db: Path, monkeypatc
     at.session_state["sre_tab"] = "Caches"
     at.run()
     assert [s.value for s in at.subheader if s.value.startswith("Example slow traces")] == []
-    cells = rows(sample_db, "latency_by_tier_workload", {"tier": None, "site": None, "workload": None,
-                                                         "start_ns": None, "end_ns": None, "by_site": None})
-    cell = cells.filter(pl.col("workload") != "(none)").sort("p95_ms", descending=True).row(0, named=True)
+    cells = model_cells(sample_db)
+    cell = cells.filter(pl.col("workload").is_not_null()).sort("latency_p95_ms", descending=True).row(0, named=True)
     from app.views import slow_paths
 
     # AppTest cannot click a Plotly point: the click arrives as the selection event Streamlit returns
@@ -332,9 +353,9 @@ def test_a_heatmap_click_opens_the_cells_slow_traces(sample_db: Path, monkeypatc
 
 def test_a_one_tier_heatmap_keeps_room_for_its_colour_bar() -> None:
     """A tier filter leaves one heatmap row; the figure keeps three rows' height so the colour bar stays readable."""
-    one = pl.DataFrame({"tier": ["edge", "edge"], "workload": ["a", "b"], "p95_ms": [12.0, 3400.0]})
-    two = pl.concat([one, pl.DataFrame({"tier": ["device"], "workload": ["a"], "p95_ms": [5.0]})])
+    one = pl.DataFrame({"tier": ["edge", "edge"], "workload": ["a", "b"], "latency_p95_ms": [12.0, 3400.0]})
+    two = pl.concat([one, pl.DataFrame({"tier": ["device"], "workload": ["a"], "latency_p95_ms": [5.0]})])
     four = pl.concat([two, pl.DataFrame({"tier": ["regional", "hyperscale"], "workload": ["a", "a"],
-                                         "p95_ms": [7.0, 9.0]})])
+                                         "latency_p95_ms": [7.0, 9.0]})])
     assert charts.heatmap(one).layout.height == charts.heatmap(two).layout.height == 300
     assert charts.heatmap(four).layout.height == 360

@@ -36,19 +36,38 @@ def _selected_cell(event: Any) -> tuple[str, str] | None:
     return None
 
 
-def _heatmap(f: Filters) -> tuple[pl.DataFrame, tuple[str, str] | None, str]:
+PERCENTILES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+
+
+def percentile_name(measure: str) -> str:
+    """'latency_p95_ms' → 'p95'."""
+    return measure.removeprefix("latency_").removesuffix("_ms")
+
+
+def heatmap_cells(f: Filters, by: str) -> pl.DataFrame:
+    """Requests and latency per tier × workload (or site) from the semantic model, every filter applied (batch and
+    training left out unless a workload of that type is picked); on ClickHouse, the registered query's per-span
+    cells under the same names."""
+    if data.models_measures():
+        return data.metric(("requests", *PERCENTILES), ("tier", by), f.where(), f.start_ns, f.end_ns)
+    rows = data.narrowed("latency_by_tier_workload", {**f.scope(), "by_site": "yes" if by == "site" else None},
+                         by=("tier", "workload"))
+    return rows.rename({"p50_ms": "latency_p50_ms", "p95_ms": "latency_p95_ms", "p99_ms": "latency_p99_ms"})
+
+
+def _heatmap(f: Filters) -> tuple[pl.DataFrame, tuple[str, str] | None, str, str]:
     c1, c2 = st.columns(2)
-    metric = c1.segmented_control("Percentile", ["p50_ms", "p95_ms", "p99_ms"], default="p95_ms", key="sre_metric",
-                                  format_func=lambda m: m.removesuffix("_ms")) or "p95_ms"
+    metric = c1.segmented_control("Percentile", PERCENTILES, default="latency_p95_ms", key="sre_metric",
+                                  format_func=percentile_name) or "latency_p95_ms"
     by = c2.segmented_control("Columns", ["workload", "site"], default="workload", key="sre_by") or "workload"
-    cells = data.narrowed("latency_by_tier_workload", {**f.scope(), "by_site": "yes" if by == "site" else None},
-                          by=("tier", "workload"))
+    cells = heatmap_cells(f, by)
     if cells.height == 0:
-        return cells, None, by
+        return cells, None, by, metric
     event = st.plotly_chart(charts.heatmap(cells, metric, by), key="sre_heatmap", on_select="rerun",
                             selection_mode="points", config=components.PLOTLY_CONFIG)
-    st.caption("Click a cell to list its slowest traces below.")
-    return cells, _selected_cell(event), by
+    st.caption("Requests entering each tier, sampling-adjusted; batch and training jobs are left out (pick one in the "
+               "workload filter to see it). Click a cell to list its slowest traces below.")
+    return cells, _selected_cell(event), by, metric
 
 
 def _critical_path(f: Filters, wl: str) -> None:
@@ -90,7 +109,7 @@ def view() -> None:
     f = common.current()
     st.title(HEADING)
     st.caption("Which tier, hop or site makes a request slow. All sidebar filters apply.")
-    cells, cell, by = _heatmap(f)
+    cells, cell, by, metric = _heatmap(f)
     if cells.height == 0:
         components.no_rows("requests")
         return
@@ -99,8 +118,8 @@ def view() -> None:
     if cell:
         slow_scope.update({"tier": cell[0], by: cell[1]})
     slow = data.query("slow_traces", slow_scope)
-    worst = cells.sort("p95_ms", descending=True).row(0, named=True)
-    items = [("slowest cell p95", charts.fmt_ms(worst["p95_ms"]), f"{worst['tier']} · {worst[by]}")]
+    worst = cells.sort(metric, descending=True, nulls_last=True).row(0, named=True)
+    items = [(f"slowest cell {percentile_name(metric)}", charts.fmt_ms(worst[metric]), f"{worst['tier']} · {worst[by]}")]
     if hops.height:
         h = hops.sort("p95_ms", descending=True).row(0, named=True)
         items.append(("slowest hop p95", charts.fmt_ms(h["p95_ms"]), f"{h['from_tier']}→{h['to_tier']}"))
