@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
 
 from app.charts import TIER_RANK, _base, tier_color
+from queries.units import format_value
 
 LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.3}  # below the x-axis title, not over it
 
@@ -136,18 +137,22 @@ def scorecard_factors(card: pl.DataFrame, factors: tuple[str, ...], current: str
                  yaxis_title="USD per month", xaxis_title="factor")
 
 
-def cost_per_request(rows: pl.DataFrame) -> go.Figure:
-    """Estate cost per 1k requests per day (unit_cost_by_day)."""
-    fig = go.Figure(go.Scatter(x=rows["day"].to_list(), y=rows["usd_per_1k_requests"].to_list(), mode="lines+markers",
-                               line_color="#3B7DD8", name="USD per 1k requests"))
-    return _base(fig, 280, title="Cost per 1k requests, whole estate", yaxis_title="USD per 1k requests",
-                 xaxis_title="day (UTC)", showlegend=False)
+def cost_per_request(rows: pl.DataFrame, x: str = "day", y: str = "usd_per_1k_requests", currency: str = "USD") -> go.Figure:
+    """Cost per 1k requests per day, from zero so that a change is read at its true size; weekends are marked
+    because traffic, and so the cost per request, follows the week."""
+    fig = go.Figure(go.Scatter(x=rows[x].to_list(), y=rows[y].to_list(), mode="lines+markers",
+                               line_color="#3B7DD8", name=f"{currency} per 1k requests"))
+    for day in rows[x].to_list():
+        if hasattr(day, "weekday") and day.weekday() == 5:
+            fig.add_vrect(x0=day, x1=day + timedelta(days=2), fillcolor="rgba(128,128,128,0.12)", line_width=0)
+    return _base(fig, 280, title=f"Cost per 1k requests per day ({currency}; grey = weekend)",
+                 yaxis={"title": f"{currency} per 1k requests", "rangemode": "tozero"}, xaxis_title="day (UTC)",
+                 showlegend=False)
 
 
 def fmt_delta_usd(v: float) -> str:
-    """A signed money change: +$255, −$4,990."""
-    sign = "+" if v >= 0 else "−"
-    return f"{sign}${abs(v):,.0f}" if abs(v) >= 100 else f"{sign}${abs(v):,.2f}"
+    """A signed money change in USD (the scorecard's currency): +255.00 USD, −4,990.00 USD."""
+    return ("+" if v >= 0 else "−") + format_value(abs(v), "money", "USD")
 
 
 def cost_by_period(rows: pl.DataFrame, labels: dict[datetime, str], partial: set[datetime], currency: str) -> go.Figure:

@@ -261,3 +261,16 @@ def test_the_estate_lands_as_the_readme_says(truths_db: Path) -> None:
     assert [(r["c"], r["tier"], r["n"], r["e"]) for r in ledger] == [
         ("CAD", "edge", 1, 30.0), ("CAD", "regional", 2, 1_545.0), ("USD", "edge", 2, 290.0), ("USD", "hyperscale", 3, 3_150.0),
     ]
+
+
+def test_user_rates_convert_money_into_one_currency(truths_db: Path, tmp_path: Path) -> None:
+    """With `[currency]` rates the CAD ledger is converted (1,575 CAD × 0.75 = 1,181.25 USD) and added to the USD
+    rows: 3,440 + 1,181.25 = 4,621.25 USD; without them the two currencies stay apart (the truths above)."""
+    config = tmp_path / "config" / "rates.toml"  # not ./tierwise.toml, which every command would read
+    config.parent.mkdir()
+    config.write_text('[currency]\nreport = "USD"\n[currency.rates]\nCAD = 0.75\n', encoding="utf-8")
+    result = run_cli("metric", "effective_cost", "--config", str(config), "--format", "json", "--db", str(truths_db))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [{"currency": "USD", "effective_cost": pytest.approx(4621.25, rel=1e-12)}]
+    table = run_cli("metric", "effective_cost", "--by", "tier", "--db", str(truths_db))
+    assert table.exit_code == 0 and "CAD" in table.output and "USD" in table.output and "Total" in table.output

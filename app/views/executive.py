@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from app import charts, charts_finops, components, data
+from app.state import Filters
 from app.views import common
 from queries.scorecard import FACTORS, TIERS
+from queries.units import format_value
 
 HEADING = "Executive ROI"
 AUTO = "auto"  # the what-if picks the portion to move (queries/whatif.default_from)
@@ -16,14 +19,13 @@ def view() -> None:
     f = common.current()
     st.title(HEADING)
     st.caption("What the recommended placement moves are worth, what edge capacity pays back, and what a request "
-               "costs. Figures cover the whole store; savings are per month. The workload filter seeds the what-if.")
+               "costs. Savings and payback cover the whole store, per month; the cost per 1k requests follows every "
+               "filter. The workload filter seeds the what-if.")
     if data.query("cost_by_tier").height == 0:
         components.no_rows("billing rows")
         return
     headline = st.container()  # filled after the trend chart: the first chart never waits for the engine's run
-    trend = data.query("unit_cost_by_day")
-    if trend.height:
-        components.chart(charts_finops.cost_per_request(trend), "exec_trend")
+    latest = _trend(f)
     s = data.savings_summary().row(0, named=True)
     pay = data.edge_payback().row(0, named=True)
     months = pay["payback_months"]
@@ -37,8 +39,7 @@ def view() -> None:
              f"the best cuts p95 by {charts.fmt_ms(s['best_p95_cut_ms'])}"),
             ("Edge payback", "never at today's use" if months is None else f"{months:,.0f} months",
              "edge hardware capex ÷ (cost edge avoids + value of moves to edge) per month"),
-            ("Cost per 1k requests", charts.fmt_usd(trend["usd_per_1k_requests"][-1]) if trend.height else "–",
-             "latest day with traffic"),
+            ("Cost per 1k requests", latest, "effective cost ÷ requests, latest day with traffic, every filter"),
         ])
         st.markdown(
             f"Acting on every recommendation would cut **{charts.fmt_usd(s['projected_savings_usd_month'])} a month** "
@@ -55,7 +56,6 @@ def view() -> None:
                              "queries/savings.summary (USD/month)")
             components.table(data.edge_payback(), "exec_payback", "edge_payback.csv",
                              "queries/savings.edge_payback (USD)")
-            components.table(trend, "exec_trend", "unit_cost_by_day.csv", "unit_cost_by_day (USD)")
 
 
 def what_if_section(workload: str | None) -> None:
@@ -102,3 +102,21 @@ def _any_source() -> None:
 
 
 _what_if = st.fragment(what_if_section)
+
+
+def _trend(f: Filters) -> str:
+    """Draw the daily cost per 1k requests (the model's, every filter applied) and return its latest value as text."""
+    if not data.models_measures():  # ClickHouse: the registered query, whole store
+        rows = data.query("unit_cost_by_day")
+        if rows.height:
+            components.chart(charts_finops.cost_per_request(rows), "exec_trend")
+        return charts.fmt_usd(rows["usd_per_1k_requests"][-1]) if rows.height else "–"
+    rows = data.metric(("cost_per_1k_requests",), ("time",), f.where(), f.start_ns, f.end_ns, grain="day")
+    rows = rows.filter(pl.col("cost_per_1k_requests").is_not_null())
+    latest = []
+    for currency in rows["currency"].drop_nulls().unique().sort().to_list():
+        part = rows.filter(pl.col("currency") == currency)
+        components.chart(charts_finops.cost_per_request(part.with_columns(pl.col("time").dt.date()), "time",
+                                                        "cost_per_1k_requests", currency), f"exec_trend_{currency}")
+        latest.append(format_value(part["cost_per_1k_requests"][-1], "money", currency))
+    return " + ".join(latest) or "–"
