@@ -23,8 +23,9 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+demo: PORT ?= 8501
 demo: $(STAMP)
-	$(BIN)/tierwise demo --dir $(DEMO_DIR) --serve
+	$(BIN)/tierwise demo --dir $(DEMO_DIR) --serve --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app ingest queries sample_data tests bench

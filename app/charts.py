@@ -1,4 +1,8 @@
-"""Pure plotly figure builders (query rows in, figure out), the one tier colour registry, and unit formatting."""
+"""Pure plotly figure builders (query rows in, figure out), the one tier colour registry, and unit formatting.
+
+Plotly renders `<a href>`, `<b>` and `<br>` in text, labels and hover text: every name from telemetry or bills goes
+into a figure through plain.label (or plain.labels), so it shows as the characters it is.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from app.plain import label, labels
 from queries.units import format_value
 
 TIERS = ("device", "edge", "regional", "hyperscale")
@@ -85,21 +90,21 @@ def tier_map(tiers: pl.DataFrame, hops: pl.DataFrame, cost: Mapping[str, str] | 
                                  line={"color": tier_color(h["from_tier"]),
                                        "width": 1.5 + 4 * volume[(h["from_tier"], h["to_tier"])][0] / most}))
         sep = ": " if skips else "<br>"  # labels between neighbours stay narrow: they sit under the tier-skipping arcs
-        label = (f"{h['from_tier']}→{h['to_tier']}{sep}p50 {fmt_ms(h['p50_ms'])} · p95 {fmt_ms(h['p95_ms'])}"
+        note = (f"{label(h['from_tier'])}→{label(h['to_tier'])}{sep}p50 {fmt_ms(h['p50_ms'])} · p95 {fmt_ms(h['p95_ms'])}"
                  f"<br>{format_value(volume[(h['from_tier'], h['to_tier'])][0], 'count')} calls · "
                  f"{format_value(volume[(h['from_tier'], h['to_tier'])][1], 'gb')}")
-        fig.add_annotation(x=(x0 + x1) / 2, y=lift if skips else 0.0, yshift=22 if skips else 34, text=label,
+        fig.add_annotation(x=(x0 + x1) / 2, y=lift if skips else 0.0, yshift=22 if skips else 34, text=note,
                            showarrow=False, font={"size": 11}, bgcolor="rgba(128,128,128,0.18)", borderpad=3)
     rows = {r["tier"]: r for r in tiers.iter_rows(named=True)}
     text = []
     for t in shown:
         r = rows.get(t)
-        parts = [f"<b>{t}</b>"]
+        parts = [f"<b>{label(t)}</b>"]
         if r:
             parts += [f"{format_value(r['requests'], 'count')} req", f"p95 {fmt_ms(r['latency_p95_ms'])}",
                       f"errors {format_value(r['error_rate_pct'], 'pct')}"]
         if t in cost:
-            parts.append(f"cost {cost[t]}")
+            parts.append(f"cost {label(cost[t])}")
         text.append("<br>".join(parts))
     fig.add_trace(go.Scatter(x=[xs[t] for t in shown], y=[0] * len(shown), mode="markers+text", text=text,
                              textposition="bottom center", hoverinfo="text", showlegend=False,
@@ -114,7 +119,7 @@ def tier_latency(tiers: pl.DataFrame) -> go.Figure:
     """p50/p95/p99 per tier, log scale because tiers differ by orders of magnitude."""
     fig = go.Figure()
     for q, opacity in (("p50", 0.45), ("p95", 0.75), ("p99", 1.0)):
-        fig.add_trace(go.Bar(x=tiers["tier"].to_list(), y=tiers[f"latency_{q}_ms"].to_list(), name=q,
+        fig.add_trace(go.Bar(x=labels(tiers["tier"]), y=tiers[f"latency_{q}_ms"].to_list(), name=q,
                              marker={"color": [tier_color(t) for t in tiers["tier"]], "opacity": opacity},
                              hovertemplate="%{x} " + q + ": %{y:,.1f} ms<extra></extra>"))
     fig.update_yaxes(type="log", dtick=1, tickformat=",", title_text="latency (ms, log scale)")
@@ -124,24 +129,26 @@ def tier_latency(tiers: pl.DataFrame) -> go.Figure:
 
 def heatmap(cells: pl.DataFrame, metric: str = "latency_p95_ms", x: str = "workload") -> go.Figure:
     """Tier × workload (or site) cells coloured by a latency percentile, each labelled with its value."""
-    label = metric.removeprefix("latency_").removesuffix("_ms")
+    name = metric.removeprefix("latency_").removesuffix("_ms")
     ys = [t for t in (*TIERS, "unknown") if t in set(cells["tier"])]
     xs = sorted({v for v in cells[x].to_list() if v is not None})
     z = {(r["tier"], r[x]): r[metric] for r in cells.iter_rows(named=True)}
     grid = [[z.get((t, w)) for w in xs] for t in ys]
     text = [[fmt_ms(v) if v is not None else "" for v in row] for row in grid]
+    names = [[label(w) for w in xs] for _ in ys]  # shown instead of the raw values, which a click returns
     logz = [[math.log10(max(v, 0.01)) if v is not None else None for v in row] for row in grid]
     top = max([z for row in logz for z in row if z is not None], default=4.0)
     ticks = list(range(0, 7))
-    fig = go.Figure(go.Heatmap(z=logz, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale="YlOrRd",
+    fig = go.Figure(go.Heatmap(z=logz, x=xs, y=ys, text=text, customdata=names, texttemplate="%{text}",
+                               colorscale="YlOrRd",
                                hoverongaps=False, zmin=0, zmax=max(4.0, top),
-                               colorbar={"title": {"text": f"{label} (ms)"}, "tickvals": ticks,
+                               colorbar={"title": {"text": f"{name} (ms)"}, "tickvals": ticks,
                                          "ticktext": [f"{10 ** e:,}" for e in ticks]},
-                               hovertemplate="%{y} · %{x}<br>" + label + " %{text}<extra></extra>"))
-    fig.update_xaxes(tickangle=-30, title_text=x)
+                               hovertemplate="%{y} · %{customdata}<br>" + name + " %{text}<extra></extra>"))
+    fig.update_xaxes(tickangle=-30, title_text=x, tickmode="array", tickvals=xs, ticktext=labels(xs))
     fig.update_yaxes(autorange="reversed", title_text="tier")
     # at least three rows' height: with one or two tiers (a tier filter) the colour bar's labels would overlap
-    return _base(fig, 120 + 60 * max(3, len(ys)), title=f"{label} latency by tier × {x}")
+    return _base(fig, 120 + 60 * max(3, len(ys)), title=f"{name} latency by tier × {x}")
 
 
 def latency_over_time(rows: pl.DataFrame) -> go.Figure:
@@ -163,12 +170,12 @@ def latency_over_time(rows: pl.DataFrame) -> go.Figure:
 
 def hop_breakdown(hops: pl.DataFrame) -> go.Figure:
     """Network + queue overhead per tier pair (p50 and p95), one colour per calling tier."""
-    labels = [f"{a}→<br>{b}" for a, b in zip(hops["from_tier"], hops["to_tier"], strict=True)]
+    pairs = [f"{label(a)}→<br>{label(b)}" for a, b in zip(hops["from_tier"], hops["to_tier"], strict=True)]
     colors = [tier_color(t) for t in hops["from_tier"]]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=hops["p50_ms"].to_list(), name="p50", marker={"color": colors, "opacity": 0.5},
+    fig.add_trace(go.Bar(x=pairs, y=hops["p50_ms"].to_list(), name="p50", marker={"color": colors, "opacity": 0.5},
                          hovertemplate="%{x} p50 %{y:,.1f} ms<extra></extra>"))
-    fig.add_trace(go.Bar(x=labels, y=hops["p95_ms"].to_list(), name="p95", marker={"color": colors},
+    fig.add_trace(go.Bar(x=pairs, y=hops["p95_ms"].to_list(), name="p95", marker={"color": colors},
                          hovertemplate="%{x} p95 %{y:,.1f} ms<extra></extra>"))
     fig.update_yaxes(title_text="hop overhead (ms)")
     fig.update_xaxes(tickangle=0)
@@ -183,9 +190,10 @@ def critical_share(shares: pl.DataFrame) -> go.Figure:
         part = shares.filter(pl.col("component") == comp)
         tier = comp.split("→")[0]
         hop = "→" in comp
-        fig.add_trace(go.Bar(y=part["percentile"].to_list(), x=part["share_pct"].to_list(), name=comp, orientation="h",
+        fig.add_trace(go.Bar(y=part["percentile"].to_list(), x=part["share_pct"].to_list(), name=label(comp),
+                             orientation="h",
                              marker={"color": tier_color(tier), "pattern": {"shape": "/" if hop else ""}},
-                             hovertemplate=comp + ": %{x:.1f} %<extra></extra>"))
+                             hovertemplate=label(comp) + ": %{x:.1f} %<extra></extra>"))
     fig.update_xaxes(title_text="share of end-to-end time (%)", range=[0, 100])
     fig.update_yaxes(title_text="traces near", autorange="reversed")
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.35})
@@ -204,23 +212,24 @@ def waterfall(spans: pl.DataFrame, path: dict[str, int], aligned: dict[str, tupl
     hop_clients = {r["parent_span_id"] for r in rows if r["kind"] == "server" and r["parent_span_id"] in tiers_of
                    and by_id[r["parent_span_id"]]["kind"] == "client"
                    and (tiers_of[r["parent_span_id"]] != r["tier"] or by_id[r["parent_span_id"]]["site"] != r["site"])}
-    labels = [f"{i + 1:>2}. {r['tier']} · {r['service_name'] or '?'} · {r['name']}"[:70] for i, r in enumerate(rows)]
+    names = [label(f"{i + 1:>2}. {r['tier']} · {r['service_name'] or '?'} · {r['name']}"[:70])
+             for i, r in enumerate(rows)]
     fig = go.Figure()
     for tier in [t for t in (*TIERS, "unknown") if t in set(tiers_of.values())]:
         idx = [i for i, r in enumerate(rows) if r["tier"] == tier]
         ids = [rows[i]["span_id"] for i in idx]
         fig.add_trace(go.Bar(
-            y=[labels[i] for i in idx], x=[(times[s][1] - times[s][0]) / 1e6 for s in ids], name=tier,
+            y=[names[i] for i in idx], x=[(times[s][1] - times[s][0]) / 1e6 for s in ids], name=label(tier),
             orientation="h", base=[(times[s][0] - t0) / 1e6 for s in ids],
             marker={"color": tier_color(tier),
                     "line": {"color": ["#D62728" if s in path else "rgba(0,0,0,0)" for s in ids], "width": 2.5},
                     "pattern": {"shape": ["/" if s in hop_clients else "" for s in ids]}},
-            customdata=[[rows[i]["kind"], rows[i]["status_code"], path.get(rows[i]["span_id"], 0) / 1e6,
+            customdata=[[label(rows[i]["kind"]), label(rows[i]["status_code"]), path.get(rows[i]["span_id"], 0) / 1e6,
                          rows[i]["duration_ms"]] for i in idx],
             hovertemplate="%{y}<br>%{customdata[3]:,.1f} ms (%{customdata[0]}, %{customdata[1]})"
                           "<br>on critical path: %{customdata[2]:,.1f} ms<extra></extra>"))
     fig.update_xaxes(title_text="time since trace start (ms; other tiers' clocks aligned to their callers)")
-    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels)
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=names)
     fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
     return _base(fig, 160 + 26 * len(rows), barmode="overlay",
                  title="Waterfall (red outline = critical path, hatched = call to another tier or site)")
@@ -237,7 +246,7 @@ def mark_regressions(fig: go.Figure, regressions: pl.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=regressions["day"].to_list(), y=regressions["p95_ms"].to_list(), mode="markers", name="regression",
             marker={"symbol": "x", "size": 11, "color": "#D62728", "line": {"width": 2}},
-            text=[f"{w} · {t}" for w, t in zip(regressions["workload"], regressions["tier"], strict=True)],
+            text=[label(f"{w} · {t}") for w, t in zip(regressions["workload"], regressions["tier"], strict=True)],
             hovertemplate="regression %{text}<br>%{x|%Y-%m-%d}: p95 %{y:,.0f} ms<extra></extra>"), row=1, col=1)
     return fig
 
@@ -249,24 +258,25 @@ def gpu_utilization(rows: pl.DataFrame) -> go.Figure:
         part = rows.filter(pl.col("host_name") == host)
         tier = str(part["tier"][0])
         fig.add_trace(go.Scatter(x=part["bucket_start"].to_list(), y=part["mean_utilization_ratio"].to_list(),
-                                 mode="lines", name=f"{host} ({tier})", line={"color": tier_color(tier), "width": 1.5},
-                                 hovertemplate=host + " %{y:.0%}<extra></extra>"))
+                                 mode="lines", name=label(f"{host} ({tier})"),
+                                 line={"color": tier_color(tier), "width": 1.5},
+                                 hovertemplate=label(host) + " %{y:.0%}<extra></extra>"))
     fig.update_yaxes(title_text="mean GPU utilization (%)", range=[0, 1], tickformat=".0%")
     return _base(fig, 340, showlegend=False, title="GPU utilization per host (colour = tier)")
 
 
 def cache_hits(rows: pl.DataFrame) -> go.Figure:
     """Hit rate per cache, and how much faster a hit answers than a miss (p95)."""
-    labels = [f"{c or '(unnamed cache)'}<br>{t} · {w}"
+    caches = [f"{label(c or '(unnamed cache)')}<br>{label(t)} · {label(w)}"
               for c, t, w in zip(rows["cache_name"], rows["tier"], rows["workload"], strict=True)]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("hit rate (%)", "p95 end to end: hit vs miss (ms)"))
-    fig.add_trace(go.Bar(x=labels, y=rows["hit_ratio"].to_list(), name="hit rate", showlegend=False,
+    fig.add_trace(go.Bar(x=caches, y=rows["hit_ratio"].to_list(), name="hit rate", showlegend=False,
                          marker={"color": [tier_color(t) for t in rows["tier"]]},
                          hovertemplate="%{x}: %{y:.1%}<extra></extra>"), row=1, col=1)
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
-    fig.add_trace(go.Bar(x=labels, y=rows["hit_e2e_p95_ms"].to_list(), name="hit", marker={"color": "#1AA39A"},
+    fig.add_trace(go.Bar(x=caches, y=rows["hit_e2e_p95_ms"].to_list(), name="hit", marker={"color": "#1AA39A"},
                          hovertemplate="hit p95 %{y:,.1f} ms<extra></extra>"), row=1, col=2)
-    fig.add_trace(go.Bar(x=labels, y=rows["miss_e2e_p95_ms"].to_list(), name="miss", marker={"color": "#D62728"},
+    fig.add_trace(go.Bar(x=caches, y=rows["miss_e2e_p95_ms"].to_list(), name="miss", marker={"color": "#D62728"},
                          hovertemplate="miss p95 %{y:,.1f} ms<extra></extra>"), row=1, col=2)
     fig.update_yaxes(type="log", tickformat=",", row=1, col=2)
     fig.update_xaxes(tickangle=0, tickfont={"size": 11})  # two-line labels read flat; the legend sits above
@@ -277,7 +287,7 @@ def cache_hits(rows: pl.DataFrame) -> go.Figure:
 def slow_path_gap(rows: pl.DataFrame) -> go.Figure:
     """Which tier, hop or operation makes up the gap between p50 and p95 traces (critical-path ms)."""
     part = rows.sort("share_of_gap_pct", descending=True).head(12)
-    names = [f"{lvl}: {c}" for lvl, c in zip(part["level"], part["component"], strict=True)]
+    names = [label(f"{lvl}: {c}") for lvl, c in zip(part["level"], part["component"], strict=True)]
     colors = [tier_color(c.split("→")[0].split(" ")[0].split("/")[0]) for c in part["component"]]
     fig = go.Figure(go.Bar(y=names, x=part["share_of_gap_pct"].to_list(), orientation="h", marker={"color": colors},
                            customdata=list(zip(part["p50_ms"], part["p95_ms"], strict=True)),

@@ -1,4 +1,8 @@
-"""Plotly figure builders for the FinOps, Executive and Recommendations pages: pure functions of query rows."""
+"""Plotly figure builders for the FinOps, Executive and Recommendations pages: pure functions of query rows.
+
+Names from bills and telemetry (tiers, workloads, services, hosts) enter a figure through plain.label(s): Plotly would
+render their `<a>`, `<b>` and `<br>` tags.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime, timedelta
 import plotly.graph_objects as go
 import polars as pl
 
+from app import plain
 from app.charts import TIER_RANK, _base, tier_color
 from queries.units import format_value
 
@@ -23,7 +28,7 @@ def cost_by_month(rows: pl.DataFrame) -> go.Figure:
     for tier in _tiers(rows):
         part = rows.filter(tier=tier)
         fig.add_bar(x=part["month"].dt.strftime("%Y-%m").to_list(), y=part["effective_cost_usd"].to_list(),
-                    name=tier, marker_color=tier_color(tier))
+                    name=plain.label(tier), marker_color=tier_color(tier))
     return _base(fig, 320, barmode="stack", title="EffectiveCost per month and tier (UTC months)", legend=LEGEND,
                  yaxis_title="EffectiveCost (USD)", xaxis={"type": "category"})
 
@@ -36,10 +41,10 @@ def cost_by(rows: pl.DataFrame, dim: str) -> go.Figure:
     fig = go.Figure()
     for tier in _tiers(totals):
         part = totals.filter(tier=tier)
-        fig.add_bar(y=part[dim].to_list(), x=part["effective_cost_usd"].to_list(), name=tier, orientation="h",
+        fig.add_bar(y=plain.labels(part[dim]), x=part["effective_cost_usd"].to_list(), name=plain.label(tier), orientation="h",
                     marker_color=tier_color(tier))
     return _base(fig, max(260, 26 * len(order) + 120), barmode="stack", title=f"EffectiveCost by {dim}", legend=LEGEND,
-                 xaxis_title="EffectiveCost (USD)", yaxis={"categoryorder": "array", "categoryarray": order})
+                 xaxis_title="EffectiveCost (USD)", yaxis={"categoryorder": "array", "categoryarray": plain.labels(order)})
 
 
 def unit_costs(rows: pl.DataFrame, per_requests: str = "usd_per_1k_requests", per_tokens: str = "usd_per_1m_tokens",
@@ -49,9 +54,9 @@ def unit_costs(rows: pl.DataFrame, per_requests: str = "usd_per_1k_requests", pe
     tiers = _tiers(rows)
     colors = [tier_color(t) for t in tiers]
     by = {r["tier"]: r for r in rows.iter_rows(named=True)}
-    fig.add_bar(x=tiers, y=[by[t][per_requests] for t in tiers], name=f"{currency} per 1k requests",
+    fig.add_bar(x=plain.labels(tiers), y=[by[t][per_requests] for t in tiers], name=f"{currency} per 1k requests",
                 marker_color=colors, showlegend=False)
-    fig.add_bar(x=tiers, y=[by[t][per_tokens] for t in tiers], name=f"{currency} per 1M tokens",
+    fig.add_bar(x=plain.labels(tiers), y=[by[t][per_tokens] for t in tiers], name=f"{currency} per 1M tokens",
                 marker_color=colors, marker_pattern_shape="/", showlegend=False, xaxis="x2", yaxis="y2")
     return _base(fig, 300, title="Unit cost per tier: per 1k requests (left), per 1M tokens (right, hatched)",
                  xaxis={"domain": [0, 0.45]}, xaxis2={"domain": [0.55, 1], "anchor": "y2"},
@@ -64,7 +69,7 @@ def egress(rows: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for tier in _tiers(rows):
         part = rows.filter(tier=tier)
-        fig.add_bar(x=part["direction"].to_list(), y=part["effective_cost_usd"].to_list(), name=tier,
+        fig.add_bar(x=plain.labels(part["direction"]), y=part["effective_cost_usd"].to_list(), name=plain.label(tier),
                     marker_color=tier_color(tier))
     return _base(fig, 300, barmode="stack", title="Data-transfer cost by direction", legend=LEGEND,
                  yaxis_title="EffectiveCost (USD)", xaxis_title="direction")
@@ -75,9 +80,9 @@ def gpu_cost_vs_use(rows: pl.DataFrame) -> go.Figure:
     per = (rows.group_by("tier", "host_name").agg(pl.col("used_usd").sum(), pl.col("idle_usd").sum())
            .sort("idle_usd"))
     fig = go.Figure()
-    fig.add_bar(y=per["host_name"].to_list(), x=per["used_usd"].to_list(), name="used", orientation="h",
+    fig.add_bar(y=plain.labels(per["host_name"]), x=per["used_usd"].to_list(), name="used", orientation="h",
                 marker_color=[tier_color(t) for t in per["tier"].to_list()])
-    fig.add_bar(y=per["host_name"].to_list(), x=per["idle_usd"].to_list(), name="idle", orientation="h",
+    fig.add_bar(y=plain.labels(per["host_name"]), x=per["idle_usd"].to_list(), name="idle", orientation="h",
                 marker_color="#D0D3D8")
     return _base(fig, max(260, 24 * per.height + 120), barmode="stack", title="GPU money: used vs idle per host", legend=LEGEND,
                  xaxis_title="allocated cost (USD)")
@@ -89,13 +94,13 @@ def anomalies(rows: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for tier in _tiers(daily):
         part = daily.filter(tier=tier)
-        fig.add_scatter(x=part["day"].to_list(), y=part["cost_usd"].to_list(), name=tier, mode="lines",
+        fig.add_scatter(x=part["day"].to_list(), y=part["cost_usd"].to_list(), name=plain.label(tier), mode="lines",
                         line_color=tier_color(tier))
     odd = rows.filter(pl.col("anomalous"))
     if odd.height:
         fig.add_scatter(x=odd["day"].to_list(), y=odd["cost_usd"].to_list(), mode="markers", name="anomaly",
                         marker={"color": "#D62728", "size": 10, "symbol": "x"},
-                        text=[f"{w} ({t})" for w, t in odd.select("workload", "tier").iter_rows()])
+                        text=[plain.label(f"{w} ({t})") for w, t in odd.select("workload", "tier").iter_rows()])
     return _base(fig, 300, title="Daily cost per tier; anomalous workload-days marked", legend=LEGEND,
                  yaxis_title="EffectiveCost per day (USD)", xaxis_title="day (UTC)")
 
@@ -105,9 +110,9 @@ def forecast(rows: pl.DataFrame) -> go.Figure:
     tiers = _tiers(rows.filter(pl.col("tier") != "all"))
     by = {r["tier"]: r for r in rows.iter_rows(named=True)}
     fig = go.Figure()
-    fig.add_bar(x=tiers, y=[by[t]["month_to_date_usd"] for t in tiers], name="month to date",
+    fig.add_bar(x=plain.labels(tiers), y=[by[t]["month_to_date_usd"] for t in tiers], name="month to date",
                 marker_color=[tier_color(t) for t in tiers])
-    fig.add_scatter(x=tiers, y=[by[t]["forecast_usd"] for t in tiers], mode="markers", name="month-end forecast",
+    fig.add_scatter(x=plain.labels(tiers), y=[by[t]["forecast_usd"] for t in tiers], mode="markers", name="month-end forecast",
                     marker={"color": "#222", "size": 10, "symbol": "diamond"},
                     error_y={"type": "data", "symmetric": False,
                              "array": [by[t]["forecast_high_usd"] - by[t]["forecast_usd"] for t in tiers],
@@ -117,8 +122,8 @@ def forecast(rows: pl.DataFrame) -> go.Figure:
 
 def recommendation_values(recs: pl.DataFrame) -> go.Figure:
     """Each recommendation's value per month, coloured by its target tier (recommend engine rows)."""
-    labels = [f"{w}: {a} → {b}" for w, a, b in recs.select("workload", "from_tier", "to_tier").iter_rows()]
-    fig = go.Figure(go.Bar(y=labels, x=recs["value_usd_month"].to_list(), orientation="h",
+    moves = [plain.label(f"{w}: {a} → {b}") for w, a, b in recs.select("workload", "from_tier", "to_tier").iter_rows()]
+    fig = go.Figure(go.Bar(y=moves, x=recs["value_usd_month"].to_list(), orientation="h",
                            marker_color=[tier_color(t) for t in recs["to_tier"].to_list()]))
     return _base(fig, max(240, 32 * recs.height + 120), title="Value of each recommendation",
                  xaxis_title="value (USD per month)", yaxis={"autorange": "reversed"})
@@ -131,7 +136,7 @@ def scorecard_factors(card: pl.DataFrame, factors: tuple[str, ...], current: str
         row = card.filter(pl.col("option_tier") == tier)
         if row.height:
             fig.add_bar(x=[f.removesuffix("_usd_month") for f in factors], y=[row[f][0] for f in factors],
-                        name=f"{tier}{' (now)' if tier == current else ' (what-if)'}", marker_color=tier_color(tier),
+                        name=plain.label(f"{tier}{' (now)' if tier == current else ' (what-if)'}"), marker_color=tier_color(tier),
                         marker_pattern_shape="" if tier == current else "/")
     return _base(fig, 320, barmode="group", title="Five-factor scorecard: now vs what-if", legend=LEGEND,
                  yaxis_title="USD per month", xaxis_title="factor")
@@ -162,9 +167,9 @@ def cost_by_period(rows: pl.DataFrame, labels: dict[datetime, str], partial: set
     for tier in _tiers(rows):
         part = rows.filter(tier=tier)
         times = part["time"].to_list()
-        fig.add_bar(x=[labels[t] for t in times], y=part["effective_cost"].to_list(), name=tier,
+        fig.add_bar(x=[labels[t] for t in times], y=part["effective_cost"].to_list(), name=plain.label(tier),
                     marker={"color": tier_color(tier), "pattern": {"shape": ["/" if t in partial else "" for t in times]}},
-                    hovertemplate="%{x} " + tier + ": %{y:,.2f} " + currency + "<extra></extra>")
+                    hovertemplate="%{x} " + plain.label(tier) + ": %{y:,.2f} " + plain.label(currency) + "<extra></extra>")
     order = [labels[t] for t in sorted(labels)]
     return _base(fig, 320, barmode="stack", title=f"Effective cost per month and tier ({currency}; hatched = to date)",
                  legend=LEGEND, yaxis={"title": f"Effective cost ({currency})", "rangemode": "tozero"},
@@ -178,9 +183,9 @@ def cost_by_dimension(rows: pl.DataFrame, dim: str, label: str, currency: str) -
     fig = go.Figure()
     for tier in _tiers(named):
         part = named.filter(tier=tier)
-        fig.add_bar(y=part[dim].to_list(), x=part["effective_cost"].to_list(), name=tier, orientation="h",
+        fig.add_bar(y=plain.labels(part[dim]), x=part["effective_cost"].to_list(), name=plain.label(tier), orientation="h",
                     marker_color=tier_color(tier),
-                    hovertemplate="%{y} " + tier + ": %{x:,.2f} " + currency + "<extra></extra>")
+                    hovertemplate="%{y} " + plain.label(tier) + ": %{x:,.2f} " + plain.label(currency) + "<extra></extra>")
     return _base(fig, max(260, 26 * len(order) + 120), barmode="stack", title=f"Effective cost by {label.lower()}",
                  legend=LEGEND, xaxis={"title": f"Effective cost ({currency})", "rangemode": "tozero"},
-                 yaxis={"categoryorder": "array", "categoryarray": order})
+                 yaxis={"categoryorder": "array", "categoryarray": plain.labels(order)})

@@ -16,6 +16,9 @@ from app import cli_analysis, cli_data, cli_metric, output
 from app.cli_options import db_option, engine_options
 from ingest.settings import ENV_CLICKHOUSE_URL, ENV_ENGINE, load_settings
 
+PORT_RANGE = click.IntRange(1, 65535)
+ADDRESS_HELP = "127.0.0.1 keeps the dashboard on this machine; beyond loopback it warns, as the dashboard has no login."
+
 
 @click.group()
 @click.version_option(package_name="tierwise")
@@ -29,23 +32,27 @@ def cli() -> None:
 @click.option("--spans", default=1_000_000, show_default=True, help="Spans of the generated estate.")
 @click.option("--days", default=30, show_default=True, help="Days of the generated estate, ending today.")
 @click.option("--serve/--no-serve", "serve_after", default=False, help="Then open the dashboard (as `make demo` does).")
-@click.option("--port", default=8501, show_default=True, help="Dashboard port with --serve.")
-def demo(workdir: Path, spans: int, days: int, serve_after: bool, port: int) -> None:
+@click.option("--port", type=PORT_RANGE, default=8501, show_default=True, help="Dashboard port with --serve.")
+@click.option("--address", default="127.0.0.1", show_default=True, help=f"Dashboard address with --serve. {ADDRESS_HELP}")
+def demo(workdir: Path, spans: int, days: int, serve_after: bool, port: int, address: str) -> None:
     """Generate an estate (reused when present), ingest it and show per-tier latency and cost."""
+    from app import serve as dashboard
+
+    if serve_after and (problem := dashboard.port_problem(address, port)):  # before minutes of generating, not after
+        click.echo(problem, err=True)
+        sys.exit(1)
     output.run_demo(workdir, spans, days)
     if serve_after:
-        from app.serve import serve as run
-
-        sys.exit(run(workdir / "tierwise.duckdb", port))
+        sys.exit(dashboard.serve(workdir / "tierwise.duckdb", port, address))
 
 
 @cli.command()
 @db_option
-@click.option("--port", default=8501, show_default=True, help="HTTP port of the dashboard.")
-@click.option("--address", default=None, help="Address to listen on (default: Streamlit's, all interfaces).")
+@click.option("--port", type=PORT_RANGE, default=8501, show_default=True, help="HTTP port of the dashboard.")
+@click.option("--address", default="127.0.0.1", show_default=True, help=f"Address to listen on. {ADDRESS_HELP}")
 @engine_options
-def serve(db: str | None, port: int, address: str | None, engine_name: str | None, clickhouse_url: str | None) -> None:
-    """Open the dashboard on the store (read-only): http://localhost:PORT."""
+def serve(db: str | None, port: int, address: str, engine_name: str | None, clickhouse_url: str | None) -> None:
+    """Open the dashboard on the store (read-only) at http://127.0.0.1:PORT; says when it is ready, stops on Ctrl-C."""
     from app.serve import serve as run
 
     s = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)

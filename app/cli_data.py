@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,22 +87,42 @@ def quarantine(db: str | None, limit: int) -> None:
               help="Largest request body, after decompression.")
 @click.option("--max-backlog-bytes", default=1024 * 1024 * 1024, show_default=True,
               help="Spooled bytes not yet in the store above which clients get 503 + Retry-After.")
+@click.option("--max-inflight-bytes", default=64 * 1024 * 1024, show_default=True,
+              help="Request bodies being read and decoded at once (decoding costs 8-14x the body) above which clients "
+                   "get 503 + Retry-After.")
 @click.option("--fold-interval", default=2.0, show_default=True, help="Seconds between folds of the spool into the store.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
               help="tierwise.toml with tier derivation rules.")
 @click.option("--store-content/--no-store-content", default=None,
               help="Keep prompt and completion text (off unless you opt in).")
 def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: Path | None, max_body_bytes: int,
-            max_backlog_bytes: int, fold_interval: float, config: str | None, store_content: bool | None) -> None:
-    """Receive OTLP/HTTP traces and metrics (POST /v1/traces, /v1/metrics) into the store."""
+            max_backlog_bytes: int, max_inflight_bytes: int, fold_interval: float, config: str | None,
+            store_content: bool | None) -> None:
+    """Receive OTLP/HTTP traces and metrics (POST /v1/traces, /v1/metrics) into the store.
+
+    SIGINT, SIGTERM and SIGHUP stop it after a final fold of everything answered 200.
+    """
     from ingest.receiver import Receiver, ReceiverConfig
 
     settings = load_settings(db=db, config=config, store_content=store_content, token=token)
-    rc = ReceiverConfig(host, port, spool_dir, max_body_bytes, max_backlog_bytes, fold_interval)
+    rc = ReceiverConfig(host=host, port=port, spool_dir=spool_dir, max_body_bytes=max_body_bytes,
+                        max_backlog_bytes=max_backlog_bytes, fold_interval_s=fold_interval,
+                        max_inflight_bytes=max_inflight_bytes)
+    logs = logging.getLogger("tierwise")  # the receiver's and the folder's lines, one each, on stderr
+    if not logs.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logs.addHandler(handler)
+        logs.setLevel(logging.INFO)
+        logs.propagate = False
     receiver = Receiver(settings, rc)
     click.echo(f"receiving OTLP/HTTP on {receiver.url} → spool {receiver.spool.directory} → {settings.db_path}"
                + (" (bearer token required)" if settings.token else ""), err=True)
-    receiver.run()
+    try:
+        status = receiver.run()
+    except RuntimeError as e:  # the port is taken or the address is wrong (uvicorn logged why just above)
+        raise click.ClickException(str(e)) from None
+    sys.exit(status)
 
 
 @click.command()

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import click
-import duckdb
 
 from app import output
-from app.cli_options import db_option
-from ingest import store
+from app.cli_options import db_option, open_store
 from ingest.settings import load_settings
 from queries import timeparse
 from queries.semantic import metric as metrics
@@ -78,11 +76,7 @@ def metric(measures: str | None, by: str, where: tuple[str, ...], start: str | N
         metrics.explain(req)  # refuses unknown or meaningless combinations before the store is opened
     except ModelError as e:
         raise click.UsageError(str(e)) from None
-    try:
-        con = store.connect(settings.db_path, read_only=True)
-        store.check_current(con)
-    except (duckdb.Error, store.StoreError) as e:
-        raise click.ClickException(f"{settings.db_path}: {str(e).splitlines()[0]}") from None
+    con = open_store(settings.db_path)
     try:
         frame = metrics.run(con, req)
     finally:

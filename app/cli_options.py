@@ -1,24 +1,43 @@
-"""The flags several `tierwise` commands share (--db, --engine, --clickhouse-url) and the engine they open."""
+"""The flags several `tierwise` commands share (--db, --engine, --clickhouse-url) and the store or engine they open."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import click
+import duckdb
 
+from app import connection
 from ingest import store
 from ingest.settings import load_settings
 from queries import engine as engines
-from queries.engine import Engine
+from queries.engine import DuckDBEngine, Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def db_option(f: F) -> F:
-    """`--db FILE`, else TIERWISE_DB, else ./tierwise.duckdb."""
-    return click.option("--db", type=click.Path(dir_okay=False), default=None,
-                        help="DuckDB store (default: $TIERWISE_DB or ./tierwise.duckdb).")(f)
+    """`--db FILE`, else TIERWISE_DB, else ./tierwise.duckdb. A store that cannot be opened (a lock held past the
+    wait, a file that is not a store) ends the command with one line, whichever command it is, never a traceback."""
+
+    @functools.wraps(f)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except connection.StoreUnavailable as e:
+            raise click.ClickException(str(e)) from None
+        except duckdb.IOException as e:  # a command that opened the store itself (quarantine, ingest, migrate)
+            path = load_settings(db=kwargs.get("db")).db_path
+            plain = connection.explain(path, e)
+            if plain is None:
+                raise
+            raise click.ClickException(str(plain)) from None
+
+    return cast(F, click.option("--db", type=click.Path(dir_okay=False), default=None,
+                                help="DuckDB store (default: $TIERWISE_DB or ./tierwise.duckdb).")(guarded))
 
 
 def engine_options(f: F) -> F:
@@ -30,10 +49,31 @@ def engine_options(f: F) -> F:
                         help="Where queries run (default: $TIERWISE_ENGINE or duckdb).")(f)
 
 
+def open_store(path: Path) -> duckdb.DuckDBPyConnection:
+    """The DuckDB store read-only and checked current: a writer's lock is waited out for TIERWISE_LOCK_WAIT_S (10 s),
+    then it, a file that is not a store, or a missing or outdated store ends the command with one line."""
+    try:
+        wait_s = connection.lock_wait_s()
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    try:
+        con = connection.read_only(path, wait_s)
+    except (connection.StoreUnavailable, store.StoreError) as e:
+        raise click.ClickException(str(e)) from None
+    try:
+        store.check_current(con)
+    except store.StoreError as e:
+        con.close()
+        raise click.ClickException(f"{path}: {e}") from None
+    return con
+
+
 def open_engine(db: str | None, engine_name: str | None, clickhouse_url: str | None) -> Engine:
-    """The store or ClickHouse the flags name, as queries.engine opens it; bad flags are usage errors."""
+    """The store (as open_store opens it) or ClickHouse the flags name; bad flags are usage errors."""
     try:
         s = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
+        if s.engine == "duckdb":
+            return DuckDBEngine(open_store(s.db_path))
         return engines.open_engine(s.engine, s.db_path, s.clickhouse_url)
     except (ValueError, store.StoreError) as e:
         raise click.UsageError(str(e)) from None

@@ -1,18 +1,22 @@
-"""The dashboard's only door to the store: read-only, retried on writer locks, cached per query, params and store version."""
+"""The dashboard's only door to the store: read-only, cached per query, params and store version; a writer's lock is
+waited out, then the last good data is shown with its age."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
 import streamlit as st
 
-from app.connection import EngineQueryError, connect, opened, release
+from app import connection
+from app.connection import EngineQueryError, NotAStore, Stamp, StoreBusy, connect, opened, release
 from app.state import Dimensions
 from ingest import store
 from ingest.settings import load_settings
@@ -20,7 +24,10 @@ from queries import critical_path, decisions, recommend, registry, savings, scor
 from queries.semantic import metric as metrics
 
 ParamKey = tuple[tuple[str, object], ...]
+T = TypeVar("T")
 _connect = connect  # the store's read-only connection, as tests wait out a writer's lock with it
+# The version this script run reads at once the store was busy (connection.last_good's), else None: the current one
+_SERVING: ContextVar[Stamp | None] = ContextVar("tierwise_serving", default=None)
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,35 @@ def _run(db: str, stamp: tuple[int, int, int, int], name: str, params: ParamKey)
             raise EngineQueryError(f"query {name} failed on {con.name}: {str(e).strip().splitlines()[0][:240]}") from e
 
 
+def _read(fn: Callable[..., T], *args: object, stop: bool = True) -> T:
+    """fn(db, stamp, *args) at the store's current version. When a writer holds the store past the page's wait, the
+    rest of this run reads at the last version read before (its results cached), and the page says how old that is;
+    with nothing to fall back on, the page ends with a notice (`stop`) rather than a traceback."""
+    path = store_path()
+    db, serving = str(path), _SERVING.get()
+    stamp = serving or version(path)
+    try:
+        out = fn(db, stamp, *args)
+    except StoreBusy:
+        older = None if serving else connection.last_good(db, stamp)
+        if older:
+            _SERVING.set(older[0])
+            st.warning(f"Data as of {older[1]} ago: the store is busy (a writer is folding new data into it). Refresh "
+                       "in a moment for newer data.", icon=":material/schedule:")
+            return _read(fn, *args, stop=stop)
+        if stop:
+            st.warning("The store is busy (a writer is folding new data into it), so the rest of this page cannot be "
+                       "read yet. Refresh in a moment.", icon=":material/schedule:")
+            st.stop()
+        raise
+    if serving is None:
+        connection.read_while_current(db, stamp)
+    return out
+
+
 def query(name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
     """Rows of registered query `name` (see queries/registry.py) on the dashboard's store."""
-    path = store_path()
-    key = tuple(sorted((params or {}).items()))
-    return _run(str(path), version(path), name, key)
+    return _read(_run, name, tuple(sorted((params or {}).items())))
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -102,10 +133,9 @@ def models_measures() -> bool:
 def metric(measures: Sequence[str], by: Sequence[str] = (), where: Sequence[tuple[str, str]] = (),
            from_ns: int | None = None, to_ns: int | None = None, grain: str = "day") -> pl.DataFrame:
     """Measures of the semantic model (queries/semantic) on the dashboard's store: what `tierwise metric` gives."""
-    path = store_path()
     currency = metrics.configured_currency(load_settings().config_path)
     req = metrics.Request(tuple(measures), tuple(by), tuple(where), from_ns, to_ns, grain, currency)
-    return _metric(str(path), version(path), req)
+    return _read(_metric, req)
 
 
 def narrowed(name: str, params: dict[str, object], by: str | tuple[str, ...] = "tier") -> pl.DataFrame:
@@ -137,8 +167,8 @@ def _status(db: str, stamp: tuple[int, int, int, int]) -> StoreStatus:
     if not path.exists():
         return StoreStatus("missing", path)
     try:
-        con = _connect(path)
-    except duckdb.IOException as e:
+        con = _connect(path)  # StoreBusy goes up uncached: status() falls back or says the store is busy
+    except (NotAStore, duckdb.IOException) as e:
         return StoreStatus("locked", path, str(e))
     assert isinstance(con, duckdb.DuckDBPyConnection)
     try:
@@ -154,8 +184,13 @@ def _status(db: str, stamp: tuple[int, int, int, int]) -> StoreStatus:
 
 
 def status() -> StoreStatus:
-    path = store_path()
-    return _status(str(path), version(path))
+    """Whether the store can be shown; the first call of every page run, so it also starts the run at the current
+    version (or, with the store busy, at the last good one: see _read)."""
+    _SERVING.set(None)
+    try:
+        return _read(_status, stop=False)
+    except StoreBusy as e:
+        return StoreStatus("locked", store_path(), str(e))
 
 
 def dimensions() -> Dimensions:
@@ -197,8 +232,7 @@ def _path(db: str, stamp: tuple[int, int, int, int], trace_id: str) -> TraceLayo
 
 def trace_layout(trace_id: str) -> TraceLayout:
     """Critical path (span id → exclusive ns) and skew-repaired times of one trace, from queries/critical_path.py."""
-    path = store_path()
-    return _path(str(path), version(path), trace_id)
+    return _read(_path, trace_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -209,8 +243,7 @@ def _recommendations(db: str, stamp: tuple[int, int, int, int]) -> pl.DataFrame:
 
 def recommendations() -> pl.DataFrame:
     """The engine's ranked recommendations (queries/recommend), one row each, best first."""
-    path = store_path()
-    return _recommendations(str(path), version(path))
+    return _read(_recommendations)
 
 
 @dataclass(frozen=True)
@@ -237,8 +270,7 @@ def _what_if(db: str, stamp: tuple[int, int, int, int], workload: str, to_tier: 
 
 def what_if(workload: str, to_tier: str, from_tier: str | None = None, to_site: str | None = None) -> WhatIf:
     """queries/whatif.py's priced move of `workload` to `to_tier` (one row), or the reason it cannot be priced."""
-    path = store_path()
-    return _what_if(str(path), version(path), workload, to_tier, from_tier, to_site)
+    return _read(_what_if, workload, to_tier, from_tier, to_site)
 
 
 def default_move(workload: str | None = None) -> tuple[str, str, str | None, str | None] | None:
@@ -259,13 +291,26 @@ def default_move(workload: str | None = None) -> tuple[str, str, str | None, str
 
 
 def decided() -> dict[str, decisions.Decision]:
-    """Accept/dismiss decisions kept beside the store (never cached: another session may just have written one)."""
-    return decisions.load(store_path())
+    """Accept/dismiss decisions kept beside the store (never cached: another session may just have written one); a
+    damaged file is set aside and the page says so in one line."""
+    loaded = decisions.read(store_path())
+    if loaded.problem:
+        st.warning(loaded.problem, icon=":material/warning:")
+    return loaded.decisions
+
+
+def _who() -> str | None:
+    """Who decides: the signed-in user's email (else name) when login is on, else None."""
+    user = st.user
+    if user.get("is_logged_in") is not True:
+        return None
+    who = user.get("email") or user.get("name")
+    return str(who) if who else None
 
 
 def decide(rec_key: str, state: str) -> None:
-    """Remember a decision in the JSON file beside the store; the store itself stays read-only."""
-    decisions.record(store_path(), rec_key, state)
+    """Remember a decision, and who made it, in the JSON file beside the store; the store itself stays read-only."""
+    decisions.record(store_path(), rec_key, state, by=_who())
 
 
 def savings_summary() -> pl.DataFrame:
@@ -282,8 +327,7 @@ def _payback(db: str, stamp: tuple[int, int, int, int]) -> pl.DataFrame:
 
 def edge_payback() -> pl.DataFrame:
     """queries/savings.edge_payback on the store (one row)."""
-    path = store_path()
-    return _payback(str(path), version(path))
+    return _read(_payback)
 
 
 def clear() -> None:

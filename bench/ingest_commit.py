@@ -31,7 +31,7 @@ sys.path[0] = str(ROOT)  # the ingest package, not bench/ingest.py
 
 import pyarrow.compute as pc  # noqa: E402
 
-from ingest import derived, link_maps, loader, rollup, store, trace_index  # noqa: E402
+from ingest import derived, link_maps, loader, request_entries, rollup, store, trace_index  # noqa: E402
 from ingest.settings import load_settings  # noqa: E402
 from ingest.sources import iter_records, open_source  # noqa: E402
 
@@ -184,6 +184,8 @@ def _configs(batches: list[Decoded]) -> Iterator[tuple[str, list[Decoded], tuple
     yield "grouped commit (commit_spans, as shipped): no derived step", grouped, (), (), _commit_group
     but_dups = tuple(s for s in both if s is not trace_index.fold_dups)
     yield "grouped commit (commit_spans, as shipped): all but trace_root_dups", grouped, but_dups, (), _commit_group
+    but_entries = tuple(s for s in both if s is not request_entries.fold)
+    yield "grouped commit (commit_spans, as shipped): all but request_entries", grouped, but_entries, (), _commit_group
     yield "one batch of all spans: bare INSERT", _merged(batches), (), (), _bare_insert
     json_cols = ("resource_attributes", "scope_attributes", "attributes", "events", "links")
     as_text = tuple(f"ALTER TABLE spans ALTER COLUMN {c} TYPE VARCHAR" for c in json_cols)

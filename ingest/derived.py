@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from ingest import appended, hop_spans, link_maps, rollup, trace_index, usage_rollup
+from ingest import appended, hop_spans, link_maps, request_entries, rollup, trace_index, usage_rollup
 
 # Tables that only grow by the rows of each batch: the per-trace index (0006, 0009) and the call ends (0007).
 APPENDED = (*trace_index.TABLES, *hop_spans.TABLES)
@@ -27,11 +27,11 @@ def rebuild_appended(con: duckdb.DuckDBPyConnection) -> None:
 Step = Callable[[duckdb.DuckDBPyConnection, str], None]
 
 STEPS: tuple[Step, ...] = (link_maps.fold, rollup.fold_batch, usage_rollup.fold_batch, append_batch,
-                           trace_index.fold_dups)
+                           trace_index.fold_dups, request_entries.fold)
 # Each table's recomputation from every span, for stores whose spans were written around the loader.
 REBUILDS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (link_maps.rebuild, rollup.rebuild,
                                                                      usage_rollup.rebuild, rebuild_appended,
-                                                                     trace_index.rebuild_dups)
+                                                                     trace_index.rebuild_dups, request_entries.rebuild)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, view: str) -> None:

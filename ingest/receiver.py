@@ -1,42 +1,31 @@
-"""The live OTLP/HTTP receiver: validates each export request, spools it durably, then answers."""
+"""The live OTLP/HTTP receiver: admits each export request, spools it durably, answers, and folds on every way out."""
 
 from __future__ import annotations
 
 import hmac
+import logging
+import signal
 import threading
 import time
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
 
-import orjson
 import uvicorn
-from google.protobuf import json_format
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ingest import otlp_json, otlp_proto
-from ingest.otlp_values import Issue
-from ingest.rows import PointColumns, Rejection, SpanColumns
+from ingest.receiver_wire import CONTENT_TYPES, MIB, HttpError, decompress, error_response, success_response, validate
 from ingest.settings import Settings
 from ingest.spool import Folder, Spool, default_spool_dir, frame
 
-MIB = 1024 * 1024
-CONTENT_TYPES = {"application/x-protobuf": "proto", "application/json": "json"}
-MEDIA = {"proto": "application/x-protobuf", "json": "application/json"}
-RESPONSES: dict[str, Any] = {"traces": ExportTraceServiceResponse, "metrics": ExportMetricsServiceResponse,
-                             "logs": ExportLogsServiceResponse}
-REJECTED_FIELD = {"traces": "rejected_spans", "metrics": "rejected_data_points", "logs": "rejected_log_records"}
-RPC_CODES = {400: 3, 401: 16, 413: 8, 415: 3, 429: 8, 503: 14}  # google.rpc.Code for each HTTP status
-DECOMPRESS_CHUNK = MIB
+log = logging.getLogger("tierwise.receiver")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+INFLIGHT_RETRY_AFTER_S = 1  # requests in flight finish within seconds; exporters back off further on their own
 
 
 @dataclass(frozen=True)
@@ -49,130 +38,75 @@ class ReceiverConfig:
     max_body_bytes: int = 64 * MIB  # after decompression
     max_backlog_bytes: int = 1024 * MIB  # spooled but not yet folded; beyond it clients are asked to retry
     fold_interval_s: float = 2.0
+    max_inflight_bytes: int = 64 * MIB  # bodies being read or decoded at once, all requests together
+    shutdown_grace_s: int = 5  # on stop, how long requests already being handled may take before they are cancelled
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What validating one request found: items the store will take and items it will quarantine."""
+class InflightBudget:
+    """The bytes of request bodies being read, decompressed and decoded at once, across the whole process.
 
-    accepted: int
-    rejected: int
-    message: str = ""
+    Decoding costs several times the body (8 to 14 times for OTLP/JSON), so this budget, not the per-request limit,
+    is what bounds the receiver's memory. A request alone in flight may pass it (up to --max-body-bytes): otherwise a
+    body larger than the budget would be refused forever.
+    """
 
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._used = 0
+        self._lock = threading.Lock()
 
-class HttpError(Exception):
-    """A request answered with an OTLP error status (body: google.rpc.Status)."""
+    @property
+    def used(self) -> int:
+        with self._lock:
+            return self._used
 
-    def __init__(self, status: int, message: str, retry_after_s: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.retry_after_s = retry_after_s
+    def grow(self, held: int, to: int) -> bool:
+        """Raise one request's share from `held` to `to` bytes; False (nothing taken) if others would pass the limit."""
+        with self._lock:
+            extra = to - held
+            if extra <= 0:
+                return True
+            if self._used + extra > self.limit and self._used > held:
+                return False
+            self._used += extra
+            return True
 
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def rpc_status(code: int, message: str) -> bytes:
-    """A serialized google.rpc.Status (code = field 1, message = field 2)."""
-    text = message.encode()
-    return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
-
-
-def error_response(err: HttpError, fmt: str) -> Response:
-    """The Status body in the request's content type (JSON when the type was not understood)."""
-    code = RPC_CODES.get(err.status, 2)
-    body = rpc_status(code, err.message) if fmt == "proto" else orjson.dumps({"code": code, "message": err.message})
-    headers = {"Retry-After": str(err.retry_after_s)} if err.retry_after_s is not None else None
-    return Response(body, err.status, headers=headers, media_type=MEDIA.get(fmt, MEDIA["json"]))
+    def release(self, held: int) -> None:
+        with self._lock:
+            self._used -= held
 
 
-def decompress(raw: bytes, encoding: str, cap_bytes: int) -> bytes:
-    """Undo gzip or deflate a chunk at a time, refusing (413) as soon as the output passes `cap_bytes`."""
-    if encoding in ("", "identity"):
-        return raw
-    if encoding not in ("gzip", "deflate"):
-        raise HttpError(415, f"unsupported Content-Encoding {encoding!r}: use gzip, deflate or none")
-    out: list[bytes] = []
-    total = 0
-    data = raw
-    try:
-        while data:
-            d = zlib.decompressobj(31 if encoding == "gzip" else 15)
-            pending = data
-            while True:
-                piece = d.decompress(pending, DECOMPRESS_CHUNK)
-                total += len(piece)
-                if total > cap_bytes:
-                    raise HttpError(413, f"body is larger than {cap_bytes} bytes after decompression")
-                out.append(piece)
-                pending = d.unconsumed_tail
-                if d.eof or (not pending and not piece):
-                    break
-            if not d.eof:
-                raise HttpError(400, f"{encoding} body is truncated")
-            data = d.unused_data if d.unused_data.strip(b"\0") else b""  # gzip allows concatenated members
-    except zlib.error as e:
-        raise HttpError(400, f"body is not valid {encoding}: {e}") from None
-    return b"".join(out)
+class Share:
+    """One request's part of the in-flight budget; it grows as the body turns out larger, and is given back at the end."""
 
+    def __init__(self, budget: InflightBudget) -> None:
+        self.budget = budget
+        self.held = 0
 
-def _summary(rejections: list[Rejection], rejected: int) -> str:
-    if not rejected:
-        return ""
-    first = "; ".join(f"{r.item} {r.field}: {r.reason}" for r in rejections[:3])
-    more = f" (and {len(rejections) - 3} more)" if len(rejections) > 3 else ""
-    return f"{rejected} rejected: {first}{more}"
+    def need(self, size: int) -> None:
+        """Hold `size` bytes in all, or refuse the request with 503 + Retry-After (as a full backlog does)."""
+        if size > self.held:
+            if not self.budget.grow(self.held, size):
+                raise HttpError(503, "the receiver is decoding as much as it may at once; retry later",
+                                INFLIGHT_RETRY_AFTER_S)
+            self.held = size
 
-
-def validate(signal: str, fmt: str, body: bytes, settings: Settings) -> Verdict:
-    """Decode with the same pure decoders the store's loader uses; undecodable bodies raise HttpError(400)."""
-    try:
-        if fmt == "proto":
-            msg: Any = otlp_proto.parse(signal, body)
-        else:
-            msg = orjson.loads(body)
-            if not isinstance(msg, dict):
-                raise Issue("record", "expected a JSON object")
-        decoder: Any = otlp_proto if fmt == "proto" else otlp_json
-        if signal == "logs":
-            return Verdict(0, 0)
-        cols: SpanColumns | PointColumns = SpanColumns() if signal == "traces" else PointColumns()
-        decode = decoder.decode_traces if signal == "traces" else decoder.decode_metrics
-        rejections: list[Rejection] = decode(msg, 1, settings, cols)
-    except orjson.JSONDecodeError as e:
-        raise HttpError(400, f"body is not valid JSON: {e}") from None
-    except Issue as e:
-        raise HttpError(400, f"not a valid OTLP {signal} request: {e.field}: {e.reason}") from None
-    rejected = sum(r.rows for r in rejections)
-    return Verdict(len(cols), rejected, _summary(rejections, rejected))
-
-
-def success_response(signal: str, fmt: str, verdict: Verdict) -> Response:
-    """Export*ServiceResponse, with partialSuccess when items were rejected."""
-    resp = RESPONSES[signal]()
-    if verdict.rejected:
-        setattr(resp.partial_success, REJECTED_FIELD[signal], verdict.rejected)
-        resp.partial_success.error_message = verdict.message
-    body = resp.SerializeToString() if fmt == "proto" else orjson.dumps(json_format.MessageToDict(resp))
-    return Response(body, 200, media_type=MEDIA[fmt])
+    def release(self) -> None:
+        self.budget.release(self.held)
+        self.held = 0
 
 
 class OtlpEndpoint:
     """One `/v1/<signal>` endpoint: auth, content type, backpressure, size limits, validation, spool."""
 
-    def __init__(self, signal: str, spool: Spool, settings: Settings, config: ReceiverConfig) -> None:
-        self.signal, self.spool, self.settings, self.config = signal, spool, settings, config
+    def __init__(self, signal_name: str, spool: Spool, settings: Settings, config: ReceiverConfig,
+                 budget: InflightBudget) -> None:
+        self.signal, self.spool, self.settings, self.config, self.budget = signal_name, spool, settings, config, budget
 
     async def handle(self, request: Request) -> Response:
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         fmt = CONTENT_TYPES.get(media, "")
+        share = Share(self.budget)
         try:
             try:
                 self._authorize(request)
@@ -181,14 +115,19 @@ class OtlpEndpoint:
                                          "application/json")
                 if self.spool.backlog_bytes >= self.config.max_backlog_bytes:
                     raise HttpError(503, "the store is behind; retry later", self._retry_after())
+                share.need(self._declared_size(request))
             except HttpError:
                 await self._discard_body(request)
                 raise
-            raw = await self._read_raw(request)
+            raw = await self._read_raw(request, share)
+            if raw is None:
+                return Response(status_code=400)  # nobody is left to read it
             encoding = request.headers.get("content-encoding", "").strip().lower()
-            return await run_in_threadpool(self._accept, raw, encoding, fmt)
+            return await run_in_threadpool(self._accept, raw, encoding, fmt, share)
         except HttpError as e:
             return error_response(e, fmt)
+        finally:
+            share.release()
 
     async def _discard_body(self, request: Request) -> None:
         """Read and drop a refused request's body, up to the size limit, before answering.
@@ -199,40 +138,78 @@ class OtlpEndpoint:
         try:
             async for _ in self._body_chunks(request):
                 pass
-        except (HttpError, ClientDisconnect):
+        except HttpError:
             return
+        except ClientDisconnect:
+            self._log_disconnect(request, "a refused request")
+
+    def _log_disconnect(self, request: Request, what: str) -> None:
+        """One line, not the ASGI traceback: a client that goes away mid-body is routine (timeouts, restarts)."""
+        peer = f"{request.client.host}:{request.client.port}" if request.client else "unknown"
+        log.warning("client %s disconnected while sending %s to %s; nothing was stored", peer, what, request.url.path)
 
     def _authorize(self, request: Request) -> None:
+        """`Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235), the token compared in constant time."""
         token = self.settings.token
         if token is None:
             return
-        given = request.headers.get("authorization", "")
-        expected = f"Bearer {token}"
-        if not hmac.compare_digest(given.encode(), expected.encode()):
+        scheme, _, given = request.headers.get("authorization", "").strip().partition(" ")
+        ok = hmac.compare_digest(given.strip().encode(), token.encode())
+        if not (ok and scheme.lower() == "bearer"):
             raise HttpError(401, "missing or wrong bearer token")
 
     def _retry_after(self) -> int:
         return max(1, int(self.config.fold_interval_s + 0.999))
 
+    def _declared_size(self, request: Request) -> int:
+        """Content-Length (0 when the body is chunked); 413 when it passes the limit."""
+        declared = request.headers.get("content-length", "")
+        size = int(declared) if declared.isdigit() else 0
+        if size > self.config.max_body_bytes:
+            raise HttpError(413, f"body is larger than {self.config.max_body_bytes} bytes")
+        return size
+
     async def _body_chunks(self, request: Request) -> AsyncIterator[bytes]:
         """The request body as it arrives; 413 once the declared or the received size passes the limit."""
-        cap = self.config.max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise HttpError(413, f"body is larger than {cap} bytes")
+        self._declared_size(request)
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > cap:
-                raise HttpError(413, f"body is larger than {cap} bytes")
+            if size > self.config.max_body_bytes:
+                raise HttpError(413, f"body is larger than {self.config.max_body_bytes} bytes")
             yield chunk
 
-    async def _read_raw(self, request: Request) -> bytes:
-        return b"".join([chunk async for chunk in self._body_chunks(request)])
+    async def _read_raw(self, request: Request, share: Share) -> bytes | None:
+        """The whole body, held against the in-flight budget as it arrives; None when the client went away.
 
-    def _accept(self, raw: bytes, encoding: str, fmt: str) -> Response:
+        A body that outgrows what the budget allows is still read to its end (and dropped) so the client gets the 503.
+        """
+        chunks: list[bytes] = []
+        size = 0
+        refusal: HttpError | None = None
+        try:
+            async for chunk in self._body_chunks(request):
+                if refusal is not None:
+                    continue
+                size += len(chunk)
+                try:
+                    share.need(size)
+                except HttpError as e:
+                    refusal = e
+                    chunks.clear()
+                    continue
+                chunks.append(chunk)
+        except ClientDisconnect:
+            self._log_disconnect(request, f"its body ({size} bytes received)")
+            return None
+        if refusal is not None:
+            raise refusal
+        return b"".join(chunks)
+
+    def _accept(self, raw: bytes, encoding: str, fmt: str, share: Share) -> Response:
         body = decompress(raw, encoding, self.config.max_body_bytes)
         del raw
+        share.need(len(body))  # decoding costs a multiple of the decompressed body, so that is what the budget holds
         verdict = validate(self.signal, fmt, body, self.settings)
         if self.signal != "logs" and verdict.accepted + verdict.rejected > 0:
             try:
@@ -242,9 +219,10 @@ class OtlpEndpoint:
         return success_response(self.signal, fmt, verdict)
 
 
-def build_app(spool: Spool, settings: Settings, config: ReceiverConfig) -> Starlette:
-    """The ASGI app: POST /v1/traces, /v1/metrics and /v1/logs."""
-    routes = [Route(f"/v1/{s}", OtlpEndpoint(s, spool, settings, config).handle, methods=["POST"])
+def build_app(spool: Spool, settings: Settings, config: ReceiverConfig, budget: InflightBudget | None = None) -> Starlette:
+    """The ASGI app: POST /v1/traces, /v1/metrics and /v1/logs, sharing one in-flight budget."""
+    shared = budget or InflightBudget(config.max_inflight_bytes)
+    routes = [Route(f"/v1/{s}", OtlpEndpoint(s, spool, settings, config, shared).handle, methods=["POST"])
               for s in ("traces", "metrics", "logs")]
     return Starlette(routes=routes)
 
@@ -257,25 +235,51 @@ class Receiver:
         self.config = config
         self.spool = Spool(config.spool_dir or default_spool_dir(settings.db_path))
         self.folder = Folder(self.spool, settings, config.fold_interval_s)
-        app = build_app(self.spool, settings, config)
+        self.budget = InflightBudget(config.max_inflight_bytes)
+        app = build_app(self.spool, settings, config, self.budget)
         self.server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level="warning",
-                                                    access_log=False, lifespan="off"))
+                                                    access_log=False, lifespan="off",
+                                                    timeout_graceful_shutdown=config.shutdown_grace_s))
         self._thread: threading.Thread | None = None
+        self._signals: list[int] = []
 
     @property
     def url(self) -> str:
         return f"http://{self.config.host}:{self.config.port}"
 
-    def run(self) -> None:
-        """Serve until interrupted (Ctrl-C / SIGTERM), then fold what is left."""
-        self.folder.start()
+    def run(self) -> int:
+        """Serve until SIGINT, SIGTERM or SIGHUP, then fold everything answered 200; returns the exit status.
+
+        uvicorn's own handlers re-raise the signal once it has shut down, which kills the process before any final
+        fold. So uvicorn serves from a thread (where it leaves signals alone) and this, the main thread, owns them.
+        A second signal stops waiting: open requests are cancelled and the final fold ends after the file in hand;
+        what it did not fold stays in the spool for the next start. A SIGHUP ignored at start (nohup) stays ignored.
+        """
+        owned = [s for s in STOP_SIGNALS if not (s == signal.SIGHUP and signal.getsignal(s) == signal.SIG_IGN)]
+        previous = {s: signal.signal(s, self._on_signal) for s in owned}
         try:
-            self.server.run()
+            self.start()
+            while not self._signals and self._thread is not None and self._thread.is_alive():
+                time.sleep(0.1)  # handlers only record the signal; this loop acts on it outside the handler
+            if self._signals:
+                log.info("stopping on %s: finishing open requests, then a final fold", signal.Signals(self._signals[0]).name)
+            else:
+                log.error("the HTTP server stopped by itself; folding what was accepted")
+            complete = self.stop()
+            return 0 if complete and self._signals else 1
         finally:
-            self.folder.stop()
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """Record the signal; on a second one, stop waiting for open requests and cut the final fold short."""
+        self._signals.append(signum)
+        if len(self._signals) > 1:
+            self.server.force_exit = True
+            self.folder.abort()
 
     def start(self, timeout_s: float = 10.0) -> Receiver:
-        """Serve from a background thread (tests, embedding); returns once the port is open."""
+        """Serve from a background thread (tests, embedding, and `run`); returns once the port is open."""
         self.folder.start()
         self._thread = threading.Thread(target=self.server.run, name="tierwise-receiver", daemon=True)
         self._thread.start()
@@ -288,9 +292,17 @@ class Receiver:
             time.sleep(0.02)
         return self
 
-    def stop(self) -> None:
-        """Stop serving, then fold what is left in the spool."""
+    def stop(self) -> bool:
+        """Stop serving, then fold what is left in the spool; False when files were left for the next start."""
         self.server.should_exit = True
         if self._thread is not None:
             self._thread.join()
-        self.folder.stop()
+        began = time.monotonic()
+        done = self.folder.stop()
+        left = len(self.spool.ready())
+        log.info("final fold: %d spool files (%d spans and points) in %.2f s", done.folded, done.accepted,
+                 time.monotonic() - began)
+        if left:
+            log.warning("%d spool files were not folded; the next start folds them (or: tierwise ingest %s)", left,
+                        self.spool.directory)
+        return left == 0

@@ -123,6 +123,7 @@ class Folder:
         self._fold_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._aborted = False  # a plain flag: set from a signal handler, where taking a lock could deadlock
         self._thread: threading.Thread | None = None
 
     def fold_once(self) -> FoldResult:
@@ -141,6 +142,8 @@ class Folder:
             accepted = 0
             try:
                 for path in files:
+                    if self._aborted:  # stopping in a hurry: the rest waits in the spool for the next start
+                        break
                     size = path.stat().st_size
                     try:
                         res = loader.ingest_file(con, path, self.settings, signal=signal_of(path))
@@ -180,11 +183,28 @@ class Folder:
         self._thread = threading.Thread(target=self._run, name="tierwise-folder", daemon=True)
         self._thread.start()
 
-    def stop(self, final_fold: bool = True) -> None:
-        """Stop the thread; by default fold once more so a clean shutdown leaves an empty spool."""
+    def abort(self) -> None:
+        """Stop folding after the file in hand (a second stop signal); unfolded files stay in the spool.
+
+        Safe in a signal handler: it only sets a flag, which the fold checks between files.
+        """
+        self._aborted = True
+
+    def stop(self, final_fold: bool = True, lock_wait_s: float = 5.0) -> FoldResult:
+        """Stop the thread; by default fold once more so a clean shutdown leaves an empty spool.
+
+        A reader holding the store (the dashboard, a CLI query) only holds it briefly, so the final fold retries for up
+        to `lock_wait_s` before leaving the files to the next start.
+        """
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
-        if final_fold:
-            self.fold_once()
+        if not final_fold:
+            return FoldResult()
+        deadline = time.monotonic() + lock_wait_s
+        while True:
+            result = self.fold_once()
+            if not result.locked or self._aborted or time.monotonic() > deadline:
+                return result
+            time.sleep(0.5)

@@ -35,7 +35,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ingest import store
-from ingest.receiver import HttpError, Receiver, ReceiverConfig, decompress
+from ingest.receiver import Receiver, ReceiverConfig
+from ingest.receiver_wire import HttpError, decompress
 from ingest.settings import load_settings
 from ingest.spool import Folder, Spool, default_spool_dir
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import charts, charts_finops, components, data
+from app import charts, charts_finops, components, data, plain
 from app.views import common
 from queries import decisions
 
@@ -43,7 +43,8 @@ def _card(i: int, r: dict[str, object], made: dict[str, decisions.Decision]) -> 
     done = made.get(key)
     with st.container(border=True):
         head, state = st.columns([4, 1])
-        head.markdown(f"**{i + 1}. {workload}: {src} → {dst}** ({r['rule']})")
+        # workload names (and the reasons quoting them) come from telemetry: text, never Markdown or HTML
+        head.markdown(f"**{i + 1}. {plain.md(workload)}: {plain.md(src)} → {plain.md(dst)}** ({plain.md(r['rule'])})")
         state.markdown(f":{'green' if done.state == 'accepted' else 'gray'}-badge[{done.state}]" if done
                        else ":blue-badge[open]")
         cost, p95, value, sure = (float(str(r[k])) for k in ("delta_cost_usd_month", "delta_p95_ms",
@@ -52,7 +53,7 @@ def _card(i: int, r: dict[str, object], made: dict[str, decisions.Decision]) -> 
                             ("Δp95", f"{p95:+,.0f} ms", "hop change from the caller + compute change"),
                             ("Value per month", charts.fmt_usd(value), "the ranking value"),
                             ("Confidence", f"{sure:.0%}", None)])
-        st.markdown("\n".join(f"- {reason}" for reason in str(r["reasons"]).split("; ")))
+        st.markdown("\n".join(f"- {plain.md(reason)}" for reason in str(r["reasons"]).split("; ")))
         st.markdown(f"Evidence: [slow paths]({_link('slow-paths', workload=workload, tier=src)}) · "
                     f"[FinOps]({_link('finops', workload=workload, tier=src)}) · "
                     f"[what-if]({_link('executive', workload=workload)})")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app import charts, components, data
+from app import charts, components, data, plain
 from app.state import Filters
 from app.views import common
 
 
 def slow_path_finder(f: Filters, workload: str) -> None:
-    st.subheader(f"Slow-path finder: {workload}")
+    st.subheader(f"Slow-path finder: {plain.md(workload)}")
     gap = data.narrowed("slow_path", {**f.window(), "workload": workload}, by="workload")
     attrs = data.query("slow_attributes", {**f.window(), "workload": workload})
     if gap.height == 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app import charts, components, data, state
+from app import charts, components, data, plain, state
 from app.views import common
 
 HEADING = "Trace view"
@@ -59,7 +59,8 @@ def view() -> None:
         return
     with details:
         for r in spans.iter_rows(named=True):
-            st.markdown(f"**{r['tier']} · {r['service_name'] or '?'} · {r['name']}** "
-                        f"({r['kind']}, {charts.fmt_ms(r['duration_ms'])}, {r['status_code']})")
+            # span and service names come from whoever sends spans: shown as text, never as Markdown or HTML
+            st.markdown(f"**{plain.md(r['tier'])} · {plain.md(r['service_name'] or '?')} · {plain.md(r['name'])}** "
+                        f"({plain.md(r['kind'])}, {charts.fmt_ms(r['duration_ms'])}, {plain.md(r['status_code'])})")
             st.json({"attributes": charts.pretty_json(r["attributes"]), "events": charts.pretty_json(r["events"])},
                     expanded=False)

@@ -82,13 +82,13 @@ def _window(col: str, call: Call, p: _Params) -> list[str]:
 
 def _source(call: Call, p: _Params) -> tuple[str, list[str]]:
     """(the family's rows as a SELECT, extra predicates on them) before filters and deduplication."""
-    if call.family == "entries":
-        kinds = "parent_span_id IS NULL" + (" OR kind IN ('server', 'consumer')" if _boundary(call) else "")
-        preds = [f"({kinds})", *_window("start_ns", call, p)]
+    if call.family == "entries":  # ingest keeps each root and SERVER/CONSUMER span once, weighted (migration 0013)
+        cols = {"tier": "parent_tier", "site": "parent_site", "service_name": "parent_service"}
+        crossed = " OR ".join(f"{cols[c]} IS DISTINCT FROM {c}" for c in _boundary(call))
+        preds = [f"(is_root OR NOT parent_found OR {crossed})" if crossed else "is_root", *_window("start_ns", call, p)]
         if not _asks_batch(call):
             preds.append(f"coalesce(workload_type, '') NOT IN {BATCH_TYPES!r}")
-        return ("SELECT trace_id, span_id, parent_span_id, kind, tier, site, service_name, name, workload, workload_type, "
-                "data_class, start_ns, duration_ns, status_code, trace_state FROM spans", preds)
+        return "SELECT * FROM request_entries", preds
     if call.family == "usage":
         return ("SELECT trace_id, span_id, tier, site, service_name, name, workload, workload_type, data_class, start_ns, "
                 "input_tokens, output_tokens, cache_hit, trace_state FROM spans",
@@ -125,27 +125,64 @@ def _spans_family(call: Call, p: _Params) -> str:
     preds += _filters(call, p)
     names = [d.name for d in call.by]
     dims = [_dim_sql(d, call.family, p, call.grain) for d in call.by]
-    ids_nullable = call.family in ("entries", "usage")
-    dedup = ("SELECT * FROM cand WHERE trace_id IS NULL OR span_id IS NULL UNION ALL " if ids_nullable else "")
-    dedup += "SELECT DISTINCT ON (trace_id, span_id) * FROM cand WHERE trace_id IS NOT NULL AND span_id IS NOT NULL"
-    entry = ""
-    boundary = _boundary(call)
-    if call.family == "entries" and boundary:
-        same = " AND ".join(f"p.{c} IS NOT DISTINCT FROM d.{c}" for c in boundary)
-        entry = (" WHERE d.parent_span_id IS NULL OR NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = d.trace_id "
-                 f"AND p.span_id = d.parent_span_id AND {same})")
-    ctes = [_WEIGHTS,
-            f"cand AS (SELECT * FROM ({source}) WHERE {' AND '.join(preds) or 'true'})",
-            f"dedup AS ({dedup})",
-            f"facts AS (SELECT d.*, coalesce(wt.w, 1.0) AS w FROM dedup d "
-            f"LEFT JOIN weights wt ON wt.trace_state = d.trace_state{entry})"]
-    source_rel = "facts"
-    if any(m.quantile is not None for m in call.measures):
-        part = f"PARTITION BY {', '.join(dims)} " if dims else ""
-        ctes.append(f"ranked AS (SELECT *, sum(w) OVER ({part}ORDER BY duration_ns ROWS UNBOUNDED PRECEDING) AS cw, "
-                    f"sum(w) OVER ({part.strip()}) AS tw FROM facts)")
-        source_rel = "ranked"
-    return "WITH " + ",\n".join(ctes) + "\n" + _select(call, p, names, dims, source_rel)
+    where = " AND ".join(preds) or "true"
+    if call.family == "entries":  # already one row per span, weighted
+        ctes = [f"facts AS (SELECT * FROM ({source}) WHERE {where})"]
+    else:
+        ids_nullable = call.family == "usage"
+        dedup = ("SELECT * FROM cand WHERE trace_id IS NULL OR span_id IS NULL UNION ALL " if ids_nullable else "")
+        dedup += "SELECT DISTINCT ON (trace_id, span_id) * FROM cand WHERE trace_id IS NOT NULL AND span_id IS NOT NULL"
+        ctes = [_WEIGHTS, f"cand AS (SELECT * FROM ({source}) WHERE {where})", f"dedup AS ({dedup})",
+                "facts AS (SELECT d.*, coalesce(wt.w, 1.0) AS w FROM dedup d "
+                "LEFT JOIN weights wt ON wt.trace_state = d.trace_state)"]
+    quantiles = [m for m in call.measures if m.quantile is not None]
+    if not quantiles:
+        return "WITH " + ",\n".join(ctes) + "\n" + _select(call, p, names, dims, "facts")
+    keys = [f"g{i}" for i in range(len(dims))]
+    plain = [m for m in call.measures if m.expr is not None]
+    group = [f"{d} AS {k}" for d, k in zip(dims, keys, strict=True)]
+    ctes += _quantile_ctes(quantiles, dims, keys)
+    selected = ", ".join([*group, *(f"{m.expr} AS {m.name}" for m in plain)])
+    ctes.append(f"agg AS (SELECT {selected} FROM facts{' GROUP BY ALL' if keys else ''})" if selected
+                else "agg AS (SELECT 1 AS one)")
+    on = " AND ".join(f"a.{k} IS NOT DISTINCT FROM q.{k}" for k in keys) or "true"
+    out = [*(f"a.{k} AS {n}" for k, n in zip(keys, names, strict=True)), *(f"a.{m.name}" for m in plain),
+           *(f"q.{m.name}" for m in quantiles)]
+    return "WITH " + ",\n".join(ctes) + f"\nSELECT {', '.join(out)} FROM agg a JOIN quant q ON {on}"
+
+
+def _same(a: str, b: str, keys: list[str]) -> str:
+    return " AND ".join(f"{a}.{k} IS NOT DISTINCT FROM {b}.{k}" for k in keys) or "true"
+
+
+def _quantile_ctes(quantiles: list[Measure], dims: list[str], keys: list[str]) -> list[str]:
+    """Exact weighted percentiles without sorting every row: weights summed per group and log-spaced duration bucket
+    find the bucket where each percentile falls, and only that bucket's rows are ranked. A percentile is the smallest
+    duration whose cumulative weight reaches q × the group's weight (float sums get a 1e-12 relative tolerance)."""
+    g = "".join(f"{k}, " for k in keys)
+    part = f"PARTITION BY {', '.join(keys)} " if keys else ""
+    by = f" GROUP BY {', '.join(keys)}" if keys else ""
+    reach = "* tw * (1 - 1e-12)"
+    targets = ", ".join(f"min(bk) FILTER (WHERE below + bw >= {m.quantile!r} {reach}) AS t{i}"
+                        for i, m in enumerate(quantiles))
+    picks = ", ".join(f"min(duration_ns) FILTER (WHERE bk = t{i} AND cw >= {m.quantile!r} {reach}) / 1e6 AS {m.name}"
+                      for i, m in enumerate(quantiles))
+    cols = "".join(f"{d} AS {k}, " for d, k in zip(dims, keys, strict=True))
+    in_target = " OR ".join(f"b.bk = t.t{i}" for i in range(len(quantiles)))
+    carried = "".join(f"b.{k}, " for k in keys) + "b.bk, b.duration_ns, t.tw, " + "".join(
+        f"t.t{i}, " for i in range(len(quantiles)))
+    return [
+        f"b AS (SELECT {cols}duration_ns, w, "
+        "floor(sign(duration_ns) * ln(abs(duration_ns) + 1) * 200)::BIGINT AS bk FROM facts)",
+        f"hist AS (SELECT {g}bk, sum(w) AS bw FROM b GROUP BY ALL)",
+        f"cum AS (SELECT *, sum(bw) OVER ({part}ORDER BY bk ROWS UNBOUNDED PRECEDING) - bw AS below, "
+        f"sum(bw) OVER ({part.strip()}) AS tw FROM hist)",
+        f"targets AS (SELECT {g}any_value(tw) AS tw, {targets} FROM cum{by})",
+        f"ranked AS (SELECT {carried}c.below + sum(b.w) OVER (PARTITION BY {''.join(f'b.{k}, ' for k in keys)}b.bk "
+        f"ORDER BY b.duration_ns ROWS UNBOUNDED PRECEDING) AS cw FROM b JOIN targets t ON {_same('b', 't', keys)} "
+        f"JOIN cum c ON {_same('b', 'c', keys)} AND c.bk = b.bk WHERE {in_target})",
+        f"quant AS (SELECT {g}{picks} FROM ranked{by})",
+    ]
 
 
 def _gpu(call: Call, p: _Params) -> str:

@@ -1,0 +1,69 @@
+-- 0013: the requests the semantic model counts (queries/semantic), kept beside spans so `requests`, errors and
+-- latency read one narrow, deduplicated table instead of grouping and joining every span: each root and
+-- SERVER/CONSUMER span once per (trace id, span id), with its sampling weight and the tier, site and service its
+-- parent ran in. ingest/request_entries.py folds each committed batch in; the INSERTs below are the frozen backfill
+-- (append-only: never edit once merged).
+CREATE TABLE span_places (     -- every span with lowercase-hex ids: where it ran (the parents entries look up)
+    trace_key       UHUGEINT NOT NULL,  -- trace_id's 32 hex digits as a number
+    span_key        UBIGINT NOT NULL,   -- span_id's 16 hex digits as a number
+    tier            VARCHAR NOT NULL,
+    site            VARCHAR,
+    service_name    VARCHAR
+);
+
+CREATE TABLE request_entries (  -- every root and SERVER/CONSUMER span once (the requests of queries/semantic)
+    trace_key       UHUGEINT,           -- NULL when trace_id is not 32 lowercase hex digits (then kept per row)
+    span_key        UBIGINT,
+    parent_key      UBIGINT,
+    is_root         BOOLEAN NOT NULL,
+    tier            VARCHAR NOT NULL,
+    site            VARCHAR,
+    service_name    VARCHAR,
+    name            VARCHAR NOT NULL,
+    workload        VARCHAR,
+    workload_type   VARCHAR,
+    data_class      VARCHAR,
+    start_ns        BIGINT NOT NULL,    -- Unix ns
+    duration_ns     BIGINT NOT NULL,
+    status_code     VARCHAR NOT NULL,
+    w               DOUBLE NOT NULL,    -- sampling weight: 2^56 / (2^56 - T) for tracestate `ot=th:T`, else 1
+    parent_tier     VARCHAR,            -- where the parent span ran, once it is in the store
+    parent_site     VARCHAR,
+    parent_service  VARCHAR,
+    parent_found    BOOLEAN NOT NULL
+);
+
+INSERT INTO span_places
+SELECT trace_key, span_key, tier, site, service_name FROM (SELECT CASE WHEN regexp_full_match(trace_id, '[0-9a-f]{32}') THEN ('0x' || trace_id)::UHUGEINT END AS trace_key, CASE WHEN regexp_full_match(span_id, '[0-9a-f]{16}') THEN ('0x' || span_id)::UBIGINT END AS span_key, tier, site, service_name FROM spans) WHERE trace_key IS NOT NULL AND span_key IS NOT NULL;
+
+INSERT INTO request_entries (trace_key, span_key, parent_key, is_root, tier, site, service_name, name, workload, workload_type, data_class, start_ns, duration_ns, status_code, w, parent_tier, parent_site, parent_service, parent_found)
+WITH cand AS (
+    SELECT CASE WHEN regexp_full_match(trace_id, '[0-9a-f]{32}') THEN ('0x' || trace_id)::UHUGEINT END AS trace_key, CASE WHEN regexp_full_match(span_id, '[0-9a-f]{16}') THEN ('0x' || span_id)::UBIGINT END AS span_key, CASE WHEN regexp_full_match(parent_span_id, '[0-9a-f]{16}') THEN ('0x' || parent_span_id)::UBIGINT END AS parent_key,
+           parent_span_id IS NULL AS is_root, tier, site, service_name, name, workload, workload_type, data_class,
+           start_ns, duration_ns, status_code, trace_state
+    FROM spans
+    WHERE parent_span_id IS NULL OR kind IN ('server', 'consumer')
+),
+keyed AS (SELECT DISTINCT ON (trace_key, span_key) * FROM cand WHERE trace_key IS NOT NULL AND span_key IS NOT NULL),
+fresh AS (
+    SELECT k.* FROM keyed k
+    UNION ALL
+    SELECT * FROM cand WHERE trace_key IS NULL OR span_key IS NULL
+),
+weights AS (
+    SELECT trace_state, CASE WHEN th = '' THEN 1.0 ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END AS w
+    FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
+          FROM (SELECT DISTINCT trace_state FROM fresh WHERE trace_state IS NOT NULL))
+),
+parents AS (
+    SELECT trace_key, span_key, any_value(tier) AS tier, any_value(site) AS site, any_value(service_name) AS service
+    FROM span_places
+    WHERE (trace_key, span_key) IN (SELECT (trace_key, parent_key) FROM fresh WHERE parent_key IS NOT NULL)
+    GROUP BY trace_key, span_key
+)
+SELECT f.trace_key, f.span_key, f.parent_key, f.is_root, f.tier, f.site, f.service_name, f.name, f.workload,
+       f.workload_type, f.data_class, f.start_ns, f.duration_ns, f.status_code, coalesce(wt.w, 1.0) AS w,
+       p.tier AS parent_tier, p.site AS parent_site, p.service AS parent_service, p.span_key IS NOT NULL AS parent_found
+FROM fresh f
+LEFT JOIN weights wt ON wt.trace_state = f.trace_state
+LEFT JOIN parents p ON p.trace_key = f.trace_key AND p.span_key = f.parent_key;

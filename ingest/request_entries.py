@@ -1,0 +1,105 @@
+"""The requests the semantic model counts, kept at ingest (migration 0013): every root and SERVER/CONSUMER span once,
+with its sampling weight and where its parent ran, so `requests` and latency read one narrow table."""
+
+from __future__ import annotations
+
+import duckdb
+
+HEX_TRACE = "regexp_full_match(trace_id, '[0-9a-f]{32}')"
+TRACE_KEY = f"CASE WHEN {HEX_TRACE} THEN ('0x' || trace_id)::UHUGEINT END"
+SPAN_KEY = "CASE WHEN regexp_full_match(span_id, '[0-9a-f]{16}') THEN ('0x' || span_id)::UBIGINT END"
+PARENT_KEY = "CASE WHEN regexp_full_match(parent_span_id, '[0-9a-f]{16}') THEN ('0x' || parent_span_id)::UBIGINT END"
+# A span's sampling weight from its W3C tracestate threshold `ot=th:T`: 2^56 / (2^56 − T), else 1.
+WEIGHT = ("CASE WHEN th = '' THEN 1.0 "
+          "ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END")
+COLUMNS = ("trace_key", "span_key", "parent_key", "is_root", "tier", "site", "service_name", "name", "workload",
+           "workload_type", "data_class", "start_ns", "duration_ns", "status_code", "w", "parent_tier", "parent_site",
+           "parent_service", "parent_found")
+
+
+def places_sql(source: str) -> str:
+    """SELECT: the span_places rows (every span with well-formed ids: where it ran) of relation `source`."""
+    return (f"SELECT trace_key, span_key, tier, site, service_name FROM (SELECT {TRACE_KEY} AS trace_key, "
+            f"{SPAN_KEY} AS span_key, tier, site, service_name FROM {source}) "
+            "WHERE trace_key IS NOT NULL AND span_key IS NOT NULL")
+
+
+def entries_sql(source: str, known: str | None) -> str:
+    """SELECT: the request_entries rows of relation `source`'s roots and SERVER/CONSUMER spans: one per (trace, span)
+    id pair, leaving out those already in `known` (a table of such rows, or None), each with where its parent ran when
+    span_places holds the parent. Spans whose ids are not lowercase hex are kept as they are, each once per row."""
+    fresh = "keyed k"
+    if known is not None:
+        fresh = (f"keyed k WHERE NOT EXISTS (SELECT 1 FROM (SELECT trace_key, span_key FROM {known} WHERE trace_key IN "
+                 "(SELECT trace_key FROM keyed)) e WHERE e.trace_key = k.trace_key AND e.span_key = k.span_key)")
+    return f"""
+WITH cand AS (
+    SELECT {TRACE_KEY} AS trace_key, {SPAN_KEY} AS span_key, {PARENT_KEY} AS parent_key,
+           parent_span_id IS NULL AS is_root, tier, site, service_name, name, workload, workload_type, data_class,
+           start_ns, duration_ns, status_code, trace_state
+    FROM {source}
+    WHERE parent_span_id IS NULL OR kind IN ('server', 'consumer')
+),
+keyed AS (SELECT DISTINCT ON (trace_key, span_key) * FROM cand WHERE trace_key IS NOT NULL AND span_key IS NOT NULL),
+fresh AS (
+    SELECT k.* FROM {fresh}
+    UNION ALL
+    SELECT * FROM cand WHERE trace_key IS NULL OR span_key IS NULL
+),
+weights AS (
+    SELECT trace_state, {WEIGHT} AS w
+    FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{{1,14}})', 1) AS th
+          FROM (SELECT DISTINCT trace_state FROM fresh WHERE trace_state IS NOT NULL))
+),
+parents AS (
+    SELECT trace_key, span_key, any_value(tier) AS tier, any_value(site) AS site, any_value(service_name) AS service
+    FROM span_places
+    WHERE (trace_key, span_key) IN (SELECT (trace_key, parent_key) FROM fresh WHERE parent_key IS NOT NULL)
+    GROUP BY trace_key, span_key
+)
+SELECT f.trace_key, f.span_key, f.parent_key, f.is_root, f.tier, f.site, f.service_name, f.name, f.workload,
+       f.workload_type, f.data_class, f.start_ns, f.duration_ns, f.status_code, coalesce(wt.w, 1.0) AS w,
+       p.tier AS parent_tier, p.site AS parent_site, p.service AS parent_service, p.span_key IS NOT NULL AS parent_found
+FROM fresh f
+LEFT JOIN weights wt ON wt.trace_state = f.trace_state
+LEFT JOIN parents p ON p.trace_key = f.trace_key AND p.span_key = f.parent_key"""
+
+
+def _late_parents(view: str) -> str:
+    """UPDATE: entries stored before their parent arrived learn where it ran from this batch's spans."""
+    return (f"UPDATE request_entries AS e SET parent_tier = p.tier, parent_site = p.site, parent_service = p.service, "
+            f"parent_found = true FROM (SELECT trace_key, span_key, any_value(tier) AS tier, any_value(site) AS site, "
+            f"any_value(service_name) AS service FROM ({places_sql(view)}) GROUP BY trace_key, span_key) p "
+            "WHERE NOT e.parent_found AND e.parent_key IS NOT NULL AND e.trace_key = p.trace_key "
+            "AND e.parent_key = p.span_key")
+
+
+def fold(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Fold one committed span batch (relation `view`) in, in the caller's transaction: its spans' places, the parents
+    earlier entries were waiting for, then its own new entries."""
+    con.execute(f"INSERT INTO span_places {places_sql(view)}")
+    con.execute(_late_parents(view))
+    con.execute(f"INSERT INTO request_entries ({', '.join(COLUMNS)}) {entries_sql(view, 'request_entries')}")
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute both tables from every span, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM request_entries")
+        con.execute("DELETE FROM span_places")
+        con.execute(f"INSERT INTO span_places {places_sql('spans')}")
+        con.execute(f"INSERT INTO request_entries ({', '.join(COLUMNS)}) {entries_sql('spans', None)}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def mismatches(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows of request_entries that differ from a recomputation over all spans (0 when it is exact)."""
+    kept = f"SELECT {', '.join(COLUMNS)} FROM request_entries"
+    fresh = f"SELECT {', '.join(COLUMNS)} FROM ({entries_sql('spans', None)})"
+    row = con.execute(f"SELECT count(*) FROM (({kept} EXCEPT ALL {fresh}) UNION ALL ({fresh} EXCEPT ALL {kept}))"
+                      ).fetchall()
+    return int(row[0][0])
