@@ -42,7 +42,10 @@ DAY_NS = 86_400 * 10**9
 REF_SPANS = ("SELECT tier, count(*), quantile_cont(duration_ns, 0.95) FROM spans "
              "WHERE parent_span_id IS NULL OR kind IN ('server','consumer') GROUP BY tier")
 REF_COST = "SELECT coalesce(link_tier,'unallocated'), BillingCurrency, sum(EffectiveCost) FROM cost_links GROUP BY ALL"
-REFERENCES = {"spans": (REF_SPANS,), "cost": (REF_COST,), "spans+cost": (REF_SPANS, REF_COST)}
+REF_TOKENS = "SELECT tier, sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) FROM spans GROUP BY tier"
+REF_HOPS = "SELECT from_tier, to_tier, count(*), sum(request_bytes + response_bytes) FROM hops GROUP BY ALL"
+REFERENCES = {"spans": (REF_SPANS,), "cost": (REF_COST,), "spans+cost": (REF_SPANS, REF_COST), "tokens": (REF_TOKENS,),
+              "hops": (REF_HOPS,)}
 CASES = (  # (label, measures, by, reference)
     ("requests by tier", ("requests",), ("tier",), "spans"),
     ("latency_p95_ms by tier", ("latency_p95_ms",), ("tier",), "spans"),
@@ -51,6 +54,10 @@ CASES = (  # (label, measures, by, reference)
     ("effective_cost by tier", ("effective_cost",), ("tier",), "cost"),
     ("effective_cost by time (day)", ("effective_cost",), ("time",), "cost"),
     ("cost_per_1k_requests by tier", ("cost_per_1k_requests",), ("tier",), "spans+cost"),
+    ("latency p50,p95,p99 by tier,workload (heatmap)", ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms"),
+     ("tier", "workload"), "spans"),
+    ("tokens by tier", ("tokens",), ("tier",), "tokens"),
+    ("calls,egress_gb_observed by tier,to_tier", ("calls", "egress_gb_observed"), ("tier", "to_tier"), "hops"),
 )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import duckdb
 
-HEX_TRACE = "regexp_full_match(trace_id, '[0-9a-f]{32}')"
-TRACE_KEY = f"CASE WHEN {HEX_TRACE} THEN ('0x' || trace_id)::UHUGEINT END"
-SPAN_KEY = "CASE WHEN regexp_full_match(span_id, '[0-9a-f]{16}') THEN ('0x' || span_id)::UBIGINT END"
-PARENT_KEY = "CASE WHEN regexp_full_match(parent_span_id, '[0-9a-f]{16}') THEN ('0x' || parent_span_id)::UBIGINT END"
+TRACE_KEY = "CASE WHEN length(trace_id) = 32 THEN try_cast('0x' || trace_id AS UHUGEINT) END"
+SPAN_KEY = "CASE WHEN length(span_id) = 16 THEN try_cast('0x' || span_id AS UBIGINT) END"
+PARENT_KEY = "CASE WHEN length(parent_span_id) = 16 THEN try_cast('0x' || parent_span_id AS UBIGINT) END"
+# A parent counts only when it started within a day of its child: the bound that lets each commit look parents up in
+# the few row groups of its own time instead of every span (docs/data-contract.md).
+PARENT_WINDOW_NS = 86_400 * 10**9
 # A span's sampling weight from its W3C tracestate threshold `ot=th:T`: 2^56 / (2^56 − T), else 1.
 WEIGHT = ("CASE WHEN th = '' THEN 1.0 "
           "ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END")
@@ -19,8 +21,8 @@ COLUMNS = ("trace_key", "span_key", "parent_key", "is_root", "tier", "site", "se
 
 def places_sql(source: str) -> str:
     """SELECT: the span_places rows (every span with well-formed ids: where it ran) of relation `source`."""
-    return (f"SELECT trace_key, span_key, tier, site, service_name FROM (SELECT {TRACE_KEY} AS trace_key, "
-            f"{SPAN_KEY} AS span_key, tier, site, service_name FROM {source}) "
+    return (f"SELECT trace_key, span_key, start_ns, tier, site, service_name FROM (SELECT {TRACE_KEY} AS trace_key, "
+            f"{SPAN_KEY} AS span_key, start_ns, tier, site, service_name FROM {source}) "
             "WHERE trace_key IS NOT NULL AND span_key IS NOT NULL")
 
 
@@ -28,10 +30,14 @@ def entries_sql(source: str, known: str | None) -> str:
     """SELECT: the request_entries rows of relation `source`'s roots and SERVER/CONSUMER spans: one per (trace, span)
     id pair, leaving out those already in `known` (a table of such rows, or None), each with where its parent ran when
     span_places holds the parent. Spans whose ids are not lowercase hex are kept as they are, each once per row."""
-    fresh = "keyed k"
-    if known is not None:
-        fresh = (f"keyed k WHERE NOT EXISTS (SELECT 1 FROM (SELECT trace_key, span_key FROM {known} WHERE trace_key IN "
-                 "(SELECT trace_key FROM keyed)) e WHERE e.trace_key = k.trace_key AND e.span_key = k.span_key)")
+    fresh, near = "keyed k", ""
+    if known is not None:  # a copy of a span has its start: only the row groups of the batch's times are read
+        fresh = (f"keyed k WHERE NOT EXISTS (SELECT 1 FROM (SELECT trace_key, span_key FROM {known} "
+                 "WHERE start_ns BETWEEN (SELECT min(start_ns) FROM keyed) AND (SELECT max(start_ns) FROM keyed) "
+                 "AND trace_key IN (SELECT trace_key FROM keyed)) e "
+                 "WHERE e.trace_key = k.trace_key AND e.span_key = k.span_key)")
+        near = (f" AND start_ns BETWEEN (SELECT min(start_ns) FROM fresh) - {PARENT_WINDOW_NS} "
+                f"AND (SELECT max(start_ns) FROM fresh) + {PARENT_WINDOW_NS}")
     return f"""
 WITH cand AS (
     SELECT {TRACE_KEY} AS trace_key, {SPAN_KEY} AS span_key, {PARENT_KEY} AS parent_key,
@@ -52,9 +58,10 @@ weights AS (
           FROM (SELECT DISTINCT trace_state FROM fresh WHERE trace_state IS NOT NULL))
 ),
 parents AS (
-    SELECT trace_key, span_key, any_value(tier) AS tier, any_value(site) AS site, any_value(service_name) AS service
+    SELECT trace_key, span_key, any_value(start_ns) AS start_ns, any_value(tier) AS tier, any_value(site) AS site,
+           any_value(service_name) AS service
     FROM span_places
-    WHERE (trace_key, span_key) IN (SELECT (trace_key, parent_key) FROM fresh WHERE parent_key IS NOT NULL)
+    WHERE trace_key IN (SELECT trace_key FROM fresh WHERE parent_key IS NOT NULL){near}
     GROUP BY trace_key, span_key
 )
 SELECT f.trace_key, f.span_key, f.parent_key, f.is_root, f.tier, f.site, f.service_name, f.name, f.workload,
@@ -62,16 +69,21 @@ SELECT f.trace_key, f.span_key, f.parent_key, f.is_root, f.tier, f.site, f.servi
        p.tier AS parent_tier, p.site AS parent_site, p.service AS parent_service, p.span_key IS NOT NULL AS parent_found
 FROM fresh f
 LEFT JOIN weights wt ON wt.trace_state = f.trace_state
-LEFT JOIN parents p ON p.trace_key = f.trace_key AND p.span_key = f.parent_key"""
+LEFT JOIN parents p ON p.trace_key = f.trace_key AND p.span_key = f.parent_key
+    AND abs(p.start_ns - f.start_ns) <= {PARENT_WINDOW_NS}"""
 
 
 def _late_parents(view: str) -> str:
     """UPDATE: entries stored before their parent arrived learn where it ran from this batch's spans."""
+    batch = f"SELECT start_ns FROM ({places_sql(view)})"
     return (f"UPDATE request_entries AS e SET parent_tier = p.tier, parent_site = p.site, parent_service = p.service, "
-            f"parent_found = true FROM (SELECT trace_key, span_key, any_value(tier) AS tier, any_value(site) AS site, "
-            f"any_value(service_name) AS service FROM ({places_sql(view)}) GROUP BY trace_key, span_key) p "
-            "WHERE NOT e.parent_found AND e.parent_key IS NOT NULL AND e.trace_key = p.trace_key "
-            "AND e.parent_key = p.span_key")
+            f"parent_found = true FROM (SELECT trace_key, span_key, any_value(start_ns) AS start_ns, "
+            f"any_value(tier) AS tier, any_value(site) AS site, any_value(service_name) AS service "
+            f"FROM ({places_sql(view)}) GROUP BY trace_key, span_key) p "
+            f"WHERE e.start_ns BETWEEN (SELECT min(start_ns) FROM ({batch})) - {PARENT_WINDOW_NS} "
+            f"AND (SELECT max(start_ns) FROM ({batch})) + {PARENT_WINDOW_NS} "
+            "AND NOT e.parent_found AND e.parent_key IS NOT NULL AND e.trace_key = p.trace_key "
+            f"AND e.parent_key = p.span_key AND abs(p.start_ns - e.start_ns) <= {PARENT_WINDOW_NS}")
 
 
 def fold(con: duckdb.DuckDBPyConnection, view: str) -> None:

@@ -6,6 +6,7 @@
 CREATE TABLE span_places (     -- every span with lowercase-hex ids: where it ran (the parents entries look up)
     trace_key       UHUGEINT NOT NULL,  -- trace_id's 32 hex digits as a number
     span_key        UBIGINT NOT NULL,   -- span_id's 16 hex digits as a number
+    start_ns        BIGINT NOT NULL,    -- Unix ns: a parent counts when it started within a day of its child
     tier            VARCHAR NOT NULL,
     site            VARCHAR,
     service_name    VARCHAR
@@ -34,11 +35,11 @@ CREATE TABLE request_entries (  -- every root and SERVER/CONSUMER span once (the
 );
 
 INSERT INTO span_places
-SELECT trace_key, span_key, tier, site, service_name FROM (SELECT CASE WHEN regexp_full_match(trace_id, '[0-9a-f]{32}') THEN ('0x' || trace_id)::UHUGEINT END AS trace_key, CASE WHEN regexp_full_match(span_id, '[0-9a-f]{16}') THEN ('0x' || span_id)::UBIGINT END AS span_key, tier, site, service_name FROM spans) WHERE trace_key IS NOT NULL AND span_key IS NOT NULL;
+SELECT trace_key, span_key, start_ns, tier, site, service_name FROM (SELECT CASE WHEN length(trace_id) = 32 THEN try_cast('0x' || trace_id AS UHUGEINT) END AS trace_key, CASE WHEN length(span_id) = 16 THEN try_cast('0x' || span_id AS UBIGINT) END AS span_key, start_ns, tier, site, service_name FROM spans) WHERE trace_key IS NOT NULL AND span_key IS NOT NULL;
 
 INSERT INTO request_entries (trace_key, span_key, parent_key, is_root, tier, site, service_name, name, workload, workload_type, data_class, start_ns, duration_ns, status_code, w, parent_tier, parent_site, parent_service, parent_found)
 WITH cand AS (
-    SELECT CASE WHEN regexp_full_match(trace_id, '[0-9a-f]{32}') THEN ('0x' || trace_id)::UHUGEINT END AS trace_key, CASE WHEN regexp_full_match(span_id, '[0-9a-f]{16}') THEN ('0x' || span_id)::UBIGINT END AS span_key, CASE WHEN regexp_full_match(parent_span_id, '[0-9a-f]{16}') THEN ('0x' || parent_span_id)::UBIGINT END AS parent_key,
+    SELECT CASE WHEN length(trace_id) = 32 THEN try_cast('0x' || trace_id AS UHUGEINT) END AS trace_key, CASE WHEN length(span_id) = 16 THEN try_cast('0x' || span_id AS UBIGINT) END AS span_key, CASE WHEN length(parent_span_id) = 16 THEN try_cast('0x' || parent_span_id AS UBIGINT) END AS parent_key,
            parent_span_id IS NULL AS is_root, tier, site, service_name, name, workload, workload_type, data_class,
            start_ns, duration_ns, status_code, trace_state
     FROM spans
@@ -56,9 +57,10 @@ weights AS (
           FROM (SELECT DISTINCT trace_state FROM fresh WHERE trace_state IS NOT NULL))
 ),
 parents AS (
-    SELECT trace_key, span_key, any_value(tier) AS tier, any_value(site) AS site, any_value(service_name) AS service
+    SELECT trace_key, span_key, any_value(start_ns) AS start_ns, any_value(tier) AS tier, any_value(site) AS site,
+           any_value(service_name) AS service
     FROM span_places
-    WHERE (trace_key, span_key) IN (SELECT (trace_key, parent_key) FROM fresh WHERE parent_key IS NOT NULL)
+    WHERE trace_key IN (SELECT trace_key FROM fresh WHERE parent_key IS NOT NULL)
     GROUP BY trace_key, span_key
 )
 SELECT f.trace_key, f.span_key, f.parent_key, f.is_root, f.tier, f.site, f.service_name, f.name, f.workload,
@@ -66,4 +68,5 @@ SELECT f.trace_key, f.span_key, f.parent_key, f.is_root, f.tier, f.site, f.servi
        p.tier AS parent_tier, p.site AS parent_site, p.service AS parent_service, p.span_key IS NOT NULL AS parent_found
 FROM fresh f
 LEFT JOIN weights wt ON wt.trace_state = f.trace_state
-LEFT JOIN parents p ON p.trace_key = f.trace_key AND p.span_key = f.parent_key;
+LEFT JOIN parents p ON p.trace_key = f.trace_key AND p.span_key = f.parent_key
+    AND abs(p.start_ns - f.start_ns) <= 86400000000000;
