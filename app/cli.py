@@ -17,7 +17,8 @@ from app.cli_options import db_option, engine_options
 from ingest.settings import ENV_CLICKHOUSE_URL, ENV_ENGINE, load_settings
 
 PORT_RANGE = click.IntRange(1, 65535)
-ADDRESS_HELP = "127.0.0.1 keeps the dashboard on this machine; beyond loopback it warns, as the dashboard has no login."
+ADDRESS_HELP = ("127.0.0.1 keeps the dashboard on this machine; beyond loopback it warns unless login is on "
+                "(`tierwise serve --login FILE`).")
 
 
 @click.group()
@@ -50,15 +51,19 @@ def demo(workdir: Path, spans: int, days: int, serve_after: bool, port: int, add
 @db_option
 @click.option("--port", type=PORT_RANGE, default=8501, show_default=True, help="HTTP port of the dashboard.")
 @click.option("--address", default="127.0.0.1", show_default=True, help=f"Address to listen on. {ADDRESS_HELP}")
+@click.option("--login", "login", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="TIERWISE_LOGIN",
+              default=None, help="Require login: a TOML file with Streamlit's [auth] table (redirect_uri, cookie_secret, "
+                                 "client_id, client_secret, server_metadata_url); see docs/dashboard.md. Env: TIERWISE_LOGIN.")
 @engine_options
-def serve(db: str | None, port: int, address: str, engine_name: str | None, clickhouse_url: str | None) -> None:
+def serve(db: str | None, port: int, address: str, login: Path | None, engine_name: str | None,
+          clickhouse_url: str | None) -> None:
     """Open the dashboard on the store (read-only) at http://127.0.0.1:PORT; says when it is ready, stops on Ctrl-C."""
     from app.serve import serve as run
 
     s = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
     if s.engine == "clickhouse":  # the dashboard process reads them back through ingest/settings.py
         os.environ.update({ENV_ENGINE: s.engine, ENV_CLICKHOUSE_URL: s.clickhouse_url or ""})
-    sys.exit(run(s.db_path, port, address))
+    sys.exit(run(s.db_path, port, address, login=login))
 
 
 for command in (cli_data.migrate, cli_data.ingest, cli_data.quarantine, cli_data.receive, cli_data.generate,

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from app import output
-from app.cli_options import db_option, engine_options
+from app.cli_options import db_option, engine_options, open_store
 from ingest import loader, store
 from ingest.settings import load_settings
 
@@ -72,8 +72,11 @@ def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: 
 @click.option("--limit", default=50, show_default=True)
 def quarantine(db: str | None, limit: int) -> None:
     """Show quarantined records: file, record number, field and reason."""
-    con = store.connect(load_settings(db=db).db_path, read_only=True)
-    output.print_quarantine(loader.quarantined(con, limit))
+    con = open_store(load_settings(db=db).db_path)
+    try:
+        output.print_quarantine(loader.quarantined(con, limit))
+    finally:
+        con.close()
 
 
 @click.command()

@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from app import plain
 from app.connection import EngineQueryError
 from app.data import StoreStatus
 from queries.semantic import metric as metrics
@@ -23,14 +24,14 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 def kpi_row(items: Sequence[tuple[str, str, str | None]]) -> None:
     """One st.metric per (label, value, help), side by side: four to a row, three when a value is long (money with
-    its currency), so a laptop's width never cuts a figure off."""
+    its currency), so a laptop's width never cuts a figure off. Help text may carry telemetry names: shown as text."""
     if not items:
         return
     per_row = 3 if any(len(value) > 10 for _, value, _ in items) else 4
     for start in range(0, len(items), per_row):
         chunk = items[start:start + per_row]
         for col, (label, value, help_) in zip(st.columns(per_row), chunk, strict=False):
-            col.metric(label, value, help=help_)
+            col.metric(label, value, help=None if help_ is None else plain.md(help_))
 
 
 def chart(fig: go.Figure, key: str) -> None:

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from app import connection
+from app import auth, connection
 from app.connection import EngineQueryError, NotAStore, Stamp, StoreBusy, connect, opened, release
 from app.state import Dimensions
 from ingest import store
@@ -189,8 +189,9 @@ def status() -> StoreStatus:
     _SERVING.set(None)
     try:
         return _read(_status, stop=False)
-    except StoreBusy as e:
-        return StoreStatus("locked", store_path(), str(e))
+    except StoreBusy:
+        return StoreStatus("locked", store_path(), f"waited {connection.PAGE_LOCK_WAIT_S:g} s; no data read earlier to "
+                                                   "show meanwhile")
 
 
 def dimensions() -> Dimensions:
@@ -300,12 +301,8 @@ def decided() -> dict[str, decisions.Decision]:
 
 
 def _who() -> str | None:
-    """Who decides: the signed-in user's email (else name) when login is on, else None."""
-    user = st.user
-    if user.get("is_logged_in") is not True:
-        return None
-    who = user.get("email") or user.get("name")
-    return str(who) if who else None
+    """Who decides: the signed-in user when login is on (app/auth.py), else None."""
+    return auth.current_user()
 
 
 def decide(rec_key: str, state: str) -> None:

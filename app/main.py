@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from app import components, data
+from app import auth, components, data
 from app.pages import AUDIENCES, PAGES, PageSpec, by_path
 from app.views import common
 
@@ -23,6 +23,7 @@ def _navigation() -> StreamlitPage:
 def run(only: str | None = None) -> None:
     """Draw the app; `only` draws one page (by url path) without the navigation menu, as tests do."""
     st.set_page_config(page_title="tierwise", page_icon=":material/hub:", layout="wide")
+    auth.gate()  # with `tierwise serve --login`, nothing below runs until someone is signed in
     status = data.status()
     if status.state != "ok":
         def start() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 MAIN = Path(__file__).with_name("main.py")
-DEFAULT_ADDRESS = "127.0.0.1"  # this machine only: the dashboard has no login and shows invoices and traces
+DEFAULT_ADDRESS = "127.0.0.1"  # this machine only: without --login the dashboard shows invoices and traces to anyone
 DEFAULT_PORT = 8501
 HEALTH = "/_stcore/health"  # Streamlit answers 200 here once it takes browser connections
 READY = "tierwise dashboard ready on"  # the line a user (or a script) waits for; printed only once HEALTH answers
@@ -32,13 +32,22 @@ _PR_SET_PDEATHSIG = 1
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # an http_proxy must not answer for us
 
 
-def command(db: Path, port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS) -> list[str]:
+def command(db: Path, port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS, login: Path | None = None) -> list[str]:
     """The `streamlit run` command line (through app/warm.py, which pre-warms the query cache beside the server); the
     store path goes to the app after `--`. Streamlit's own welcome (its URLs, printed before it is ready, and an
-    external-IP lookup on wildcard addresses) is hidden: `supervise` prints the one URL once the server answers."""
+    external-IP lookup on wildcard addresses) is hidden: `supervise` prints the one URL once the server answers.
+    With `login` (a TOML file holding the [auth] table), Streamlit's `secrets.files` option points at that file alone
+    and the app gets `--login`, so app/auth.py asks for st.login before drawing anything."""
+    secrets: list[str] = []
+    flag: list[str] = []
+    if login:
+        from app import auth  # only here: it imports streamlit, which this parent process needs for nothing else
+
+        secrets, flag = ["--secrets.files", str(login.resolve())], [auth.FLAG]
     return [sys.executable, "-m", "app.warm", "run", str(MAIN), "--server.headless", "true",
             "--server.port", str(port), "--server.address", address, "--browser.gatherUsageStats", "false",
-            "--client.toolbarMode", "minimal", "--logger.hideWelcomeMessage", "true", "--", "--db", str(db.resolve())]
+            "--client.toolbarMode", "minimal", "--logger.hideWelcomeMessage", "true", *secrets,
+            "--", "--db", str(db.resolve()), *flag]
 
 
 def is_loopback(address: str) -> bool:
@@ -54,12 +63,13 @@ def is_loopback(address: str) -> bool:
     return ip.is_loopback
 
 
-def exposure_warning(address: str, port: int) -> str | None:
-    """The warning for an address beyond loopback, or None: the dashboard has no login of its own."""
-    if is_loopback(address):
+def exposure_warning(address: str, port: int, login: bool = False) -> str | None:
+    """The warning for an address beyond loopback without login, or None."""
+    if login or is_loopback(address):
         return None
     return (f"tierwise: warning: the dashboard listens on {address}:{port}, beyond this machine. It has no login: anyone "
-            f"who can reach it sees the store's invoices and traces. Use --address {DEFAULT_ADDRESS} to keep it local.")
+            f"who can reach it sees the store's invoices and traces. Use --address {DEFAULT_ADDRESS} to keep it local, or "
+            f"--login FILE to require a login.")
 
 
 def port_problem(address: str, port: int) -> str | None:
@@ -91,17 +101,26 @@ def urls(address: str, port: int) -> tuple[str, str]:
 
 
 def serve(db: Path, port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS,
-          ready_timeout_s: float = READY_TIMEOUT_S) -> int:
+          ready_timeout_s: float = READY_TIMEOUT_S, login: Path | None = None) -> int:
     """Run the dashboard until it exits or we are asked to stop; the exit code for `tierwise serve`: 0 on a requested
-    stop, 1 if it cannot start (a busy port says so before anything else), else the server's own."""
-    if problem := port_problem(address, port):
+    stop, 1 if it cannot start (a busy port or unusable login secrets say so before anything else), else the server's
+    own. With `login`, every visitor signs in through the OIDC provider its [auth] table names (app/auth.py)."""
+    if problem := port_problem(address, port) or (_login_problem(login) if login else None):
         print(problem, file=sys.stderr, flush=True)
         return 1
-    if warning := exposure_warning(address, port):
+    if warning := exposure_warning(address, port, login is not None):
         print(warning, file=sys.stderr, flush=True)
     shown, health = urls(address, port)
-    note = f"(store {db}, read-only{'' if is_loopback(address) else f', listening on {address}'})"
-    return supervise(command(db, port, address), health, f"{READY} {shown} {note}; Ctrl-C stops it", ready_timeout_s)
+    note = (f"(store {db}, read-only{'' if is_loopback(address) else f', listening on {address}'}"
+            f"{', login required' if login else ''})")
+    return supervise(command(db, port, address, login), health, f"{READY} {shown} {note}; Ctrl-C stops it",
+                     ready_timeout_s)
+
+
+def _login_problem(login: Path) -> str | None:
+    from app import auth  # as in command(): streamlit only when login is asked for
+
+    return auth.secrets_problem(login)
 
 
 class _Stop:

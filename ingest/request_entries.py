@@ -1,5 +1,6 @@
 """The requests the semantic model counts, kept at ingest (migration 0013): every root and SERVER/CONSUMER span once,
-with its sampling weight and where its parent ran, so `requests` and latency read one narrow table."""
+with its sampling weight and where its parent ran, so `requests` and latency read one narrow table; and the few spans
+delivered more than once, so the model's other span measures count each once without grouping every span."""
 
 from __future__ import annotations
 
@@ -86,9 +87,25 @@ def _late_parents(view: str) -> str:
             f"AND e.parent_key = p.span_key AND abs(p.start_ns - e.start_ns) <= {PARENT_WINDOW_NS}")
 
 
+def dups_sql(source: str, stored: str | None) -> str:
+    """SELECT: the (trace_id, span_id) of spans in relation `source` delivered more than once: twice within it, or
+    already in `stored` (span_places before `source` is added; None when `source` is every span). A copy has its
+    original's start, so only the row groups of `source`'s times are read."""
+    keyed = f"SELECT trace_id, span_id, {TRACE_KEY} AS trace_key, {SPAN_KEY} AS span_key, start_ns FROM {source}"
+    twice = (f"SELECT trace_id, span_id FROM ({keyed}) WHERE trace_key IS NOT NULL AND span_key IS NOT NULL "
+             "GROUP BY trace_id, span_id HAVING count(*) > 1")
+    if stored is None:
+        return twice
+    again = (f"SELECT b.trace_id, b.span_id FROM ({keyed}) b JOIN (SELECT trace_key, span_key FROM {stored} "
+             f"WHERE start_ns BETWEEN (SELECT min(start_ns) FROM {source}) AND (SELECT max(start_ns) FROM {source})) s "
+             "ON s.trace_key = b.trace_key AND s.span_key = b.span_key")
+    return f"SELECT DISTINCT trace_id, span_id FROM ({twice} UNION ALL {again})"
+
+
 def fold(con: duckdb.DuckDBPyConnection, view: str) -> None:
-    """Fold one committed span batch (relation `view`) in, in the caller's transaction: its spans' places, the parents
-    earlier entries were waiting for, then its own new entries."""
+    """Fold one committed span batch (relation `view`) in, in the caller's transaction: the spans it delivers again,
+    its spans' places, the parents earlier entries were waiting for, then its own new entries."""
+    con.execute(f"INSERT INTO span_dups SELECT * FROM ({dups_sql(view, 'span_places')}) EXCEPT SELECT * FROM span_dups")
     con.execute(f"INSERT INTO span_places {places_sql(view)}")
     con.execute(_late_parents(view))
     con.execute(f"INSERT INTO request_entries ({', '.join(COLUMNS)}) {entries_sql(view, 'request_entries')}")
@@ -100,6 +117,8 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("DELETE FROM request_entries")
         con.execute("DELETE FROM span_places")
+        con.execute("DELETE FROM span_dups")
+        con.execute(f"INSERT INTO span_dups {dups_sql('spans', None)}")
         con.execute(f"INSERT INTO span_places {places_sql('spans')}")
         con.execute(f"INSERT INTO request_entries ({', '.join(COLUMNS)}) {entries_sql('spans', None)}")
         con.execute("COMMIT")
@@ -109,9 +128,12 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def mismatches(con: duckdb.DuckDBPyConnection) -> int:
-    """Rows of request_entries that differ from a recomputation over all spans (0 when it is exact)."""
-    kept = f"SELECT {', '.join(COLUMNS)} FROM request_entries"
-    fresh = f"SELECT {', '.join(COLUMNS)} FROM ({entries_sql('spans', None)})"
-    row = con.execute(f"SELECT count(*) FROM (({kept} EXCEPT ALL {fresh}) UNION ALL ({fresh} EXCEPT ALL {kept}))"
-                      ).fetchall()
-    return int(row[0][0])
+    """Rows of request_entries and span_dups that differ from a recomputation over all spans (0 when exact)."""
+    total = 0
+    for kept, fresh in ((f"SELECT {', '.join(COLUMNS)} FROM request_entries",
+                         f"SELECT {', '.join(COLUMNS)} FROM ({entries_sql('spans', None)})"),
+                        ("SELECT trace_id, span_id FROM span_dups", dups_sql("spans", None))):
+        row = con.execute(f"SELECT count(*) FROM (({kept} EXCEPT ALL {fresh}) UNION ALL ({fresh} EXCEPT ALL {kept}))"
+                          ).fetchall()
+        total += int(row[0][0])
+    return total

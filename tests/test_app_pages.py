@@ -17,7 +17,7 @@ from ingest_helpers import isolated, run_cli
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from app import charts, data, state
+from app import charts, data, plain, state
 from app.pages import PAGES
 from ingest import store
 from queries import registry
@@ -340,7 +340,7 @@ def test_a_heatmap_click_opens_the_cells_slow_traces(sample_db: Path, monkeypatc
     monkeypatch.setattr(slow_paths, "_selected_cell", lambda event: real(selection))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    heading = f"Example slow traces in {cell['tier']} · {cell['workload']}"
+    heading = f"Example slow traces in {plain.md(cell['tier'])} · {plain.md(cell['workload'])}"
     assert heading in [s.value for s in at.subheader]
     shown = at.dataframe[0].value
     expected = rows(sample_db, "slow_traces", {"tier": cell["tier"], "workload": cell["workload"], "site": None,

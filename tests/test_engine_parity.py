@@ -25,6 +25,7 @@ SAMPLE = ROOT / "sample_data" / "committed"
 # every trace and bill, and a week of metrics (metric points are 30x the spans; a week covers every GPU query's shape)
 SOURCES = [SAMPLE / "traces", SAMPLE / "bills", *sorted((SAMPLE / "metrics").iterdir())[:7]]
 LEDGER = {"schema_migrations", "ingest_files", "ingest_batches", "quarantine"}  # ingest's bookkeeping, never queried
+MODEL_ONLY = {"request_entries", "span_places", "span_dups"}  # read by the semantic model, which runs on DuckDB only
 PERCENTILE = re.compile(r"^p\d+_ms$")
 REL = 1e-9  # floats: money and means summed in another order may differ in the last bits, nothing more
 
@@ -53,7 +54,8 @@ def copy_store(con: duckdb.DuckDBPyConnection, client: ClickHouseClient) -> list
     as_views = set(re.findall(r"CREATE OR REPLACE VIEW (\w+)", views))
     tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = "
                                         "'BASE TABLE' OR table_name = 'costs' ORDER BY table_name").fetchall()
-              if t not in LEDGER and t not in as_views and t not in ledger.TABLES]  # costs: one table, not its layout
+              if t not in LEDGER | MODEL_ONLY and t not in as_views
+              and t not in ledger.TABLES]  # costs: one table, not its layout
     for table in tables:
         columns = con.execute("SELECT column_name, data_type, is_nullable FROM information_schema.columns "
                               "WHERE table_name = $t ORDER BY ordinal_position", {"t": table}).fetchall()

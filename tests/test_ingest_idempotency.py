@@ -91,7 +91,7 @@ def test_killed_ingest_resumes_exactly(tmp_path: Path, db_path: Path, commit_spa
     cmd = [sys.executable, "-m", "app.cli", "ingest", "--db", str(db_path), "--quiet", str(src)]
     # The WAL grows inside the first batch's transaction too, so a kill at a small WAL size can land before the
     # first commit (nothing kept); kill later until a crash leaves some batches committed and the file unfinished.
-    for wal_bytes in (256 * 1024, 1024 * 1024, 4 * 1024 * 1024):
+    for wal_bytes in (256 * 1024, 1024 * 1024, 4 * 1024 * 1024, 8 * 1024 * 1024, 16 * 1024 * 1024):
         _kill_when_wal_reaches(cmd, env, wal, wal_bytes)
         kept = rows(db_path, "SELECT count(*) AS batches, coalesce(sum(rows_accepted), 0) AS spans FROM ingest_batches")[0]
         assert count(db_path, "spans") == kept["spans"]  # committed batches are whole: no half-written batch survives

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app import charts, charts_finops, components, data
+from app import charts, charts_finops, components, data, plain
 from app.state import Filters
 from app.views import common
 from queries.scorecard import FACTORS, TIERS
@@ -82,7 +82,8 @@ def what_if_section(workload: str | None) -> None:
     site = to_site if (pick, target, src) == (wl, to_tier, from_tier) else None  # the recommendation's site
     priced = data.what_if(str(pick), str(target), src, site)
     if priced.move.height == 0:
-        st.warning(f"Moving {pick} to {target} cannot be priced: {priced.refusal}.", icon=":material/block:")
+        st.warning(f"Moving {plain.md(pick)} to {plain.md(target)} cannot be priced: {plain.md(priced.refusal)}.",
+                   icon=":material/block:")
         return
     m = priced.move.row(0, named=True)
     where = f" at {m['to_site']}" if m["to_site"] else ""

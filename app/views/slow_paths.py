@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from app import charts, components, data
+from app import charts, components, data, plain
 from app.state import Filters
 from app.views import common, sre_sections
 
@@ -139,7 +139,7 @@ def _over_time(f: Filters) -> None:
 
 
 def _slow_traces(f: Filters, cell: tuple[str, str] | None, slow: pl.DataFrame) -> None:
-    st.subheader("Example slow traces" + (f" in {cell[0]} · {cell[1]}" if cell else ""))
+    st.subheader("Example slow traces" + (f" in {plain.md(cell[0])} · {plain.md(cell[1])}" if cell else ""))
     if not f.workload:
         st.caption("Interactive workloads only; pick a workload to see its traces, batch and training jobs included.")
     _slow_table(slow, f)

@@ -1,8 +1,9 @@
 -- 0013: the requests the semantic model counts (queries/semantic), kept beside spans so `requests`, errors and
 -- latency read one narrow, deduplicated table instead of grouping and joining every span: each root and
 -- SERVER/CONSUMER span once per (trace id, span id), with its sampling weight and the tier, site and service its
--- parent ran in. ingest/request_entries.py folds each committed batch in; the INSERTs below are the frozen backfill
--- (append-only: never edit once merged).
+-- parent ran in; and the few spans delivered more than once, so the model's other span measures count each once.
+-- ingest/request_entries.py folds each committed batch in; the INSERTs below are the frozen backfill (append-only:
+-- never edit once merged).
 CREATE TABLE span_places (     -- every span with lowercase-hex ids: where it ran (the parents entries look up)
     trace_key       UHUGEINT NOT NULL,  -- trace_id's 32 hex digits as a number
     span_key        UBIGINT NOT NULL,   -- span_id's 16 hex digits as a number
@@ -10,6 +11,11 @@ CREATE TABLE span_places (     -- every span with lowercase-hex ids: where it ra
     tier            VARCHAR NOT NULL,
     site            VARCHAR,
     service_name    VARCHAR
+);
+
+CREATE TABLE span_dups (       -- spans (with hex ids) delivered more than once: each counts once in the model
+    trace_id        VARCHAR NOT NULL,
+    span_id         VARCHAR NOT NULL
 );
 
 CREATE TABLE request_entries (  -- every root and SERVER/CONSUMER span once (the requests of queries/semantic)
@@ -33,6 +39,9 @@ CREATE TABLE request_entries (  -- every root and SERVER/CONSUMER span once (the
     parent_service  VARCHAR,
     parent_found    BOOLEAN NOT NULL
 );
+
+INSERT INTO span_dups
+SELECT trace_id, span_id FROM (SELECT trace_id, span_id, CASE WHEN length(trace_id) = 32 THEN try_cast('0x' || trace_id AS UHUGEINT) END AS trace_key, CASE WHEN length(span_id) = 16 THEN try_cast('0x' || span_id AS UBIGINT) END AS span_key, start_ns FROM spans) WHERE trace_key IS NOT NULL AND span_key IS NOT NULL GROUP BY trace_id, span_id HAVING count(*) > 1;
 
 INSERT INTO span_places
 SELECT trace_key, span_key, start_ns, tier, site, service_name FROM (SELECT CASE WHEN length(trace_id) = 32 THEN try_cast('0x' || trace_id AS UHUGEINT) END AS trace_key, CASE WHEN length(span_id) = 16 THEN try_cast('0x' || span_id AS UBIGINT) END AS span_key, start_ns, tier, site, service_name FROM spans) WHERE trace_key IS NOT NULL AND span_key IS NOT NULL;

@@ -95,7 +95,8 @@ def _source(call: Call, p: _Params) -> tuple[str, list[str]]:
                 ["(input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR cache_hit IS NOT NULL)",
                  *_window("start_ns", call, p)])
     if call.family == "hops":
-        return ("SELECT c.trace_id, c.span_id, c.workload, c.tier, c.site, s.tier AS to_tier, c.start_ns, c.trace_state, "
+        return ("SELECT c.trace_id, c.span_id, s.span_id AS server_span_id, c.workload, c.tier, c.site, "
+                "s.tier AS to_tier, c.start_ns, c.trace_state, "
                 "coalesce(c.request_bytes, s.request_bytes) AS request_bytes, "
                 "coalesce(c.response_bytes, s.response_bytes) AS response_bytes "
                 "FROM hop_clients c JOIN hop_servers s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id "
@@ -128,11 +129,15 @@ def _spans_family(call: Call, p: _Params) -> str:
     where = " AND ".join(preds) or "true"
     if call.family == "entries":  # already one row per span, weighted
         ctes = [f"facts AS (SELECT * FROM ({source}) WHERE {where})"]
-    else:
-        ids_nullable = call.family == "usage"
-        dedup = ("SELECT * FROM cand WHERE trace_id IS NULL OR span_id IS NULL UNION ALL " if ids_nullable else "")
-        dedup += "SELECT DISTINCT ON (trace_id, span_id) * FROM cand WHERE trace_id IS NOT NULL AND span_id IS NOT NULL"
-        ctes = [_WEIGHTS, f"cand AS (SELECT * FROM ({source}) WHERE {where})", f"dedup AS ({dedup})",
+    else:  # spans delivered more than once (span_dups, migration 0013) are the only rows grouped to count once
+        ids = ("trace_id", "span_id") if call.family == "usage" else ("trace_id", "span_id", "server_span_id")
+        copies = " OR ".join(f"d{i}.trace_id IS NOT NULL" for i in range(len(ids) - 1))
+        joins = "".join(f" LEFT JOIN span_dups d{i} ON d{i}.trace_id = c.trace_id AND d{i}.span_id = c.{col}"
+                        for i, col in enumerate(ids[1:]))
+        ctes = [_WEIGHTS, f"cand AS (SELECT c.*, ({copies}) AS copied FROM (SELECT * FROM ({source}) WHERE {where}) c"
+                f"{joins})",
+                "dedup AS (SELECT * EXCLUDE (copied) FROM cand WHERE NOT copied UNION ALL "
+                "SELECT DISTINCT ON (trace_id, span_id) * EXCLUDE (copied) FROM cand WHERE copied)",
                 "facts AS (SELECT d.*, coalesce(wt.w, 1.0) AS w FROM dedup d "
                 "LEFT JOIN weights wt ON wt.trace_state = d.trace_state)"]
     quantiles = [m for m in call.measures if m.quantile is not None]
