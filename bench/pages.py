@@ -75,40 +75,38 @@ def reference_s(db: Path) -> float:
         con.close()
 
 
-def server_cpu_s(pgid: int) -> float:
-    """CPU seconds (user + system) of every process in the server's process group."""
+def _processes() -> tuple[dict[int, int], dict[int, float]]:
+    """(pid → parent pid, pid → CPU seconds, user + system) of every process."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def browser_cpu_s(server_pgid: int) -> float:
-    """CPU seconds of this benchmark's descendants outside the server's process group: Chromium and its driver."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parent, cpu, group = {}, {}, {}
+    parent, cpu = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         pid = int(stat.parent.name)
-        parent[pid], group[pid] = int(fields[1]), int(fields[2])
-        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
-    me, total = os.getpid(), 0.0
-    for pid in cpu:
-        p = pid
-        while p > 1 and p != me:
-            p = parent.get(p, 0)
-        if p == me and pid != me and group[pid] != server_pgid:
-            total += cpu[pid]
-    return total
+        parent[pid], cpu[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    return parent, cpu
+
+
+def _under(pid: int, root: int, parent: dict[int, int]) -> bool:
+    while pid > 1 and pid != root:
+        pid = parent.get(pid, 0)
+    return pid == root
+
+
+def server_cpu_s(root: int) -> float:
+    """CPU seconds of the server process and everything it started (its Streamlit child runs in a group of its own)."""
+    parent, cpu = _processes()
+    return sum(c for pid, c in cpu.items() if _under(pid, root, parent))
+
+
+def browser_cpu_s(server_root: int) -> float:
+    """CPU seconds of this benchmark's descendants outside the server's tree: Chromium and its driver."""
+    parent, cpu = _processes()
+    me = os.getpid()
+    return sum(c for pid, c in cpu.items()
+               if pid != me and _under(pid, me, parent) and not _under(pid, server_root, parent))
 
 
 def serve(db: Path) -> tuple[subprocess.Popen[str], str, threading.Event]:

@@ -11,7 +11,7 @@ import pytest
 from test_app_finops import engine
 from test_app_pages import fresh_cache, metrics, open_page, rows, sample_db
 
-from app import charts, charts_finops, components, data
+from app import charts, charts_finops, components, data, plain
 from app.state import Filters
 from queries import whatif
 from queries.scorecard import TIERS
@@ -41,7 +41,7 @@ def test_the_what_if_opens_on_the_top_recommendation(sample_db: Path, monkeypatc
     assert shown["Δp95"] == f"{move.delta_p95_ms:+,.0f} ms"
     assert not at.warning
     if top["to_site"]:  # the recommendation's site is named with the move
-        assert any(f"at {top['to_site']}" in (m.help or "") for m in at.metric if m.label == "Moves")
+        assert any(plain.md(f"at {top['to_site']}") in (m.help or "") for m in at.metric if m.label == "Moves")
 
 
 def test_a_refused_move_reads_as_a_message_and_a_from_tier_prices_it(sample_db: Path,
@@ -54,8 +54,8 @@ def test_a_refused_move_reads_as_a_message_and_a_from_tier_prices_it(sample_db: 
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="whatif_from").value == "auto"  # a new workload starts from its main serving tier
     [warning] = [w.value for w in at.warning]
-    assert warning.startswith("Moving callcentre-stt to edge cannot be priced: ")
-    assert "already served in 'edge'" in warning and "pick a from tier" in warning and "--from" not in warning
+    assert warning.startswith(plain.md("Moving callcentre-stt") + " to edge cannot be priced: ")  # names shown as text
+    assert plain.md("already served in 'edge'") in warning and "pick a from tier" in warning and "--from" not in warning
     assert "Moves" not in metrics(at)
     at.selectbox(key="whatif_from").select("device").run()
     assert not at.exception and not at.warning

@@ -44,12 +44,12 @@ def percentile_name(measure: str) -> str:
     return measure.removeprefix("latency_").removesuffix("_ms")
 
 
-def heatmap_cells(f: Filters, by: str) -> pl.DataFrame:
-    """Requests and latency per tier × workload (or site) from the semantic model, every filter applied (batch and
-    training left out unless a workload of that type is picked); on ClickHouse, the registered query's per-span
-    cells under the same names."""
+def heatmap_cells(f: Filters, by: str, metric: str) -> pl.DataFrame:
+    """Requests and the chosen latency percentile per tier × workload (or site) from the semantic model, every filter
+    applied (batch and training left out unless a workload of that type is picked); on ClickHouse, the registered
+    query's per-span cells under the same names. One percentile at a time: each costs a pass over the requests."""
     if data.models_measures():
-        return data.metric(("requests", *PERCENTILES), ("tier", by), f.where(), f.start_ns, f.end_ns)
+        return data.metric(("requests", metric), ("tier", by), f.where(), f.start_ns, f.end_ns)
     rows = data.narrowed("latency_by_tier_workload", {**f.scope(), "by_site": "yes" if by == "site" else None},
                          by=("tier", "workload"))
     return rows.rename({"p50_ms": "latency_p50_ms", "p95_ms": "latency_p95_ms", "p99_ms": "latency_p99_ms"})
@@ -60,7 +60,7 @@ def _heatmap(f: Filters) -> tuple[pl.DataFrame, tuple[str, str] | None, str, str
     metric = c1.segmented_control("Percentile", PERCENTILES, default="latency_p95_ms", key="sre_metric",
                                   format_func=percentile_name) or "latency_p95_ms"
     by = c2.segmented_control("Columns", ["workload", "site"], default="workload", key="sre_by") or "workload"
-    cells = heatmap_cells(f, by)
+    cells = heatmap_cells(f, by, metric)
     if cells.height == 0:
         return cells, None, by, metric
     event = st.plotly_chart(charts.heatmap(cells, metric, by), key="sre_heatmap", on_select="rerun",
