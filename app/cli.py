@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from app import cli_analysis, cli_data, cli_metric, output
+from app import cli_analysis, cli_data, cli_metric
 from app.cli_options import db_option, engine_options
 from ingest.settings import ENV_CLICKHOUSE_URL, ENV_ENGINE, load_settings
 
@@ -42,7 +42,9 @@ def demo(workdir: Path, spans: int, days: int, serve_after: bool, port: int, add
     if serve_after and (problem := dashboard.port_problem(address, port)):  # before minutes of generating, not after
         click.echo(problem, err=True)
         sys.exit(1)
-    output.run_demo(workdir, spans, days)
+    from app.output_ingest import run_demo
+
+    run_demo(workdir, spans, days)
     if serve_after:
         sys.exit(dashboard.serve(workdir / "tierwise.duckdb", port, address))
 

@@ -9,9 +9,8 @@ from typing import Any
 
 import click
 
-from app import output
 from app.cli_options import db_option, engine_options, open_store
-from ingest import loader, store
+from ingest import store
 from ingest.settings import load_settings
 
 
@@ -61,8 +60,12 @@ def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: 
             raise click.UsageError("--engine clickhouse needs --clickhouse-url or TIERWISE_CLICKHOUSE_URL")
         results = ch_load.ingest_paths(clickhouse_url, list(paths), settings, signal)
     else:
-        results = output.run_ingest(list(paths), settings, signal, progress=not quiet)
-    output.print_ingest(results)
+        from app.output_ingest import run_ingest
+
+        results = run_ingest(list(paths), settings, signal, progress=not quiet)
+    from app.output_ingest import print_ingest
+
+    print_ingest(results)
     if any(not r.ok for r in results):
         sys.exit(1)
 
@@ -74,7 +77,10 @@ def quarantine(db: str | None, limit: int) -> None:
     """Show quarantined records: file, record number, field and reason."""
     con = open_store(load_settings(db=db).db_path)
     try:
-        output.print_quarantine(loader.quarantined(con, limit))
+        from app.output_ingest import print_quarantine
+        from ingest.loader import quarantined
+
+        print_quarantine(quarantined(con, limit))
     finally:
         con.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 import duckdb
@@ -13,8 +13,9 @@ import duckdb
 from app import connection
 from ingest import store
 from ingest.settings import load_settings
-from queries import engine as engines
-from queries.engine import DuckDBEngine, Engine
+
+if TYPE_CHECKING:
+    from queries.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,10 +71,11 @@ def open_store(path: Path) -> duckdb.DuckDBPyConnection:
 
 def open_engine(db: str | None, engine_name: str | None, clickhouse_url: str | None) -> Engine:
     """The store (as open_store opens it) or ClickHouse the flags name; bad flags are usage errors."""
+    from queries import engine as engines  # sqlglot and the ClickHouse client load only for these commands
     try:
         s = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
         if s.engine == "duckdb":
-            return DuckDBEngine(open_store(s.db_path))
+            return engines.DuckDBEngine(open_store(s.db_path))
         return engines.open_engine(s.engine, s.db_path, s.clickhouse_url)
     except (ValueError, store.StoreError) as e:
         raise click.UsageError(str(e)) from None

@@ -107,7 +107,7 @@ def test_proto_and_json_carry_the_same_spans(tmp_path: Path) -> None:
     pm.ParseFromString(raw[4:4 + int.from_bytes(raw[:4], "big")])
     jm = (tmp_path / "j" / "metrics" / "metrics-2026-11-27.jsonl").read_bytes().split(b"\n")[0]
     assert pm == json_format.ParseDict(orjson.loads(jm), ExportMetricsServiceRequest())
-    from app.output import run_ingest
+    from app.output_ingest import run_ingest
 
     results = run_ingest([tmp_path / "p"], load_settings(db=tmp_path / "p.duckdb"), None, progress=False)
     assert all(r.ok and r.rejected == 0 for r in results) and sum(r.accepted for r in results) > len(p_spans)
@@ -115,7 +115,7 @@ def test_proto_and_json_carry_the_same_spans(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from app.output import run_ingest
+    from app.output_ingest import run_ingest
 
     root = tmp_path_factory.mktemp("estate")
     generate(root / "estate", Options(seed=11, spans=12000, days=4, end=END))
@@ -161,7 +161,7 @@ def test_every_tier_workload_type_data_class_and_pattern_is_present(estate: tupl
 
 
 def test_ingesting_again_adds_nothing(estate: tuple[Path, Path]) -> None:
-    from app.output import run_ingest
+    from app.output_ingest import run_ingest
 
     results = run_ingest([estate[0]], load_settings(db=estate[1]), None, progress=False)
     assert {r.status for r in results} == {"already-ingested"}

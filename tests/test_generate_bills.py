@@ -106,7 +106,7 @@ def test_egress_in_the_bills_is_the_bytes_the_spans_sent(estate: Path) -> None:
 
 
 def test_bills_ingest_and_every_cost_links_to_a_workload(estate: Path, tmp_path: Path) -> None:
-    from app.output import run_ingest
+    from app.output_ingest import run_ingest
 
     db = tmp_path / "store.duckdb"
     results = run_ingest([estate], load_settings(db=db), None, progress=False)

@@ -21,7 +21,7 @@ T0_NS = 1795478400 * 10**9  # 2026-11-24T00:00:00Z, the window start for END and
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
-    from app.output import run_ingest
+    from app.output_ingest import run_ingest
 
     root = tmp_path_factory.mktemp("physics")
     generate(root / "estate", Options(seed=21, spans=20000, days=DAYS, end=END))
