@@ -68,3 +68,14 @@ def test_currency_rates_come_from_the_config() -> None:
         metric.currency_config({"currency": {"rates": {"CAD": 0.75}}})
     with pytest.raises(ModelError, match="above 0"):
         metric.currency_config({"currency": {"report": "USD", "rates": {"CAD": 0}}})
+
+
+def test_periods_are_labelled_with_the_days_they_cover() -> None:
+    from datetime import date
+
+    from queries.semantic.present import period_label
+
+    assert period_label(date(2026, 11, 1), date(2026, 12, 1), date(2026, 12, 6)) == "Nov 1–30 2026"
+    assert period_label(date(2026, 12, 1), date(2027, 1, 1), date(2026, 12, 6)) == "Dec 1–6 2026, to date"
+    assert period_label(date(2026, 11, 30), date(2026, 12, 1), None) == "Nov 30 2026"
+    assert period_label(date(2026, 11, 7), date(2027, 1, 1), None) == "Nov 7 2026 – Dec 31 2026"

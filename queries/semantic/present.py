@@ -66,8 +66,12 @@ def period_label(start: date, end_exclusive: date, data_end: date | None) -> str
     last = end_exclusive - timedelta(days=1)
     partial = data_end is not None and data_end < last
     shown = min(last, data_end) if partial and data_end is not None else last
-    text = f"{start:%b} {start.day}–{shown.day} {shown.year}" if (start.year, start.month) == (shown.year, shown.month) \
-        else f"{start:%b} {start.day} {start.year} – {shown:%b} {shown.day} {shown.year}"
+    if start == shown:
+        text = f"{start:%b} {start.day} {start.year}"
+    elif (start.year, start.month) == (shown.year, shown.month):
+        text = f"{start:%b} {start.day}–{shown.day} {shown.year}"
+    else:
+        text = f"{start:%b} {start.day} {start.year} – {shown:%b} {shown.day} {shown.year}"
     return text + (", to date" if partial else "")
 
 
