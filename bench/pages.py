@@ -34,6 +34,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -109,12 +110,17 @@ def browser_cpu_s(server_root: int) -> float:
                if pid != me and _under(pid, me, parent) and not _under(pid, server_root, parent))
 
 
+def _log() -> IO[str]:
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    return LOG.open("w")
+
+
 def serve(db: Path) -> tuple[subprocess.Popen[str], str, threading.Event]:
     """`tierwise serve` on a free port; the event is set once the server reports its warm-up done."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(port),
                              "--address", "127.0.0.1"], cwd=ROOT, start_new_session=True, text=True,
-                            stdout=subprocess.PIPE, stderr=LOG.open("w"))
+                            stdout=subprocess.PIPE, stderr=_log())
     warmed = threading.Event()
 
     def follow() -> None:

@@ -34,6 +34,7 @@ class Call:
     grain: str = "day"
     rates: Mapping[str, float] = field(default_factory=dict)  # currency → reporting-currency units per 1
     report_currency: str | None = None
+    copies: bool = True  # whether any span was delivered more than once (span_dups has rows): else nothing is grouped
 
 
 class _Params:
@@ -129,6 +130,9 @@ def _spans_family(call: Call, p: _Params) -> str:
     where = " AND ".join(preds) or "true"
     if call.family == "entries":  # already one row per span, weighted
         ctes = [f"facts AS (SELECT * FROM ({source}) WHERE {where})"]
+    elif not call.copies:  # no span was delivered twice: every row counts as it is
+        ctes = [_WEIGHTS, f"facts AS (SELECT c.*, coalesce(wt.w, 1.0) AS w FROM (SELECT * FROM ({source}) WHERE {where}) c "
+                "LEFT JOIN weights wt ON wt.trace_state = c.trace_state)"]
     else:  # spans delivered more than once (span_dups, migration 0013) are the only rows grouped to count once
         ids = ("trace_id", "span_id") if call.family == "usage" else ("trace_id", "span_id", "server_span_id")
         copies = " OR ".join(f"d{i}.trace_id IS NOT NULL" for i in range(len(ids) - 1))
