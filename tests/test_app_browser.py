@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -16,6 +9,7 @@ from urllib.parse import quote, urlencode
 import duckdb
 import pytest
 from ingest_helpers import isolated, run_cli
+from serve_helpers import ARGS, CHROMIUM, serving
 
 from app import charts
 from app.pages import PAGES
@@ -27,16 +21,7 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright  # noqa: E
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
 EXCEPTION = '[data-testid="stException"]'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -56,27 +41,8 @@ def store_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(store_db: Path) -> Iterator[str]:
     """`tierwise serve` as a real process on a free port."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(store_db), "--port", str(port),
-                             "--address", "127.0.0.1"], cwd=store_db.parent, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.3)
+    with serving(store_db, store_db.parent) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

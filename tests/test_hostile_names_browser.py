@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from hostile_names import names, trace_id, write_bills, write_traces
 from ingest_helpers import isolated, run_cli
+from serve_helpers import ARGS, CHROMIUM, serving
 
 from app.pages import PAGES
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
-from test_app_browser import ARGS, CHROMIUM, EXCEPTION, SHOTS, free_port, open_page  # noqa: E402
+from test_app_browser import EXCEPTION, SHOTS, open_page  # noqa: E402
 
 pytestmark = pytest.mark.slow
 TABS = {"slow-paths": ("Over time", "Hops", "Critical path", "Slow-path finder", "Latency budgets", "GPU and queues",
@@ -75,27 +70,8 @@ def server(bait: Bait, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     with isolated(work):
         loaded = run_cli("ingest", "--quiet", "--db", str(db), str(work / "traces.jsonl"), str(work / "bills.csv"))
     assert loaded.exit_code == 0, loaded.output
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(port),
-                             "--address", "127.0.0.1"], cwd=work, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.3)
+    with serving(db, work) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
 
 
 def settled(pg: Page) -> None:

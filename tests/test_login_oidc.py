@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from ingest_helpers import isolated, run_cli
+from serve_helpers import ARGS, CHROMIUM, free_port
 
 from app import auth, serve
 from app.views import overview
@@ -29,18 +29,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny_store" / "traces.jsonl"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
 ALICE = "alice@example.com"
 HEADING = overview.HEADING  # "Estate overview": the data a visitor must not see before login
 WAIT_MS = 60_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +186,7 @@ def test_login_through_the_provider_lands_on_the_dashboard(server: str, provider
     page.get_by_role("heading", name=HEADING).first.wait_for(timeout=WAIT_MS)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text(f"Signed in as {ALICE}").wait_for(timeout=WAIT_MS)
+    sidebar.get_by_role("button", name="Log out").wait_for(timeout=WAIT_MS)  # drawn just after the name
     assert sidebar.get_by_role("button", name="Log out").count() == 1
     page.reload()  # the session lives in Streamlit's signed cookie, not in the tab
     page.get_by_role("heading", name=HEADING).first.wait_for(timeout=WAIT_MS)
