@@ -114,9 +114,8 @@ def _filters(call: Call, p: _Params) -> list[str]:
 
 
 def _select(call: Call, p: _Params, names: Sequence[str], dims: Sequence[str], source: str) -> str:
+    """The family's aggregate measures (percentiles are _quantile_ctes') grouped by the dimensions."""
     aggs = [f"{m.expr} AS {m.name}" for m in call.measures if m.expr is not None]
-    aggs += [f"min(duration_ns) FILTER (WHERE cw >= {m.quantile!r} * tw * (1 - 1e-12)) / 1e6 AS {m.name}"
-             for m in call.measures if m.quantile is not None]
     keys = [f"{expr} AS {name}" for expr, name in zip(dims, names, strict=True)]
     group = " GROUP BY ALL" if keys else ""
     return f"SELECT {', '.join(keys + aggs)} FROM {source}{group}"
