@@ -31,23 +31,9 @@ def fmt_ms(v: float | None) -> str:
     return format_value(v, "ms")
 
 
-def fmt_bytes(v: float | None) -> str:
-    if v is None:
-        return "–"
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(v) >= size:
-            return f"{v / size:,.1f} {unit}"
-    return f"{v:,.0f} B"
-
-
 def fmt_usd(v: float | None) -> str:
     """Money from the registered queries, which are in USD (the semantic model's money carries its own currency)."""
     return format_value(v, "money", "USD")
-
-
-def fmt_pct(v: float | None) -> str:
-    """A fraction 0–1 as a percentage (the model's *_pct measures are already percentages: format_value(v, "pct"))."""
-    return format_value(None if v is None else v * 100, "pct")
 
 
 def fmt_money(amounts: Mapping[str, float]) -> str:

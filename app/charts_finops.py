@@ -22,31 +22,6 @@ def _tiers(frame: pl.DataFrame) -> list[str]:
     return sorted(frame["tier"].unique().to_list(), key=lambda t: (TIER_RANK.get(t, 9), t))
 
 
-def cost_by_month(rows: pl.DataFrame) -> go.Figure:
-    """EffectiveCost per month stacked by tier (rows of cost_month_over_month)."""
-    fig = go.Figure()
-    for tier in _tiers(rows):
-        part = rows.filter(tier=tier)
-        fig.add_bar(x=part["month"].dt.strftime("%Y-%m").to_list(), y=part["effective_cost_usd"].to_list(),
-                    name=plain.label(tier), marker_color=tier_color(tier))
-    return _base(fig, 320, barmode="stack", title="EffectiveCost per month and tier (UTC months)", legend=LEGEND,
-                 yaxis_title="EffectiveCost (USD)", xaxis={"type": "category"})
-
-
-def cost_by(rows: pl.DataFrame, dim: str) -> go.Figure:
-    """EffectiveCost by `dim` (provider, service, site, workload) stacked by tier (rows of cost_by_month)."""
-    label = pl.col(dim).fill_null("(unallocated)")
-    totals = rows.group_by(label.alias(dim), "tier").agg(pl.col("effective_cost_usd").sum())
-    order = (totals.group_by(dim).agg(pl.col("effective_cost_usd").sum()).sort("effective_cost_usd")[dim].to_list())
-    fig = go.Figure()
-    for tier in _tiers(totals):
-        part = totals.filter(tier=tier)
-        fig.add_bar(y=plain.labels(part[dim]), x=part["effective_cost_usd"].to_list(), name=plain.label(tier), orientation="h",
-                    marker_color=tier_color(tier))
-    return _base(fig, max(260, 26 * len(order) + 120), barmode="stack", title=f"EffectiveCost by {dim}", legend=LEGEND,
-                 xaxis_title="EffectiveCost (USD)", yaxis={"categoryorder": "array", "categoryarray": plain.labels(order)})
-
-
 def unit_costs(rows: pl.DataFrame, per_requests: str = "usd_per_1k_requests", per_tokens: str = "usd_per_1m_tokens",
                currency: str = "USD") -> go.Figure:
     """Money per 1k requests and per 1M tokens per tier (one currency)."""

@@ -12,7 +12,9 @@ PARENT_KEY = "CASE WHEN length(parent_span_id) = 16 THEN try_cast('0x' || parent
 # A parent counts only when it started within a day of its child: the bound that lets each commit look parents up in
 # the few row groups of its own time instead of every span (docs/data-contract.md).
 PARENT_WINDOW_NS = 86_400 * 10**9
-# A span's sampling weight from its W3C tracestate threshold `ot=th:T`: 2^56 / (2^56 − T), else 1.
+# A span's sampling weight from its W3C tracestate threshold `ot=th:T` (`th` = THRESHOLD's group): 2^56 / (2^56 − T),
+# else 1.
+THRESHOLD = "regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1)"
 WEIGHT = ("CASE WHEN th = '' THEN 1.0 "
           "ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END")
 COLUMNS = ("trace_key", "span_key", "parent_key", "is_root", "tier", "site", "service_name", "name", "workload",
@@ -55,7 +57,7 @@ fresh AS (
 ),
 weights AS (
     SELECT trace_state, {WEIGHT} AS w
-    FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{{1,14}})', 1) AS th
+    FROM (SELECT trace_state, {THRESHOLD} AS th
           FROM (SELECT DISTINCT trace_state FROM fresh WHERE trace_state IS NOT NULL))
 ),
 parents AS (

@@ -48,8 +48,11 @@ def view() -> None:
             finops_costs.months_chart(per_month)
         else:
             months = data.query("cost_month_over_month")
-            components.chart(charts_finops.cost_by_month(months.filter(tier=f.tier) if f.tier else months),
-                             "finops_months")
+            months = (months.filter(tier=f.tier) if f.tier else months).select(
+                pl.col("month").cast(pl.Datetime("us")).alias("time"), "tier",
+                pl.col("effective_cost_usd").alias("effective_cost"))
+            labels = {t: f"{t:%b %Y}" for t in months["time"].to_list()}
+            components.chart(charts_finops.cost_by_period(months, labels, set(), "USD"), "finops_months")
     with right:
         if ahead.height:
             components.chart(charts_finops.forecast(ahead), "finops_forecast")
@@ -107,7 +110,8 @@ def breakdown_section(tier: str | None) -> None:
     if tier:
         detail = detail.filter(tier=tier)
     by = st.segmented_control("Break cost down by", DIMENSIONS, default="workload", key="finops_dim") or "workload"
-    components.chart(charts_finops.cost_by(detail, by), "finops_by")
+    totals = detail.group_by(by, "tier").agg(pl.col("effective_cost_usd").sum().alias("effective_cost"))
+    components.chart(charts_finops.cost_by_dimension(totals, by, by, "USD"), "finops_by")
     components.table(detail, "finops_detail", "cost_by_month.csv",
                      "cost_by_month (USD; EffectiveCost and BilledCost per month, tier, provider, service, site, "
                      "workload)")

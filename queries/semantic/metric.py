@@ -11,11 +11,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from ingest.contract import TIERS
 from queries.semantic import model
 from queries.semantic.model import GRAINS, Dimension, Measure, ModelError
 from queries.semantic.sql import Call, compile_call
 
-TIER_ORDER = ("device", "edge", "regional", "hyperscale", "unknown", "unallocated")
+TIER_ORDER = (*TIERS, "unknown", "unallocated")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def run(con: duckdb.DuckDBPyConnection, req: Request) -> pl.DataFrame:
     """One row per group: the `by` dimensions, `currency` when a measure is money, then the measures asked for."""
     measures, by, _ = _plan(req)
     keys = [d.name for d in by]
-    copies = bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM span_dups LIMIT 1)").fetchall()[0][0])
+    copies = bool({m.family for m in _base(measures)} & {"usage", "hops"}) and bool(
+        con.execute("SELECT count(*) FROM (SELECT 1 FROM span_dups LIMIT 1)").fetchall()[0][0])
     frames = [con.sql(sql, params=params).pl() for sql, params in explain(req, copies)]
     out = frames[0]
     for frame in frames[1:]:

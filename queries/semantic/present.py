@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -73,7 +73,3 @@ def period_label(start: date, end_exclusive: date, data_end: date | None) -> str
     else:
         text = f"{start:%b} {start.day} {start.year} – {shown:%b} {shown.day} {shown.year}"
     return text + (", to date" if partial else "")
-
-
-def utc_day(ns: int) -> date:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).date()

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ingest.request_entries import THRESHOLD, WEIGHT
 from queries.semantic.model import TAG_PREFIX, Dimension, Measure
 
 BATCH_TYPES = ("training", "batch", "embedding")  # asynchronous work kept out of request measures unless asked for
 STEP = {"hour": "1 hour", "day": "1 day", "week": "7 days", "month": "1 month"}
-_WEIGHTS = """weights AS (  -- each distinct traceState's sampling weight: 2^56 / (2^56 - threshold) from `ot=th:T`
-    SELECT trace_state,
-           CASE WHEN th = '' THEN 1.0
-                ELSE 72057594037927936.0 / (72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END AS w
-    FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{1,14})', 1) AS th
-          FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
+_WEIGHTS = f"""weights AS (  -- each distinct traceState's sampling weight, as ingest/request_entries.py stores it
+    SELECT trace_state, {WEIGHT} AS w
+    FROM (SELECT trace_state, {THRESHOLD} AS th FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
 )"""
 _GB_PER_UNIT = ("CASE lower(trim(ConsumedUnit)) WHEN 'gb' THEN 1.0 WHEN 'gib' THEN 1.073741824 WHEN 'tb' THEN 1000.0 "
                 "WHEN 'tib' THEN 1099.511627776 WHEN 'mb' THEN 0.001 WHEN 'mib' THEN 0.001048576 "
@@ -113,7 +111,7 @@ def _filters(call: Call, p: _Params) -> list[str]:
     return [f"{_dim_sql(d, call.family, p, call.grain)} = {p.add(value)}" for d, value in call.where]
 
 
-def _select(call: Call, p: _Params, names: Sequence[str], dims: Sequence[str], source: str) -> str:
+def _select(call: Call, names: Sequence[str], dims: Sequence[str], source: str) -> str:
     """The family's aggregate measures (percentiles are _quantile_ctes') grouped by the dimensions."""
     aggs = [f"{m.expr} AS {m.name}" for m in call.measures if m.expr is not None]
     keys = [f"{expr} AS {name}" for expr, name in zip(dims, names, strict=True)]
@@ -145,7 +143,7 @@ def _spans_family(call: Call, p: _Params) -> str:
                 "LEFT JOIN weights wt ON wt.trace_state = d.trace_state)"]
     quantiles = [m for m in call.measures if m.quantile is not None]
     if not quantiles:
-        return "WITH " + ",\n".join(ctes) + "\n" + _select(call, p, names, dims, "facts")
+        return "WITH " + ",\n".join(ctes) + "\n" + _select(call, names, dims, "facts")
     keys = [f"g{i}" for i in range(len(dims))]
     plain = [m for m in call.measures if m.expr is not None]
     group = [f"{d} AS {k}" for d, k in zip(dims, keys, strict=True)]
@@ -199,7 +197,7 @@ def _gpu(call: Call, p: _Params) -> str:
     names = [d.name for d in call.by]
     dims = [_dim_sql(d, call.family, p, call.grain) for d in call.by]
     return (f"WITH facts AS (SELECT * FROM ({source}) WHERE {' AND '.join(preds) or 'true'})\n"
-            + _select(call, p, names, dims, "facts"))
+            + _select(call, names, dims, "facts"))
 
 
 def _costs(call: Call, p: _Params) -> str:
@@ -239,7 +237,7 @@ def _costs(call: Call, p: _Params) -> str:
     where = f" WHERE {' AND '.join(preds)}" if preds else ""
     bucket = "bk.bucket, " if spread else ""
     facts = f"facts AS (SELECT * FROM (SELECT b.*, {bucket}{frac} AS frac FROM ({base}) b{spread}){where})"
-    sql = (f"WITH {rates}{facts}\n" + _select(call, p, names, dims, "facts WHERE frac > 0"))
+    sql = (f"WITH {rates}{facts}\n" + _select(call, names, dims, "facts WHERE frac > 0"))
     return sql
 
 
