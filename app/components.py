@@ -115,7 +115,7 @@ def no_rows(what: str) -> None:
 
 
 def empty_store(status: StoreStatus) -> None:
-    """How to load data, instead of an error, when the store is missing, empty, behind or busy."""
+    """How to load data, instead of an error, when the store is missing, empty, behind, busy or not a store."""
     st.title("tierwise")
     db = str(status.path)
     if status.state == "behind":
@@ -124,6 +124,9 @@ def empty_store(status: StoreStatus) -> None:
         return
     if status.state == "locked":
         st.warning(f"The store at `{db}` is busy (a writer holds it). Refresh in a moment. ({status.detail})")
+        return
+    if status.state == "unreadable":
+        st.error(f"The file at `{db}` is not a tierwise store: {plain.md(status.detail)}")
         return
     what = "does not exist yet" if status.state == "missing" else "holds no spans yet"
     st.info(f"The store at `{db}` {what}. Load some data, then refresh this page.")

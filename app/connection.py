@@ -9,12 +9,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from ingest import store
 from ingest.settings import load_settings
-from queries.engine import Engine, open_engine
+
+if TYPE_CHECKING:
+    from queries.engine import Engine
 
 ENV_LOCK_WAIT = "TIERWISE_LOCK_WAIT_S"  # how long a CLI reader waits out a writer's lock, in seconds
 DEFAULT_LOCK_WAIT_S = 10.0  # a fold holds the lock for about a second; ingest of a big folder for minutes
@@ -128,6 +131,8 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection | Engine:
     `tierwise serve --engine clickhouse` set TIERWISE_ENGINE)."""
     configured = load_settings()
     if configured.engine == "clickhouse":
+        from queries.engine import open_engine  # sqlglot and the ClickHouse client load only for that engine
+
         return open_engine("clickhouse", path, configured.clickhouse_url)
     return read_only(path, PAGE_LOCK_WAIT_S)
 
@@ -148,6 +153,8 @@ def opened(path: Path) -> Iterator[duckdb.DuckDBPyConnection | Engine]:
     with _CHDB_TURN:
         if url not in _HELD:
             release()
+            from queries.engine import open_engine
+
             _HELD[url] = open_engine("clickhouse", path, url)
         yield _HELD[url]
 

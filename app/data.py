@@ -32,7 +32,8 @@ _SERVING: ContextVar[Stamp | None] = ContextVar("tierwise_serving", default=None
 
 @dataclass(frozen=True)
 class StoreStatus:
-    """Whether the store can be shown: `ok`, `missing`, `behind` (needs migrate), `empty` (no spans), or `locked`."""
+    """Whether the store can be shown: `ok`, `missing`, `behind` (needs migrate), `empty` (no spans), `locked`, or
+    `unreadable` (not a DuckDB store)."""
 
     state: str
     path: Path
@@ -168,7 +169,9 @@ def _status(db: str, stamp: tuple[int, int, int, int]) -> StoreStatus:
         return StoreStatus("missing", path)
     try:
         con = _connect(path)  # StoreBusy goes up uncached: status() falls back or says the store is busy
-    except (NotAStore, duckdb.IOException) as e:
+    except NotAStore as e:
+        return StoreStatus("unreadable", path, str(e))
+    except duckdb.IOException as e:
         return StoreStatus("locked", path, str(e))
     assert isinstance(con, duckdb.DuckDBPyConnection)
     try:

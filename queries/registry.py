@@ -6,13 +6,16 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from queries import critical_path, loader
-from queries.engine import Engine
 from queries.timeparse import parse_instant_ns
+
+if TYPE_CHECKING:
+    from queries.engine import Engine
 
 ParamType = type[int] | type[float] | type[str]
 Derive = Callable[[pl.LazyFrame, Mapping[str, object]], pl.LazyFrame]

@@ -78,8 +78,7 @@ def test_a_reader_gives_up_on_a_held_lock_in_one_line(command: str, tiny_db: Pat
     lines = [line for line in (err + out).splitlines() if line.strip()]
     assert len(lines) == 1, lines
     assert str(tiny_db) in lines[0] and "holds its lock" in lines[0] and "tierwise" in lines[0]
-    if command != "quarantine":  # quarantine opens the store in app/cli_data.py, without the wait
-        assert "busy" in lines[0] and connection.ENV_LOCK_WAIT in lines[0] and took > 0.4
+    assert "busy" in lines[0] and connection.ENV_LOCK_WAIT in lines[0] and took > 0.4
 
 
 def test_a_reader_succeeds_when_the_writer_lets_go_within_the_wait(tiny_db: Path, tmp_path: Path) -> None:
@@ -159,3 +158,13 @@ def test_a_page_without_earlier_data_says_the_store_is_busy(tmp_path: Path, monk
         at = open_page(db, "slow-paths", monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
     assert any("is busy" in w.value for w in at.warning)
+
+
+def test_a_file_that_is_not_a_store_is_named_as_such_not_as_busy(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("not a database\n" * 100, encoding="utf-8")
+    at = open_page(bogus, "overview", monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error if "is not a tierwise store" in e.value]
+    assert not [w.value for w in at.warning if "busy" in w.value]
