@@ -7,8 +7,6 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-import streamlit as st
-
 FLAG = "--login"  # after `--` on the streamlit command line; `tierwise serve --login FILE` adds it (app/serve.py)
 KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")  # [auth], as st.login reads it
 CALLBACK = "/oauth2callback"  # the path Streamlit serves the provider's answer on; redirect_uri must end with it
@@ -41,6 +39,8 @@ def secrets_problem(path: Path) -> str | None:
 
 def current_user() -> str | None:
     """The signed-in user's email (else name), or None without login: what a decision records as who made it."""
+    import streamlit as st  # here, not at the top: `tierwise serve` reads FLAG and secrets_problem without Streamlit
+
     user = st.user
     if user.get("is_logged_in") is not True:
         return None
@@ -51,6 +51,8 @@ def current_user() -> str | None:
 def gate() -> None:
     """With login on, stop the run unless someone is signed in (a "Log in" button, nothing else drawn); once signed in,
     name them in the sidebar beside a "Log out" button. With login off, draw nothing and return."""
+    import streamlit as st
+
     if not enabled():
         return
     if not st.user.is_logged_in:

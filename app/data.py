@@ -303,14 +303,9 @@ def decided() -> dict[str, decisions.Decision]:
     return loaded.decisions
 
 
-def _who() -> str | None:
-    """Who decides: the signed-in user when login is on (app/auth.py), else None."""
-    return auth.current_user()
-
-
 def decide(rec_key: str, state: str) -> None:
     """Remember a decision, and who made it, in the JSON file beside the store; the store itself stays read-only."""
-    decisions.record(store_path(), rec_key, state, by=_who())
+    decisions.record(store_path(), rec_key, state, by=auth.current_user())
 
 
 def savings_summary() -> pl.DataFrame:

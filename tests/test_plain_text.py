@@ -118,4 +118,4 @@ def test_every_page_shows_hostile_names_as_text(hostile_db: Path, monkeypatch: p
     heads = [m.value for m in details.run().markdown if m.value.startswith("**")]
     assert heads and all(plain.md(HOSTILE[0]) in h for h in heads)
     cards = [m.value for m in open_page(hostile_db, "recommendations", monkeypatch).markdown]
-    assert any(c.startswith("**1. ") and plain.md(HOSTILE[0]) in c or plain.md(HOSTILE[1]) in c for c in cards)
+    assert any(c.startswith("**1. ") and (plain.md(HOSTILE[0]) in c or plain.md(HOSTILE[1]) in c) for c in cards)

@@ -19,6 +19,7 @@ from typing import IO
 import psutil  # type: ignore[import-untyped]
 import pytest
 from ingest_helpers import isolated, run_cli
+from serve_helpers import free_port
 
 from app import serve
 from app.cli import cli
@@ -26,12 +27,6 @@ from app.cli import cli
 TINY = Path(__file__).parent / "fixtures" / "tiny_store" / "traces.jsonl"
 START_S = 90.0  # bound on a server's start, on 2 shared cores
 STOP_S = 30.0  # bound on a stop: SIGTERM, Streamlit's shutdown, SIGKILL after serve.STOP_GRACE_S
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def port_is_free(address: str, port: int) -> bool:

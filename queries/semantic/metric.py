@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +56,16 @@ def currency_config(raw: Mapping[str, Any]) -> Currency:
 
 
 def configured_currency(config: Path | None) -> Currency:
-    """The `[currency]` of the config file tierwise uses (None: no conversion)."""
+    """The `[currency]` of the config file tierwise uses (None: no conversion), parsed once per version of the file:
+    every page asks for it on every run."""
     if config is None or not config.is_file():
         return Currency()
-    return currency_config(tomllib.loads(config.read_text(encoding="utf-8")))
+    return _currency_of(str(config), config.stat().st_mtime_ns)
+
+
+@cache
+def _currency_of(path: str, mtime_ns: int) -> Currency:
+    return currency_config(tomllib.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def _plan(req: Request) -> tuple[tuple[Measure, ...], tuple[Dimension, ...], tuple[tuple[Dimension, str], ...]]:
