@@ -94,29 +94,34 @@ def quarantine(db: str | None, limit: int) -> None:
               help="Folder for accepted, not yet folded requests (default: <db>.spool beside the store).")
 @click.option("--max-body-bytes", default=64 * 1024 * 1024, show_default=True,
               help="Largest request body, after decompression.")
-@click.option("--max-backlog-bytes", default=1024 * 1024 * 1024, show_default=True,
+@click.option("--max-backlog-bytes", default=64 * 1024 * 1024, show_default=True,
               help="Spooled bytes not yet in the store above which clients get 503 + Retry-After.")
 @click.option("--max-inflight-bytes", default=64 * 1024 * 1024, show_default=True,
               help="Request bodies being read and decoded at once (decoding costs 8-14x the body) above which clients "
                    "get 503 + Retry-After.")
 @click.option("--fold-interval", default=2.0, show_default=True, help="Seconds between folds of the spool into the store.")
+@click.option("--decoders", type=click.IntRange(min=0), default=None,
+              help="Processes decoding request bodies beside the fold (default: one fewer than the cores, at least one; "
+                   "0 decodes in the receiver's threads).")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
               help="tierwise.toml with tier derivation rules.")
 @click.option("--store-content/--no-store-content", default=None,
               help="Keep prompt and completion text (off unless you opt in).")
 def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: Path | None, max_body_bytes: int,
-            max_backlog_bytes: int, max_inflight_bytes: int, fold_interval: float, config: str | None,
-            store_content: bool | None) -> None:
+            max_backlog_bytes: int, max_inflight_bytes: int, fold_interval: float, decoders: int | None,
+            config: str | None, store_content: bool | None) -> None:
     """Receive OTLP/HTTP traces and metrics (POST /v1/traces, /v1/metrics) into the store.
 
     SIGINT, SIGTERM and SIGHUP stop it after a final fold of everything answered 200.
     """
+    from ingest.parallel import usable_cores
     from ingest.receiver import Receiver, ReceiverConfig
 
     settings = load_settings(db=db, config=config, store_content=store_content, token=token)
     rc = ReceiverConfig(host=host, port=port, spool_dir=spool_dir, max_body_bytes=max_body_bytes,
                         max_backlog_bytes=max_backlog_bytes, fold_interval_s=fold_interval,
-                        max_inflight_bytes=max_inflight_bytes)
+                        max_inflight_bytes=max_inflight_bytes,
+                        decode_workers=max(1, usable_cores() - 1) if decoders is None else decoders)
     logs = logging.getLogger("tierwise")  # the receiver's and the folder's lines, one each, on stderr
     if not logs.handlers:
         handler = logging.StreamHandler()

@@ -28,8 +28,13 @@ def default_workers() -> int:
     env = os.environ.get(ENV_WORKERS, "").strip()
     if env.isdigit():
         return int(env)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     return cores - 1 if cores > 2 else 0
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def decoded(batches: Iterator[B], decode: Callable[[B], T], skip: set[int],

@@ -19,9 +19,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ingest.receiver_wire import CONTENT_TYPES, MIB, HttpError, decompress, error_response, success_response, validate
+from ingest.receiver_decode import Decoders
+from ingest.receiver_wire import CONTENT_TYPES, MIB, HttpError, decompress, error_response, success_response
 from ingest.settings import Settings
-from ingest.spool import Folder, Spool, default_spool_dir, frame
+from ingest.spool import Folder, Spool, default_spool_dir
 
 log = logging.getLogger("tierwise.receiver")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -36,10 +37,11 @@ class ReceiverConfig:
     port: int = 4318
     spool_dir: Path | None = None  # default: <db>.spool beside the store
     max_body_bytes: int = 64 * MIB  # after decompression
-    max_backlog_bytes: int = 1024 * MIB  # spooled but not yet folded; beyond it clients are asked to retry
+    max_backlog_bytes: int = 64 * MIB  # spooled but not yet folded (about 300k spans, 10 s of folding); then 503
     fold_interval_s: float = 2.0
     max_inflight_bytes: int = 64 * MIB  # bodies being read or decoded at once, all requests together
     shutdown_grace_s: int = 5  # on stop, how long requests already being handled may take before they are cancelled
+    decode_workers: int = 0  # processes decoding request bodies; 0 decodes in the receiver's own threads
 
 
 class InflightBudget:
@@ -100,8 +102,9 @@ class OtlpEndpoint:
     """One `/v1/<signal>` endpoint: auth, content type, backpressure, size limits, validation, spool."""
 
     def __init__(self, signal_name: str, spool: Spool, settings: Settings, config: ReceiverConfig,
-                 budget: InflightBudget) -> None:
-        self.signal, self.spool, self.settings, self.config, self.budget = signal_name, spool, settings, config, budget
+                 budget: InflightBudget, decoders: Decoders) -> None:
+        self.signal, self.spool, self.settings, self.config = signal_name, spool, settings, config
+        self.budget, self.decoders = budget, decoders
 
     async def handle(self, request: Request) -> Response:
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -123,7 +126,13 @@ class OtlpEndpoint:
             if raw is None:
                 return Response(status_code=400)  # nobody is left to read it
             encoding = request.headers.get("content-encoding", "").strip().lower()
-            return await run_in_threadpool(self._accept, raw, encoding, fmt, share)
+            body = await run_in_threadpool(self._decompressed, raw, encoding, share)
+            del raw
+            done = await self.decoders.accept(self.signal, fmt, body)
+            del body
+            if done.spooled is not None:
+                await run_in_threadpool(self._spool, done.spooled)
+            return success_response(self.signal, fmt, done.verdict)
         except HttpError as e:
             return error_response(e, fmt)
         finally:
@@ -206,23 +215,24 @@ class OtlpEndpoint:
             raise refusal
         return b"".join(chunks)
 
-    def _accept(self, raw: bytes, encoding: str, fmt: str, share: Share) -> Response:
+    def _decompressed(self, raw: bytes, encoding: str, share: Share) -> bytes:
         body = decompress(raw, encoding, self.config.max_body_bytes)
-        del raw
         share.need(len(body))  # decoding costs a multiple of the decompressed body, so that is what the budget holds
-        verdict = validate(self.signal, fmt, body, self.settings)
-        if self.signal != "logs" and verdict.accepted + verdict.rejected > 0:
-            try:
-                self.spool.write(self.signal, fmt, frame(body) if fmt == "proto" else body)
-            except OSError as e:
-                raise HttpError(503, f"cannot spool the request: {e}", self._retry_after()) from None
-        return success_response(self.signal, fmt, verdict)
+        return body
+
+    def _spool(self, data: bytes) -> None:
+        try:
+            self.spool.write(self.signal, data)
+        except OSError as e:
+            raise HttpError(503, f"cannot spool the request: {e}", self._retry_after()) from None
 
 
-def build_app(spool: Spool, settings: Settings, config: ReceiverConfig, budget: InflightBudget | None = None) -> Starlette:
-    """The ASGI app: POST /v1/traces, /v1/metrics and /v1/logs, sharing one in-flight budget."""
+def build_app(spool: Spool, settings: Settings, config: ReceiverConfig, budget: InflightBudget | None = None,
+              decoders: Decoders | None = None) -> Starlette:
+    """The ASGI app: POST /v1/traces, /v1/metrics and /v1/logs, sharing one in-flight budget and one set of decoders."""
     shared = budget or InflightBudget(config.max_inflight_bytes)
-    routes = [Route(f"/v1/{s}", OtlpEndpoint(s, spool, settings, config, shared).handle, methods=["POST"])
+    decode = decoders or Decoders(settings, 0)
+    routes = [Route(f"/v1/{s}", OtlpEndpoint(s, spool, settings, config, shared, decode).handle, methods=["POST"])
               for s in ("traces", "metrics", "logs")]
     return Starlette(routes=routes)
 
@@ -236,7 +246,8 @@ class Receiver:
         self.spool = Spool(config.spool_dir or default_spool_dir(settings.db_path))
         self.folder = Folder(self.spool, settings, config.fold_interval_s)
         self.budget = InflightBudget(config.max_inflight_bytes)
-        app = build_app(self.spool, settings, config, self.budget)
+        self.decoders = Decoders(settings, config.decode_workers)
+        app = build_app(self.spool, settings, config, self.budget, self.decoders)
         self.server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level="warning",
                                                     access_log=False, lifespan="off",
                                                     timeout_graceful_shutdown=config.shutdown_grace_s))
@@ -288,6 +299,7 @@ class Receiver:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 self.server.should_exit = True
                 self.folder.stop(final_fold=False)
+                self.decoders.close(wait=False)
                 raise RuntimeError(f"receiver did not start on {self.url}")
             time.sleep(0.02)
         return self
@@ -297,6 +309,7 @@ class Receiver:
         self.server.should_exit = True
         if self._thread is not None:
             self._thread.join()
+        self.decoders.close(wait=not self.server.force_exit)
         began = time.monotonic()
         done = self.folder.stop()
         left = len(self.spool.ready())

@@ -13,10 +13,12 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.responses import Response
 
-from ingest import otlp_json, otlp_proto
+from ingest import fast_json, fast_proto, otlp_json, otlp_proto
+from ingest.decode import Decoded
 from ingest.otlp_values import Issue
 from ingest.rows import PointColumns, Rejection, SpanColumns
 from ingest.settings import Settings
+from ingest.sources import Record
 
 MIB = 1024 * 1024
 CONTENT_TYPES = {"application/x-protobuf": "proto", "application/json": "json"}
@@ -108,8 +110,17 @@ def _summary(rejections: list[Rejection], rejected: int) -> str:
     return f"{rejected} rejected: {first}{more}"
 
 
-def validate(signal: str, fmt: str, body: bytes, settings: Settings) -> Verdict:
-    """Decode with the same pure decoders the store's loader uses; undecodable bodies raise HttpError(400)."""
+def decode_request(signal: str, fmt: str, body: bytes, settings: Settings) -> Decoded:
+    """The rows the store will take and the items it will quarantine, decoded once with the loader's decoders.
+
+    Trace requests try the same fast paths as `tierwise ingest`; a body that is not an OTLP request of the endpoint's
+    signal raises HttpError(400). Only the endpoint's signal is read: a /v1/metrics body is never taken for spans.
+    """
+    if signal == "traces" and fast_json.enabled():
+        fast = fast_proto if fmt == "proto" else fast_json
+        spans = fast.decode_traces([Record(1, body)], settings)
+        if spans is not None:
+            return Decoded(spans if spans.num_rows else None, None, (), 0, frozenset({"traces"}))
     try:
         if fmt == "proto":
             msg: Any = otlp_proto.parse(signal, body)
@@ -119,16 +130,26 @@ def validate(signal: str, fmt: str, body: bytes, settings: Settings) -> Verdict:
                 raise Issue("record", "expected a JSON object")
         decoder: Any = otlp_proto if fmt == "proto" else otlp_json
         if signal == "logs":
-            return Verdict(0, 0)
-        cols: SpanColumns | PointColumns = SpanColumns() if signal == "traces" else PointColumns()
-        decode = decoder.decode_traces if signal == "traces" else decoder.decode_metrics
-        rejections: list[Rejection] = decode(msg, 1, settings, cols)
+            return Decoded(None, None, (), 0, frozenset())
+        if signal == "traces":
+            spans_out = SpanColumns()
+            rejections: list[Rejection] = decoder.decode_traces(msg, 1, settings, spans_out)
+            table = spans_out.to_arrow() if len(spans_out) else None
+            return Decoded(table, None, tuple(rejections), 0, frozenset({signal}))
+        points_out = PointColumns()
+        rejections = decoder.decode_metrics(msg, 1, settings, points_out)
+        return Decoded(None, points_out.to_arrow() if len(points_out) else None, tuple(rejections), 0,
+                       frozenset({signal}))
     except orjson.JSONDecodeError as e:
         raise HttpError(400, f"body is not valid JSON: {e}") from None
     except Issue as e:
         raise HttpError(400, f"not a valid OTLP {signal} request: {e.field}: {e.reason}") from None
-    rejected = sum(r.rows for r in rejections)
-    return Verdict(len(cols), rejected, _summary(rejections, rejected))
+
+
+def verdict(decoded: Decoded) -> Verdict:
+    """What the answer reports: items taken, items rejected and why."""
+    rejected = sum(r.rows for r in decoded.rejections)
+    return Verdict(decoded.accepted, rejected, _summary(list(decoded.rejections), rejected))
 
 
 def success_response(signal: str, fmt: str, verdict: Verdict) -> Response:

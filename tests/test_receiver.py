@@ -36,6 +36,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from ingest import store
 from ingest.receiver import Receiver, ReceiverConfig
+from ingest.receiver_decode import accept
 from ingest.receiver_wire import HttpError, decompress
 from ingest.settings import load_settings
 from ingest.spool import Folder, Spool, default_spool_dir
@@ -342,7 +343,7 @@ def test_fold_waits_while_another_process_holds_the_store(db_path: Path, tmp_pat
     (tmp_path / "spool" / ".tmp-cut-short").write_bytes(b'{"resourceSp')  # a write a crash interrupted
     spool = Spool(tmp_path / "spool")
     assert not (tmp_path / "spool" / ".tmp-cut-short").exists()
-    spool.write("traces", "json", traces_doc([json_span(1)]))
+    spool.write("traces", accept("traces", "json", traces_doc([json_span(1)]), settings).spooled or b"")
     folder = Folder(spool, settings)
     reader = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
                                "print('open', flush=True); sys.stdin.read()", str(db_path)],

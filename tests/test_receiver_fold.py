@@ -1,0 +1,91 @@
+"""The receiver's fold: requests decoded once, many spooled requests per transaction, old and damaged spool files."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from ingest import derived, loader, store
+from ingest.receiver_decode import Decoders, accept
+from ingest.settings import load_settings
+from ingest.spool import FAILED_DIR, Folder, Spool
+from tests.test_receiver import json_span, post, receiver, rows, traces_doc
+
+
+def _requests(n: int) -> list[bytes]:
+    return [traces_doc([json_span(r * 10 + k) for k in range(1, 4)]) for r in range(n)]
+
+
+def test_many_spooled_requests_fold_in_one_transaction(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    refreshes: list[int] = []
+    real = derived.refresh
+
+    def counted(con: object, view: str) -> None:
+        refreshes.append(1)
+        real(con, view)  # type: ignore[arg-type]
+    monkeypatch.setattr(loader.derived, "refresh", counted)
+    bodies = _requests(6)
+    with receiver(db_path) as rx:
+        for body in bodies:
+            assert post(f"{rx.url}/v1/traces", body)[0] == 200
+        assert post(f"{rx.url}/v1/traces", bodies[0])[0] == 200  # an exporter's retry of the first request
+        done = rx.folder.fold_once()
+    assert (done.folded, done.accepted, len(refreshes)) == (7, 18, 1)
+    assert rows(db_path, "SELECT count(*), count(DISTINCT span_id) FROM spans") == [(18, 18)]
+    assert rows(db_path, "SELECT count(*), min(format), min(status), sum(rows_accepted) FROM ingest_files") == [
+        (6, "spooled", "complete", 18)]
+
+
+def test_a_pass_stops_after_its_time_and_the_final_fold_takes_the_rest(db_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERWISE_COMMIT_SPANS", "1")  # every request is a group of its own
+    settings = load_settings(db=db_path)
+    spool = Spool(db_path.with_name("spool"))
+    for body in _requests(4):
+        spool.write("traces", accept("traces", "json", body, settings).spooled or b"")
+    folder = Folder(spool, settings, max_pass_s=0.0)
+    assert folder.fold_once().folded == 1  # readers get the store between passes
+    assert len(spool.ready()) == 3
+    assert folder.stop().folded == 3
+    assert spool.ready() == [] and rows(db_path, "SELECT count(*) FROM spans") == [(12,)]
+
+
+def test_an_older_versions_spool_file_and_a_damaged_one(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(db=db_path)
+    spool = Spool(db_path.with_name("spool"))
+    (spool.directory / "00000000000000000001-000000001-traces.json").write_bytes(traces_doc([json_span(1)]))
+    (spool.directory / "00000000000000000002-000000001-traces.arrow").write_bytes(b"ARROW1 cut short")
+    spool.write("traces", accept("traces", "json", traces_doc([json_span(2)]), settings).spooled or b"")
+    with caplog.at_level(logging.ERROR, "tierwise.spool"):
+        done = Folder(spool, settings).fold_once()
+    assert (done.folded, done.failed) == (2, 1)
+    assert sorted(rows(db_path, "SELECT span_id FROM spans")) == [(f"{i:016x}",) for i in (1, 2)]
+    assert [p.name for p in (spool.directory / FAILED_DIR).iterdir()] == ["00000000000000000002-000000001-traces.arrow"]
+    assert "is unreadable" in caplog.text
+
+
+def test_a_metrics_body_holding_spans_stores_no_span(db_path: Path) -> None:
+    body = json.dumps({"resourceSpans": json.loads(traces_doc([json_span(1)]))["resourceSpans"],
+                       "resourceMetrics": []}).encode()
+    store.open_writer(db_path).close()
+    with receiver(db_path) as rx:
+        status, _, answer = post(f"{rx.url}/v1/metrics", body)
+        rx.folder.fold_once()
+    assert (status, json.loads(answer)) == (200, {})
+    assert rows(db_path, "SELECT count(*) FROM spans") == [(0,)]
+
+
+def test_decoder_processes_answer_as_the_threads_do(db_path: Path) -> None:
+    good = traces_doc([json_span(1), json_span(2, trace_id="not-hex")])
+    with receiver(db_path, decode_workers=1) as rx:
+        assert isinstance(rx.decoders, Decoders)
+        status, _, answer = post(f"{rx.url}/v1/traces", good)
+        assert status == 200 and int(json.loads(answer)["partialSuccess"]["rejectedSpans"]) == 1
+        status, _, answer = post(f"{rx.url}/v1/traces", b"[1, 2")
+        assert status == 400 and "not valid JSON" in json.loads(answer)["message"]
+        rx.folder.fold_once()
+    assert rows(db_path, "SELECT span_id FROM spans") == [(f"{1:016x}",)]
+    assert rows(db_path, "SELECT field FROM quarantine") == [("traceId",)]
