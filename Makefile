@@ -25,7 +25,7 @@ chromium:
 
 demo: PORT ?= 8501
 demo: $(STAMP)
-	$(BIN)/tierwise demo --dir $(DEMO_DIR) --serve --port $(PORT)
+	$(BIN)/tierwise demo --dir $(DEMO_DIR) --serve --port $(PORT) $(if $(LOGIN),--login $(LOGIN))
 
 lint: $(STAMP)
 	$(BIN)/ruff check app ingest queries sample_data tests bench

@@ -20,6 +20,10 @@ PORT_RANGE = click.IntRange(1, 65535)
 ADDRESS_HELP = ("127.0.0.1 keeps the dashboard on this machine; beyond loopback it warns unless login is on "
                 "(`tierwise serve --login FILE`).")
 
+LOGIN_OPTION = click.option(
+    "--login", "login", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="TIERWISE_LOGIN",
+    default=None, help="Require login: a TOML file with Streamlit's [auth] table (redirect_uri, cookie_secret, "
+                       "client_id, client_secret, server_metadata_url); see docs/dashboard.md. Env: TIERWISE_LOGIN.")
 
 @click.group()
 @click.version_option(package_name="tierwise")
@@ -35,27 +39,26 @@ def cli() -> None:
 @click.option("--serve/--no-serve", "serve_after", default=False, help="Then open the dashboard (as `make demo` does).")
 @click.option("--port", type=PORT_RANGE, default=8501, show_default=True, help="Dashboard port with --serve.")
 @click.option("--address", default="127.0.0.1", show_default=True, help=f"Dashboard address with --serve. {ADDRESS_HELP}")
-def demo(workdir: Path, spans: int, days: int, serve_after: bool, port: int, address: str) -> None:
+@LOGIN_OPTION
+def demo(workdir: Path, spans: int, days: int, serve_after: bool, port: int, address: str, login: Path | None) -> None:
     """Generate an estate (reused when present), ingest it and show per-tier latency and cost."""
     from app import serve as dashboard
 
-    if serve_after and (problem := dashboard.port_problem(address, port)):  # before minutes of generating, not after
+    if serve_after and (problem := dashboard.start_problem(address, port, login)):  # before minutes of generating
         click.echo(problem, err=True)
         sys.exit(1)
     from app.output_ingest import run_demo
 
     run_demo(workdir, spans, days)
     if serve_after:
-        sys.exit(dashboard.serve(workdir / "tierwise.duckdb", port, address))
+        sys.exit(dashboard.serve(workdir / "tierwise.duckdb", port, address, login=login))
 
 
 @cli.command()
 @db_option
 @click.option("--port", type=PORT_RANGE, default=8501, show_default=True, help="HTTP port of the dashboard.")
 @click.option("--address", default="127.0.0.1", show_default=True, help=f"Address to listen on. {ADDRESS_HELP}")
-@click.option("--login", "login", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="TIERWISE_LOGIN",
-              default=None, help="Require login: a TOML file with Streamlit's [auth] table (redirect_uri, cookie_secret, "
-                                 "client_id, client_secret, server_metadata_url); see docs/dashboard.md. Env: TIERWISE_LOGIN.")
+@LOGIN_OPTION
 @engine_options
 def serve(db: str | None, port: int, address: str, login: Path | None, engine_name: str | None,
           clickhouse_url: str | None) -> None:

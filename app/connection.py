@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ingest import store
-from ingest.settings import load_settings
+from ingest.settings import current_settings
 
 if TYPE_CHECKING:
     from queries.engine import Engine
@@ -129,7 +129,7 @@ def last_good(db: str, stamp: Stamp) -> tuple[Stamp, str] | None:
 def connect(path: Path) -> duckdb.DuckDBPyConnection | Engine:
     """The dashboard's read-only connection, waiting out a writer's lock for PAGE_LOCK_WAIT_S (or ClickHouse, when
     `tierwise serve --engine clickhouse` set TIERWISE_ENGINE)."""
-    configured = load_settings()
+    configured = current_settings()
     if configured.engine == "clickhouse":
         from queries.engine import open_engine  # sqlglot and the ClickHouse client load only for that engine
 
@@ -141,7 +141,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection | Engine:
 def opened(path: Path) -> Iterator[duckdb.DuckDBPyConnection | Engine]:
     """A connection for one query. chdb embeds one ClickHouse per process, on one data directory at a time, and a
     session is slow to open: its session is kept and every session, the warm-up thread included, takes turns on it."""
-    configured = load_settings()
+    configured = current_settings()
     url = configured.clickhouse_url or ""
     if configured.engine != "clickhouse" or not url.startswith("chdb:"):
         con = connect(path)

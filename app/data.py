@@ -19,7 +19,7 @@ from app import auth, connection
 from app.connection import EngineQueryError, NotAStore, Stamp, StoreBusy, connect, opened, release
 from app.state import Dimensions
 from ingest import store
-from ingest.settings import load_settings
+from ingest.settings import current_settings
 from queries import critical_path, decisions, recommend, registry, savings, scorecard, whatif
 from queries.semantic import metric as metrics
 
@@ -57,7 +57,7 @@ def store_path(argv: Sequence[str] | None = None) -> Path:
             return Path(args[i + 1])
         if arg.startswith("--db="):
             return Path(arg.removeprefix("--db="))
-    return load_settings().db_path
+    return current_settings().db_path
 
 
 def version(path: Path) -> tuple[int, int, int, int]:
@@ -128,13 +128,13 @@ def _metric(db: str, stamp: tuple[int, int, int, int], req: metrics.Request) -> 
 
 def models_measures() -> bool:
     """Whether the semantic model can run here: on the DuckDB store; ClickHouse serves the registered queries only."""
-    return load_settings().engine != "clickhouse"
+    return current_settings().engine != "clickhouse"
 
 
 def metric(measures: Sequence[str], by: Sequence[str] = (), where: Sequence[tuple[str, str]] = (),
            from_ns: int | None = None, to_ns: int | None = None, grain: str = "day") -> pl.DataFrame:
     """Measures of the semantic model (queries/semantic) on the dashboard's store: what `tierwise metric` gives."""
-    currency = metrics.configured_currency(load_settings().config_path)
+    currency = metrics.configured_currency(current_settings().config_path)
     req = metrics.Request(tuple(measures), tuple(by), tuple(where), from_ns, to_ns, grain, currency)
     return _read(_metric, req)
 
@@ -163,7 +163,7 @@ def has_query(name: str) -> bool:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _status(db: str, stamp: tuple[int, int, int, int]) -> StoreStatus:
     path = Path(db)
-    if load_settings().engine == "clickhouse":  # no store file: ClickHouse's tables are checked when queried
+    if current_settings().engine == "clickhouse":  # no store file: ClickHouse's tables are checked when queried
         return StoreStatus("ok", path)
     if not path.exists():
         return StoreStatus("missing", path)
@@ -294,18 +294,27 @@ def default_move(workload: str | None = None) -> tuple[str, str, str | None, str
     return None
 
 
+_DECISIONS_NOTICE = "tierwise_decisions_notice"
+
+
 def decided() -> dict[str, decisions.Decision]:
     """Accept/dismiss decisions kept beside the store (never cached: another session may just have written one); a
     damaged file is set aside and the page says so in one line."""
     loaded = decisions.read(store_path())
-    if loaded.problem:
-        st.warning(loaded.problem, icon=":material/warning:")
+    for problem in (st.session_state.pop(_DECISIONS_NOTICE, ""), loaded.problem):
+        if problem:
+            st.warning(problem, icon=":material/warning:")
     return loaded.decisions
 
 
 def decide(rec_key: str, state: str) -> None:
-    """Remember a decision, and who made it, in the JSON file beside the store; the store itself stays read-only."""
-    decisions.record(store_path(), rec_key, state, by=auth.current_user())
+    """Remember a decision, and who made it, in the JSON file beside the store; the store itself stays read-only.
+
+    A damaged file found while recording is set aside; the page that reruns after the click says so.
+    """
+    done = decisions.record(store_path(), rec_key, state, by=auth.current_user())
+    if done.problem:
+        st.session_state[_DECISIONS_NOTICE] = done.problem
 
 
 def savings_summary() -> pl.DataFrame:

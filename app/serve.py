@@ -105,7 +105,7 @@ def serve(db: Path, port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS,
     """Run the dashboard until it exits or we are asked to stop; the exit code for `tierwise serve`: 0 on a requested
     stop, 1 if it cannot start (a busy port or unusable login secrets say so before anything else), else the server's
     own. With `login`, every visitor signs in through the OIDC provider its [auth] table names (app/auth.py)."""
-    if problem := port_problem(address, port) or (_login_problem(login) if login else None):
+    if problem := start_problem(address, port, login):
         print(problem, file=sys.stderr, flush=True)
         return 1
     if warning := exposure_warning(address, port, login is not None):
@@ -115,6 +115,11 @@ def serve(db: Path, port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS,
             f"{', login required' if login else ''})")
     return supervise(command(db, port, address, login), health, f"{READY} {shown} {note}; Ctrl-C stops it",
                      ready_timeout_s)
+
+
+def start_problem(address: str, port: int, login: Path | None) -> str | None:
+    """What would stop the dashboard from starting (a busy port, unusable login secrets), in one line; else None."""
+    return port_problem(address, port) or (_login_problem(login) if login else None)
 
 
 def _login_problem(login: Path) -> str | None:

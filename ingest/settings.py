@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -138,3 +139,23 @@ def load_settings(
 def clickhouse_password(env: Mapping[str, str] | None = None) -> str:
     """The ClickHouse server password (empty when unset); read only when a server connection is opened."""
     return (os.environ if env is None else env).get(ENV_CLICKHOUSE_PASSWORD, "")
+
+
+def current_settings() -> Settings:
+    """load_settings() from the environment and the working directory, parsed again only when either changes.
+
+    For long-running readers (the dashboard asks for settings several times per page run).
+    """
+    config = os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG
+    try:
+        stat = os.stat(config)
+        stamp: tuple[int, int] = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = (-1, -1)
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("TIERWISE_")))
+    return _cached_settings(env, os.getcwd(), config, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_settings(env: tuple[tuple[str, str], ...], cwd: str, config: str, stamp: tuple[int, int]) -> Settings:
+    return load_settings()

@@ -37,6 +37,14 @@ class Loaded:
     problem: str = ""
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """The decision written, and `problem`: one line saying a damaged file was set aside first (else empty)."""
+
+    decision: Decision
+    problem: str = ""
+
+
 class _Damaged(ValueError):
     """The file's text is not the JSON object of decisions this module writes."""
 
@@ -125,7 +133,7 @@ def _entry(d: Decision) -> dict[str, Any]:
     return out
 
 
-def record(db: Path, rec_key: str, state: str, note: str = "", by: str | None = None) -> Decision:
+def record(db: Path, rec_key: str, state: str, note: str = "", by: str | None = None) -> Recorded:
     """Remember `state` for `rec_key` (replacing an earlier one), made `by` whom when known. Read, change and write
     happen under an exclusive lock, the write to a temporary file renamed over the old one: concurrent processes
     keep every decision and a reader never sees half a file."""
@@ -134,7 +142,8 @@ def record(db: Path, rec_key: str, state: str, note: str = "", by: str | None = 
     decision = Decision(rec_key, state, datetime.now(UTC).isoformat(timespec="seconds"), note, by)
     path = path_for(db)
     with _locked(path):
-        current = {k: _entry(d) for k, d in _read(path).decisions.items()}
+        before = _read(path)
+        current = {k: _entry(d) for k, d in before.decisions.items()}
         current[rec_key] = _entry(decision)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
@@ -146,4 +155,4 @@ def record(db: Path, rec_key: str, state: str, note: str = "", by: str | None = 
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    return decision
+    return Recorded(decision, before.problem)

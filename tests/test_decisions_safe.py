@@ -63,8 +63,10 @@ def test_a_damaged_file_is_set_aside_and_said_in_one_line(text: str, tmp_path: P
 def test_recording_over_a_damaged_file_sets_it_aside_and_keeps_the_new_decision(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
     decisions.path_for(db).write_text('{"k": {"state": "acc', encoding="utf-8")
-    decisions.record(db, "j", "accepted")
+    done = decisions.record(db, "j", "accepted")
     assert set(decisions.load(db)) == {"j"} and len(list(tmp_path.glob("*.corrupt-*"))) == 1
+    assert "set aside" in done.problem and "\n" not in done.problem  # the page that made the decision says so
+    assert decisions.record(db, "k", "dismissed").problem == ""
 
 
 def test_who_decided_is_kept_when_known(tmp_path: Path) -> None:
@@ -94,8 +96,10 @@ def test_pages_with_a_truncated_decisions_file_warn_and_carry_on(tiny_db: Path, 
     assert not at.exception, [e.value for e in at.exception]
     notes = [w.value for w in at.warning]
     assert len(notes) == 1 and "set aside" in notes[0] and "\n" not in notes[0]
+    path.write_text("{", encoding="utf-8")  # damaged again after the page was drawn, before the click
     at.button(key="accept_0").click().run()
     assert not at.exception and at.button(key="accept_0").disabled
+    assert [w.value for w in at.warning if "set aside" in w.value], "the click's page did not say the file was set aside"
     made = decisions.load(tiny_db)
     assert len(made) == 1 and next(iter(made.values())).by is None  # no login: nobody is named
     path.write_text("{", encoding="utf-8")

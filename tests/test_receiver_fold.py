@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ingest import derived, loader, store
+from ingest import spool as spool_module
 from ingest.receiver_decode import Decoders, accept
 from ingest.settings import load_settings
 from ingest.spool import FAILED_DIR, Folder, Spool
@@ -89,3 +91,22 @@ def test_decoder_processes_answer_as_the_threads_do(db_path: Path) -> None:
         rx.folder.fold_once()
     assert rows(db_path, "SELECT span_id FROM spans") == [(f"{1:016x}",)]
     assert rows(db_path, "SELECT field FROM quarantine") == [("traceId",)]
+
+
+def test_an_abort_ends_the_fold_after_the_group_in_hand(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a second stop signal does: the rest stays in the spool for the next start, and stop() takes no more."""
+    monkeypatch.setenv("TIERWISE_COMMIT_SPANS", "1")  # every request is a group of its own
+    settings = load_settings(db=db_path)
+    spool = Spool(db_path.with_name("spool"))
+    for body in _requests(4):
+        spool.write("traces", accept("traces", "json", body, settings).spooled or b"")
+    folder = Folder(spool, settings)
+    real = spool_module._fold_group
+
+    def then_abort(*args: Any) -> Any:
+        done = real(*args)
+        folder.abort()  # as the signal handler does, between two groups
+        return done
+    monkeypatch.setattr(spool_module, "_fold_group", then_abort)
+    assert folder.stop().folded == 1
+    assert len(spool.ready()) == 3 and rows(db_path, "SELECT count(*) FROM spans") == [(3,)]

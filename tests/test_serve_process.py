@@ -170,6 +170,17 @@ def test_serve_and_demo_default_to_loopback(tmp_path: Path) -> None:
         assert options["port"].default == 8501, name
 
 
+def test_demo_refuses_unusable_login_secrets_before_generating(tmp_path: Path) -> None:
+    secrets = tmp_path / "login.toml"
+    secrets.write_text('[auth]\nredirect_uri = "http://127.0.0.1:8501/oauth2callback"\n', encoding="utf-8")
+    with isolated(tmp_path):
+        done = run_cli("demo", "--dir", str(tmp_path / "demo"), "--spans", "500", "--serve", "--port", str(free_port()),
+                       "--login", str(secrets))
+    assert done.exit_code == 1 and "Traceback" not in done.output, done.output
+    assert str(secrets) in done.output or "login" in done.output.lower(), done.output
+    assert not (tmp_path / "demo").exists()  # said before minutes of generating, not after
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["serve", "serve --address 0.0.0.0", "demo --serve"])
 def test_a_busy_port_is_refused_before_any_url(how: str, store_db: Path, tmp_path: Path,

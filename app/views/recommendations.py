@@ -58,10 +58,9 @@ def _card(i: int, r: dict[str, object], made: dict[str, decisions.Decision]) -> 
                     f"[FinOps]({_link('finops', workload=workload, tier=src)}) · "
                     f"[what-if]({_link('executive', workload=workload)})")
         accept, dismiss, _ = st.columns([1, 1, 4])
-        if accept.button("Accept", key=f"accept_{i}", disabled=bool(done and done.state == "accepted")):
-            data.decide(key, "accepted")
-            st.rerun()
-        if dismiss.button("Dismiss", key=f"dismiss_{i}", disabled=bool(done and done.state == "dismissed")):
-            data.decide(key, "dismissed")
-            st.rerun()
+        # Callbacks record before the page reruns, so the rerun draws the decision (and any notice) once.
+        accept.button("Accept", key=f"accept_{i}", disabled=bool(done and done.state == "accepted"),
+                      on_click=data.decide, args=(key, "accepted"))
+        dismiss.button("Dismiss", key=f"dismiss_{i}", disabled=bool(done and done.state == "dismissed"),
+                       on_click=data.decide, args=(key, "dismissed"))
 
