@@ -61,10 +61,31 @@ def table(frame: pl.DataFrame, key: str, filename: str, caption: str | None = No
     if caption:
         st.caption(caption)
     frame = calendar_dates(frame)
-    st.dataframe(frame, key=f"{key}_table", hide_index=True, column_config=column_config)
+    st.dataframe(frame, key=f"{key}_table", hide_index=True, column_config=readable(frame, column_config))
     csv = frame if download is None else calendar_dates(download)
     st.download_button("Download CSV", csv.write_csv(), file_name=filename, mime="text/csv", key=f"{key}_csv",
                        icon=":material/download:")
+
+
+def readable(frame: pl.DataFrame, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Headers with units for a registered query's columns, fractions shown as %, numbers with separators, under
+    what the caller configured (which keeps its own label, or gets this one); the frame (and so its CSV) keeps the
+    names and values as the query returns them."""
+    money_beside = "currency" in frame.columns
+    pct = set(present.percent_columns(frame.columns))
+    out: dict[str, Any] = {}
+    for name, dtype in frame.schema.items():
+        label = present.header(name, money_beside)
+        mine = given.get(name) if given else None
+        if isinstance(mine, dict):
+            out[name] = {**mine, "label": mine.get("label") or label}
+        elif mine is not None:
+            out[name] = mine
+        elif dtype.is_numeric():
+            out[name] = st.column_config.NumberColumn(label, format="percent" if name in pct else "localized")
+        else:
+            out[name] = label
+    return out
 
 
 _EVERY_TAB: ContextVar[bool] = ContextVar("every_tab", default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -359,3 +360,29 @@ def test_a_one_tier_heatmap_keeps_room_for_its_colour_bar() -> None:
                                          "latency_p95_ms": [7.0, 9.0]})])
     assert charts.heatmap(one).layout.height == charts.heatmap(two).layout.height == 300
     assert charts.heatmap(four).layout.height == 360
+
+
+def test_tables_show_headers_people_read(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No snake_case header on any page's tables, lazy tabs included; fractions are shown as %."""
+    seen: dict[str, str] = {}
+    for page, tab_key, tabs in (("finops", "finops_tab", ("Unit costs", "Egress", "GPU allocated vs used", "Anomalies",
+                                                           "Reconciliation")),
+                                ("slow-paths", "sre_tab", ("Slow-path finder", "GPU and queues", "Caches")),
+                                ("overview", None, ()), ("executive", None, ()), ("recommendations", None, ())):
+        at = open_page(sample_db, page, monkeypatch)
+        for tab in (None, *tabs):
+            if tab is not None and tab_key is not None:
+                at.session_state[tab_key] = tab
+                at.run()
+            assert not at.exception, (page, tab, [e.value for e in at.exception])
+            for frame in at.dataframe:
+                config = json.loads(frame.proto.columns or "{}")
+                for name in frame.value.columns:
+                    label = config.get(name, {}).get("label") or name
+                    seen[f"{page}/{tab}/{name}"] = label
+                    if name.endswith("_ratio"):
+                        assert config[name]["type_config"]["format"] == "percent", (page, name)
+    drawn = {k.rsplit("/", 1)[0] for k in seen}
+    assert {"finops/Reconciliation", "slow-paths/Caches", "executive/None"} <= drawn, drawn
+    raw = {k: v for k, v in seen.items() if "_" in v}
+    assert not raw, raw

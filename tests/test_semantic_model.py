@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ingest_helpers import run_cli
 
-from queries.semantic import docs, metric, model
+from queries.semantic import docs, metric, model, present
 from queries.semantic.model import ModelError
 from queries.units import UNITS
 
@@ -79,3 +79,12 @@ def test_periods_are_labelled_with_the_days_they_cover() -> None:
     assert period_label(date(2026, 12, 1), date(2027, 1, 1), date(2026, 12, 6)) == "Dec 1–6 2026, to date"
     assert period_label(date(2026, 11, 30), date(2026, 12, 1), None) == "Nov 30 2026"
     assert period_label(date(2026, 11, 7), date(2027, 1, 1), None) == "Nov 7 2026 – Dec 31 2026"
+
+
+@pytest.mark.parametrize(("column", "beside_currency", "shown"), [
+    ("p95_delta_ms", False, "p95 delta (ms)"), ("hit_ratio", False, "Hit ratio (%)"), ("error_rate", False, "Error rate (%)"),
+    ("cost_saved_usd", False, "Cost saved (USD)"), ("cost_saved_usd", True, "Cost saved"),
+    ("delta_cost_usd_month", False, "Delta cost (USD per month)"), ("gpu_idle_hours", False, "GPU idle hours"),
+    ("tier", False, "Tier"), ("egress_bytes", False, "Egress (bytes)")])
+def test_registered_query_columns_get_readable_headers(column: str, beside_currency: bool, shown: str) -> None:
+    assert present.header(column, beside_currency) == shown

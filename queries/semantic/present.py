@@ -73,3 +73,38 @@ def period_label(start: date, end_exclusive: date, data_end: date | None) -> str
     else:
         text = f"{start:%b} {start.day} {start.year} – {shown:%b} {shown.day} {shown.year}"
     return text + (", to date" if partial else "")
+
+
+_UNITS = {"ms": "ms", "s": "s", "ns": "ns", "bytes": "bytes", "gb": "GB", "gib": "GiB", "mib": "MiB", "kwh": "kWh",
+          "ratio": "%", "pct": "%", "usd": "USD", "count": "", "per": ""}
+_WORDS = {"gpu": "GPU", "id": "ID", "ttft": "TTFT", "cdn": "CDN", "sla": "SLA", "p50": "p50", "p95": "p95", "p99": "p99",
+          "ids": "IDs", "url": "URL", "api": "API", "1k": "1k", "ok": "OK", "kwh": "kWh"}
+
+
+def header(column: str, currency_column: bool = False) -> str:
+    """A readable header for a column of a registered query: the model's label when it names one, else the words of
+    its name with the unit its suffix declares ("p95_delta_ms" → "p95 delta (ms)", "hit_ratio" → "Hit ratio (%)").
+
+    `_usd` columns sit beside a `currency` column in queries that carry money in its own currency; there the header
+    names no currency (the cells' column does).
+    """
+    known = labels([column])[column]
+    if known != column:
+        return known
+    words = column.split("_")
+    unit = ""
+    if words[-2:] == ["usd", "month"]:
+        words, unit = words[:-2], "" if currency_column else "USD per month"
+    elif len(words) > 1 and words[-1] in _UNITS:
+        unit = "" if words[-1] == "usd" and currency_column else _UNITS[words[-1]]
+        words = words if words[-1] == "ratio" else words[:-1]
+    elif column == "error_rate":
+        unit = "%"
+    text = " ".join(_WORDS.get(w, w) for w in words)
+    text = text[:1].upper() + text[1:] if text[:3] not in ("p50", "p95", "p99") else text
+    return f"{text} ({unit})" if unit else text
+
+
+def percent_columns(columns: Sequence[str]) -> list[str]:
+    """Columns holding fractions that are read as percentages (`_ratio`, `_pct` and `error_rate` hold 0–1)."""
+    return [c for c in columns if c.endswith(("_ratio", "_pct")) or c == "error_rate"]
