@@ -42,11 +42,24 @@ class Decoded:
             self.points.num_rows if self.points is not None else 0)
 
 
-def _decode_json(rec: Record, out: _Batch, settings: Settings, hint: str | None) -> None:
+def _json_problem(payload: bytes, e: orjson.JSONDecodeError, unit: str) -> str:
+    """What is wrong with a record orjson refused, said where the error is (orjson puts bad UTF-8 at char 0)."""
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError as u:
+        return (f"not valid UTF-8: byte 0x{payload[u.start]:02x} at byte {u.start} of the {unit}; OTLP/JSON must be "
+                "UTF-8: re-encode the file as UTF-8")
+    if e.msg.startswith("depth limit exceeded"):
+        return (f"invalid JSON: nested more than 1024 levels deep (at character {e.pos} of the {unit}); "
+                "OTLP values nest at most 16 levels")
+    return f"invalid JSON: {e}"
+
+
+def _decode_json(rec: Record, out: _Batch, settings: Settings, unit: str) -> None:
     try:
         doc = orjson.loads(rec.payload)
     except orjson.JSONDecodeError as e:
-        out.rejections.append(Rejection(rec.record_no, "record", "json", f"invalid JSON: {e}",
+        out.rejections.append(Rejection(rec.record_no, "record", "json", _json_problem(rec.payload, e, unit),
                                         excerpt=rec.payload[:200].decode("utf-8", "replace")))
         return
     if not isinstance(doc, dict):
@@ -70,11 +83,14 @@ def _decode_json(rec: Record, out: _Batch, settings: Settings, hint: str | None)
         out.rejections.append(Rejection(rec.record_no, "record", e.field, e.reason))
 
 
-def _decode_proto(rec: Record, out: _Batch, settings: Settings, signal: str) -> None:
+def _decode_proto(rec: Record, out: _Batch, settings: Settings, forced: str | None) -> None:
+    """One framed request, of the `forced` signal or else of the signal its own content shows (files may mix them)."""
     try:
-        msg = otlp_proto.parse(signal, rec.payload)
+        signal, msg = otlp_proto.sniff(rec.payload) if forced is None else (forced, otlp_proto.parse(forced, rec.payload))
     except Issue as e:
         out.rejections.append(Rejection(rec.record_no, "record", e.field, e.reason))
+        return
+    if signal == otlp_proto.EMPTY:
         return
     out.signals.add(signal)
     if signal == "traces":
@@ -90,13 +106,16 @@ def decode_batch(records: list[Record], fmt: str, settings: Settings, signal: st
     """Decode records into span and point tables plus rejections (pure: no store access).
 
     Trace batches first try a fast path (ingest.fast_json in DuckDB, ingest.fast_proto columnar), which
-    declines any batch it cannot prove it decodes exactly as the Python decoders below do.
+    declines any batch it cannot prove it decodes exactly as the Python decoders below do. Each protobuf record's
+    signal is told from its own content (one Collector file exporter may serve several pipelines) unless `signal`
+    forces one for all.
     """
-    if fmt in ("jsonl", "json") and (fast_json.enabled() if fast is None else fast):
+    use_fast = fast_json.enabled() if fast is None else fast
+    if fmt in ("jsonl", "json") and use_fast:
         spans = fast_json.decode_traces(records, settings)
         if spans is not None:
             return Decoded(spans if spans.num_rows else None, None, (), 0, frozenset({"traces"}))
-    if fmt == "proto" and signal in (None, "traces") and (fast_json.enabled() if fast is None else fast):
+    if fmt == "proto" and signal in (None, "traces") and use_fast:  # it declines a batch holding any other signal
         spans = fast_proto.decode_traces(records, settings)
         if spans is not None:
             return Decoded(spans if spans.num_rows else None, None, (), 0, frozenset({"traces"}))
@@ -106,15 +125,9 @@ def decode_batch(records: list[Record], fmt: str, settings: Settings, signal: st
     try:
         for rec in records:
             if fmt == "proto":
-                sig = signal or otlp_proto.sniff_signal(rec.payload)
-                if sig is None:
-                    out.rejections.append(Rejection(rec.record_no, "record", "signal",
-                                                    "not an OTLP traces, metrics or logs protobuf message"))
-                    continue
-                signal = sig
-                _decode_proto(rec, out, settings, sig)
+                _decode_proto(rec, out, settings, signal)
             else:
-                _decode_json(rec, out, settings, signal)
+                _decode_json(rec, out, settings, "line" if fmt == "jsonl" else "document")
         return Decoded(out.spans.to_arrow() if len(out.spans) else None,
                        out.points.to_arrow() if len(out.points) else None,
                        tuple(out.rejections), out.skipped, frozenset(out.signals))

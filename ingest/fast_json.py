@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from ingest import contract as c
 from ingest import rows as r
-from ingest.otlp_json import _obj, _opt_str
+from ingest.otlp_json import _obj, _text
 from ingest.otlp_values import Issue, json_attributes
 from ingest.settings import Settings
 from ingest.sources import Record
@@ -109,7 +109,8 @@ def _resource(text: str, settings: Settings) -> str:
 def _scope(text: str, settings: Settings) -> str:
     sc = _obj(orjson.loads(text), "scope")
     attrs = r.scrub(json_attributes(sc.get("attributes"), "scope.attributes"), settings, "scope.attributes")
-    return r.dumps({"name": _opt_str(sc.get("name"), "scope.name"), "version": _opt_str(sc.get("version"), "scope.version"),
+    return r.dumps({"name": _text(sc.get("name"), "scope.name", settings),
+                    "version": _text(sc.get("version"), "scope.version", settings),
                     "attributes": r.dumps(attrs) if attrs else None})
 
 
@@ -145,13 +146,14 @@ def decode_traces(records: Sequence[Record], settings: Settings) -> pa.Table | N
         raw = con.sql(SQL, params={
             "limit": settings.max_attribute_bytes, "ctl": _ODD_CONTROL, "check_ctl": escapes, "content": _CONTENT_RE,
             "check_content": not settings.store_content}).to_arrow_table()
-    except (duckdb.Error, Issue):
+        if raw.num_rows and not pc.all(raw["ok"]).as_py():
+            return None
+        return finish(raw)
+    except (duckdb.Error, Issue, ValueError, pa.ArrowException):
+        # Whatever the fast path cannot decode (orjson's depth limit, say), otlp_json decodes or quarantines.
         return None
     finally:
         con.unregister("fast_batch")
-    if raw.num_rows and not pc.all(raw["ok"]).as_py():
-        return None
-    return finish(raw)
 
 
 def _mapped(col: pa.Array, fn: Callable[[Any], Any], typ: pa.DataType) -> pa.Array:

@@ -1,6 +1,7 @@
 -- Spans of a batch of OTLP/JSON trace lines (table fast_batch: record_no, line), one row per span (in file order:
 -- insertion order is preserved). kvs holds the kept attributes as JSON texts (NULL: beyond the fast path).
--- Parameters: $limit (max attribute bytes), $ctl (control characters the fast path refuses) and $check_ctl,
+-- Parameters: $limit (max attribute bytes, also of keys, names, traceState and status messages),
+-- $ctl (control characters the fast path refuses) and $check_ctl,
 -- $content (regex of prompt/completion keys) and $check_content (false: the batch holds none, or they are kept). `ok` is false for any span the fast path cannot prove exact.
 WITH docs AS (
     SELECT from_json(line, '{"resourceSpans":[{"resource":"JSON","scopeSpans":[{"scope":"JSON","spans":[{
@@ -41,6 +42,7 @@ kv AS (
                  THEN list_filter(x.attributes, lambda a: NOT regexp_matches(coalesce(a.key, ''), $content))
                  ELSE x.attributes END,
             lambda a: {k: a.key, v: CASE
+                WHEN strlen(coalesce(a.key, '')) > $limit THEN NULL  -- otlp_json rejects the span: beyond the fast path
                 WHEN a.value.stringValue IS NOT NULL THEN
                     CASE WHEN strlen(a.value.stringValue) <= $limit THEN to_json(a.value.stringValue)::VARCHAR END
                 WHEN a.value.intValue IS NOT NULL THEN
@@ -98,6 +100,8 @@ SELECT
         AND (x.status IS NULL OR (json_type(x.status) = 'OBJECT'
              AND coalesce(json_type(x.status, 'code'), 'UBIGINT') IN ('UBIGINT', 'BIGINT', 'VARCHAR')
              AND coalesce(json_type(x.status, 'message'), 'VARCHAR') = 'VARCHAR'))
+        AND strlen(coalesce(x.name, '')) <= $limit AND strlen(coalesce(x.traceState, '')) <= $limit
+        AND strlen(coalesce(x.status->>'message', '')) <= $limit
         AND kind_name IS NOT NULL AND code_name IS NOT NULL AND start_v >= 0 AND end_v >= start_v
         AND flags_v IS NOT NULL AND dropped_a IS NOT NULL AND dropped_e IS NOT NULL AND dropped_l IS NOT NULL,
         false) AS ok

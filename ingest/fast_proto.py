@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import pyarrow as pa
@@ -123,9 +124,7 @@ class _Decoder:
     def scope(self, raw: bytes) -> tuple[str | None, str | None, str | None]:
         sc = self.scopes.get(raw)
         if sc is None:
-            s = InstrumentationScope.FromString(raw)
-            attrs = scrub(proto_attributes(s.attributes), self.settings, "scope.attributes")
-            sc = self.scopes[raw] = (s.name or None, s.version or None, dumps(attrs) if attrs else None)
+            sc = self.scopes[raw] = otlp_proto._scope(InstrumentationScope.FromString(raw), self.settings, "scope")
         return sc
 
     def table(self) -> pa.Table:
@@ -160,20 +159,23 @@ def _spans(d: _Decoder, ctx: Any, scope: tuple[str | None, str | None, str | Non
     starts, ends, kinds = col("start_time_unix_nano", 0), col("end_time_unix_nano", 0), col("kind", 0)
     statuses = [dict(st.ListFields()) if st is not None else {} for st in col("status", None)]
     codes = [st.get(_CODE, 0) for st in statuses]
+    names, states, messages = col("name", ""), col("trace_state", None), [st.get(_MESSAGE) for st in statuses]
     if n and (any(e < s for s, e in zip(starts, ends, strict=True)) or max(ends) >= 2**63
               or not 0 <= min(kinds) <= max(kinds) < len(c.SPAN_KINDS)
-              or not 0 <= min(codes) <= max(codes) < len(c.STATUS_CODES)):
-        raise Issue("span", "beyond the fast path")
+              or not 0 <= min(codes) <= max(codes) < len(c.STATUS_CODES)
+              or max(map(len, filter(None, chain(names, states, messages))), default=0) * 4
+              > d.settings.max_attribute_bytes):
+        raise Issue("span", "beyond the fast path")  # long texts too: otlp_proto decides on their size in bytes
     cols, settings, no_list = d.cols, d.settings, ()
     cols["trace_id"] += _ids(col("trace_id", b""), 16)
     cols["span_id"] += _ids(col("span_id", b""), 8)
     cols["parent_span_id"] += _ids(col("parent_span_id", b""), 8)
-    cols["trace_state"] += col("trace_state", None)
+    cols["trace_state"] += states
     cols["flags"] += col("flags", 0)
-    cols["name"] += col("name", "")
+    cols["name"] += names
     cols["kind"] += [c.SPAN_KINDS[k] for k in kinds]
     cols["status_code"] += [c.STATUS_CODES[k] for k in codes]
-    cols["status_message"] += [st.get(_MESSAGE) for st in statuses]
+    cols["status_message"] += messages
     cols["start_ns"] += starts
     cols["end_ns"] += ends
     cols["attributes"] += [d.attrs(a) for a in col("attributes", no_list)]
@@ -202,13 +204,12 @@ def decode_traces(records: Sequence[Record], settings: Settings) -> pa.Table | N
         for rec in records:
             # Every raw sub-message is later parsed by its real type, so this validates as a full parse does.
             msg = _Request.FromString(rec.payload)
-            if not otlp_proto._looks_like_traces(msg):  # what otlp_proto.sniff_signal decides first
+            if not otlp_proto._looks_like_traces(msg):  # another signal, or none: as otlp_proto.sniff decides
                 return None
             for rs in msg.resource_spans:
                 ctx = d.resource(rs.resource)
                 for ss in rs.scope_spans:
                     _spans(d, ctx, d.scope(ss.scope), ss.spans)
-        raw = d.table()
-    except (DecodeError, Issue):
+        return finish(d.table())
+    except (DecodeError, Issue, ValueError, pa.ArrowException):  # otlp_proto decodes or quarantines it
         return None
-    return finish(raw)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ingest import contract as c
-from ingest.otlp_values import UINT64_MAX, Issue, PointIssue, json_attributes, parse_double, parse_id, parse_int
+from ingest.otlp_values import UINT64_MAX, Issue, PointIssue, bounded, json_attributes, parse_double, parse_id, parse_int
 from ingest.rows import PointColumns, Rejection, SpanColumns, dumps, resource_context, scrub
 from ingest.settings import Settings
 
@@ -54,13 +54,19 @@ def _opt_str(value: Any, field: str) -> str | None:
     return value
 
 
+def _text(value: Any, field: str, settings: Settings) -> str | None:
+    """An optional string field within the size limit attribute values have (max_attribute_bytes)."""
+    text = _opt_str(value, field)
+    return None if text is None else bounded(text, settings.max_attribute_bytes, field)
+
+
 def _count(v: Any, field: str) -> int:
     return 0 if v is None else parse_int(v, field, 0, 2**32 - 1)
 
 
 def _event(ev: Any, field: str, settings: Settings) -> dict[str, Any]:
     ev = _obj(ev, field)
-    name = _opt_str(ev.get("name"), f"{field}.name") or ""
+    name = _text(ev.get("name"), f"{field}.name", settings) or ""
     attrs = scrub(json_attributes(ev.get("attributes"), f"{field}.attributes"), settings, f"{field}.attributes")
     if not settings.store_content and name in c.CONTENT_EVENT_NAMES:
         attrs = {}
@@ -73,7 +79,7 @@ def _link(ln: Any, field: str, settings: Settings) -> dict[str, Any]:
     return {
         "trace_id": parse_id(ln.get("traceId"), 16, f"{field}.traceId"),
         "span_id": parse_id(ln.get("spanId"), 8, f"{field}.spanId"),
-        "trace_state": _opt_str(ln.get("traceState"), f"{field}.traceState"),
+        "trace_state": _text(ln.get("traceState"), f"{field}.traceState", settings),
         "attributes": scrub(json_attributes(ln.get("attributes"), f"{field}.attributes"), settings,
                             f"{field}.attributes"),
     }
@@ -89,6 +95,7 @@ def _span(sp: Any, ctx: Any, scope: Any, settings: Settings, out: SpanColumns) -
     name = sp.get("name", "")
     if type(name) is not str:
         raise Issue("name", f"expected a string, got {type(name).__name__}")
+    bounded(name, settings.max_attribute_bytes, "name")
     out.add(
         ctx,
         scope,
@@ -96,13 +103,13 @@ def _span(sp: Any, ctx: Any, scope: Any, settings: Settings, out: SpanColumns) -
             parse_id(sp.get("traceId"), 16, "traceId"),
             parse_id(sp.get("spanId"), 8, "spanId"),
             parse_id(sp.get("parentSpanId"), 8, "parentSpanId"),
-            _opt_str(sp.get("traceState"), "traceState"),
+            _text(sp.get("traceState"), "traceState", settings),
         ),
         parse_int(sp.get("flags", 0), "flags", 0, 2**32 - 1),
         name,
         _enum(sp.get("kind"), c.SPAN_KINDS, KIND_NAMES, "kind"),
         (_enum(status.get("code"), c.STATUS_CODES, STATUS_NAMES, "status.code"),
-         _opt_str(status.get("message"), "status.message")),
+         _text(status.get("message"), "status.message", settings)),
         start,
         end,
         scrub(json_attributes(sp.get("attributes"), "attributes"), settings, "attributes"),
@@ -140,8 +147,8 @@ def _walk(doc: dict[str, Any], record_no: int, keys: tuple[str, str, str], leaf:
                 sc = _obj(ss.get("scope"), f"{swhere}.scope")
                 sattrs = scrub(json_attributes(sc.get("attributes"), f"{swhere}.scope.attributes"), settings,
                                f"{swhere}.scope.attributes")
-                scope = (_opt_str(sc.get("name"), f"{swhere}.scope.name"),
-                         _opt_str(sc.get("version"), f"{swhere}.scope.version"),
+                scope = (_text(sc.get("name"), f"{swhere}.scope.name", settings),
+                         _text(sc.get("version"), f"{swhere}.scope.version", settings),
                          dumps(sattrs) if sattrs else None)
                 items = _list(ss.get(leaf_key), f"{swhere}.{leaf_key}")
             except Issue as e:
@@ -274,6 +281,7 @@ def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns)
     name = m.get("name")
     if type(name) is not str or not name:
         raise Issue("name", "a metric needs a non-empty string name")
+    bounded(name, settings.max_attribute_bytes, "name")
     found = [k for k in METRIC_TYPES if k in m]
     if not found:
         return
@@ -285,8 +293,8 @@ def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns)
     if monotonic is not None and type(monotonic) is not bool:
         raise PointIssue(f"{key}.isMonotonic", f"expected true or false, got {type(monotonic).__name__}",
                          max(1, len(points)))
-    base = {"metric_name": name, "description": _opt_str(m.get("description"), "description"),
-            "unit": _opt_str(m.get("unit"), "unit"), "metric_type": metric_type,
+    base = {"metric_name": name, "description": _text(m.get("description"), "description", settings),
+            "unit": _text(m.get("unit"), "unit", settings), "metric_type": metric_type,
             "temporality": _temporality(body.get("aggregationTemporality"), f"{key}.aggregationTemporality"),
             "is_monotonic": monotonic}
     bad: list[Issue] = []

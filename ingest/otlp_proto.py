@@ -6,18 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.message import DecodeError
+from google.protobuf.unknown_fields import UnknownFieldSet
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from ingest import contract as c
-from ingest.otlp_values import Issue, PointIssue, bytes_id, proto_any, proto_attributes
+from ingest.otlp_values import INT64_MAX, Issue, PointIssue, bounded, bytes_id, proto_any, proto_attributes
 from ingest.rows import PointColumns, Rejection, SpanColumns, dumps, resource_context, scrub
 from ingest.settings import Settings
 
 TEMPORALITY = {0: None, 1: "delta", 2: "cumulative"}
 REQUESTS: dict[str, Any] = {"traces": ExportTraceServiceRequest, "metrics": ExportMetricsServiceRequest,
             "logs": ExportLogsServiceRequest}
+EMPTY = "empty"  # what sniff calls a request with no spans, points or log records: it yields nothing either way
 
 
 def parse(signal: str, payload: bytes) -> Any:
@@ -30,54 +32,75 @@ def parse(signal: str, payload: bytes) -> Any:
     return msg
 
 
-def sniff_signal(payload: bytes) -> str | None:
-    """Which signal a framed protobuf record holds, judged by which parse yields sensible leaves."""
+def sniff(payload: bytes) -> tuple[str, Any]:
+    """Which signal one framed protobuf record holds, with the request parsed as it; an Issue when none.
+
+    The three requests share their outer levels, so the leaves decide: the parse whose spans, metrics or log
+    records look sensible and whose fields all arrived with their own wire types.
+    """
+    errors: list[str] = []
     for signal, check in (("traces", _looks_like_traces), ("metrics", _looks_like_metrics),
                           ("logs", _looks_like_logs)):
         try:
-            msg = REQUESTS[signal]()
-            msg.ParseFromString(payload)
-        except DecodeError:
+            msg = REQUESTS[signal].FromString(payload)
+        except DecodeError as e:
+            errors.append(str(e))
             continue
         if check(msg):
-            return signal
-    return None
+            return signal, msg
+        if signal == "traces" and not any(ss.spans for rs in msg.resource_spans for ss in rs.scope_spans):
+            return EMPTY, msg
+    why = f"it parses as none of them ({errors[0]})" if len(errors) == 3 else "its items fit none of them"
+    raise Issue("signal", f"not an OTLP traces, metrics or logs protobuf request ({len(payload)} bytes): {why}; "
+                          "the record is corrupt, or the file is not OTLP")
+
+
+def _own_wire_types(m: Any) -> bool:
+    """False when a field number of m's type arrived with another wire type: another message read as this one."""
+    known = m.DESCRIPTOR.fields_by_number
+    return not any(f.field_number in known for f in UnknownFieldSet(m))
 
 
 def _looks_like_traces(m: Any) -> bool:
     spans = [s for rs in m.resource_spans for ss in rs.scope_spans for s in ss.spans]
     return bool(spans) and all(len(s.trace_id) in (0, 16) and len(s.span_id) in (0, 8) and s.name
-                               for s in spans[:50])
+                               and _own_wire_types(s) for s in spans[:50])
 
 
 def _looks_like_metrics(m: Any) -> bool:
     ms = [x for rm in m.resource_metrics for sm in rm.scope_metrics for x in sm.metrics]
-    return bool(ms) and all(x.name and x.WhichOneof("data") for x in ms[:50])
+    return bool(ms) and all(x.name and x.WhichOneof("data") and _own_wire_types(x) for x in ms[:50])
 
 
 def _looks_like_logs(m: Any) -> bool:
-    return any(sl.log_records for rl in m.resource_logs for sl in rl.scope_logs)
+    logs = [x for rl in m.resource_logs for sl in rl.scope_logs for x in sl.log_records]
+    return bool(logs) and all(_own_wire_types(x) for x in logs[:50])
 
 
-def _event(ev: Any, settings: Settings) -> dict[str, Any]:
-    attrs = scrub(proto_attributes(ev.attributes), settings, "events.attributes")
-    if not settings.store_content and ev.name in c.CONTENT_EVENT_NAMES:
+def _event(ev: Any, settings: Settings, field: str = "events") -> dict[str, Any]:
+    if ev.time_unix_nano > INT64_MAX:  # as the JSON decoder: times are stored in a BIGINT
+        raise Issue(f"{field}.timeUnixNano", f"integer {ev.time_unix_nano} is out of range")
+    name = bounded(ev.name, settings.max_attribute_bytes, f"{field}.name")
+    attrs = scrub(proto_attributes(ev.attributes), settings, f"{field}.attributes")
+    if not settings.store_content and name in c.CONTENT_EVENT_NAMES:
         attrs = {}
-    return {"time_ns": ev.time_unix_nano, "name": ev.name, "attributes": attrs}
+    return {"time_ns": ev.time_unix_nano, "name": name, "attributes": attrs}
 
 
-def _link(ln: Any, settings: Settings) -> dict[str, Any]:
-    return {"trace_id": bytes_id(ln.trace_id, 16, "links.traceId"), "span_id": bytes_id(ln.span_id, 8, "links.spanId"),
-            "trace_state": ln.trace_state or None,
-            "attributes": scrub(proto_attributes(ln.attributes), settings, "links.attributes")}
+def _link(ln: Any, settings: Settings, field: str = "links") -> dict[str, Any]:
+    return {"trace_id": bytes_id(ln.trace_id, 16, f"{field}.traceId"),
+            "span_id": bytes_id(ln.span_id, 8, f"{field}.spanId"),
+            "trace_state": bounded(ln.trace_state, settings.max_attribute_bytes, f"{field}.traceState") or None,
+            "attributes": scrub(proto_attributes(ln.attributes), settings, f"{field}.attributes")}
 
 
 def _span(sp: Any, ctx: Any, scope: Any, settings: Settings, out: SpanColumns) -> None:
     start, end = sp.start_time_unix_nano, sp.end_time_unix_nano
     if end < start:
         raise Issue("endTimeUnixNano", f"span ends ({end}) before it starts ({start})")
-    if end >= 2**63:
+    if end > INT64_MAX:
         raise Issue("endTimeUnixNano", f"timestamp {end} is out of range")
+    limit = settings.max_attribute_bytes
     if not 0 <= sp.kind < len(c.SPAN_KINDS):
         raise Issue("kind", f"unknown enum value {sp.kind}")
     if not 0 <= sp.status.code < len(c.STATUS_CODES):
@@ -85,12 +108,13 @@ def _span(sp: Any, ctx: Any, scope: Any, settings: Settings, out: SpanColumns) -
     out.add(
         ctx, scope,
         (bytes_id(sp.trace_id, 16, "traceId"), bytes_id(sp.span_id, 8, "spanId"),
-         bytes_id(sp.parent_span_id, 8, "parentSpanId"), sp.trace_state or None),
-        sp.flags, sp.name, c.SPAN_KINDS[sp.kind], (c.STATUS_CODES[sp.status.code], sp.status.message or None),
+         bytes_id(sp.parent_span_id, 8, "parentSpanId"), bounded(sp.trace_state, limit, "traceState") or None),
+        sp.flags, bounded(sp.name, limit, "name"), c.SPAN_KINDS[sp.kind],
+        (c.STATUS_CODES[sp.status.code], bounded(sp.status.message, limit, "status.message") or None),
         start, end,
         scrub(proto_attributes(sp.attributes), settings, "attributes"),
-        [_event(e, settings) for e in sp.events],
-        [_link(x, settings) for x in sp.links],
+        [_event(e, settings, f"events[{i}]") for i, e in enumerate(sp.events)],
+        [_link(x, settings, f"links[{i}]") for i, x in enumerate(sp.links)],
         (sp.dropped_attributes_count, sp.dropped_events_count, sp.dropped_links_count),
     )
 
@@ -132,6 +156,9 @@ METRIC_TYPES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
 def _exemplars(dp: Any) -> str | None:
     if not dp.exemplars:
         return None
+    for i, e in enumerate(dp.exemplars):
+        if e.time_unix_nano > INT64_MAX:  # as the JSON decoder
+            raise Issue(f"exemplars[{i}].timeUnixNano", f"integer {e.time_unix_nano} is out of range")
     return dumps([{"time_ns": e.time_unix_nano, "value": getattr(e, e.WhichOneof("value") or "as_double"),
                    "trace_id": e.trace_id.hex() or None, "span_id": e.span_id.hex() or None,
                    "attributes": {kv.key: proto_any(kv.value) for kv in e.filtered_attributes}}
@@ -144,15 +171,17 @@ def _metric(m: Any, ctx: Any, scope: Any, settings: Settings, out: PointColumns)
         return
     if not m.name:
         raise Issue("name", "a metric needs a non-empty name")
+    limit = settings.max_attribute_bytes
+    texts = (bounded(m.name, limit, "name"), bounded(m.description, limit, "description"), bounded(m.unit, limit, "unit"))
     metric_type, decode = METRIC_TYPES[key]
     body = getattr(m, key)
     temporality = TEMPORALITY.get(getattr(body, "aggregation_temporality", 0))
     bad: list[Issue] = []
     for i, dp in enumerate(body.data_points):
         try:
-            if max(dp.time_unix_nano, dp.start_time_unix_nano) >= 2**63:
+            if max(dp.time_unix_nano, dp.start_time_unix_nano) > INT64_MAX:
                 raise Issue("timeUnixNano", f"timestamp {dp.time_unix_nano} is out of range")
-            row = {"metric_name": m.name, "description": m.description or None, "unit": m.unit or None,
+            row = {"metric_name": texts[0], "description": texts[1] or None, "unit": texts[2] or None,
                    "metric_type": metric_type, "temporality": temporality,
                    "is_monotonic": body.is_monotonic if key == "sum" else None, **decode(dp),
                    "time_ns": dp.time_unix_nano, "start_time_ns": dp.start_time_unix_nano or None,
@@ -186,12 +215,11 @@ def _walk(groups: Any, record_no: int, names: tuple[str, str, str], leaf: Leaf, 
             continue
         for j, sg in enumerate(getattr(rg, mid_attr)):
             try:
-                sattrs = scrub(proto_attributes(sg.scope.attributes), settings, f"{where}.{mid}[{j}].scope.attributes")
+                scope = _scope(sg.scope, settings, f"{where}.{mid}[{j}].scope")
             except Issue as e:
                 n = sum(_item_rows(x) for x in getattr(sg, leaf_key))
                 rejected.append(Rejection(record_no, f"{where}.{mid}[{j}]", e.field, e.reason, max(n, 1)))
                 continue
-            scope = (sg.scope.name or None, sg.scope.version or None, dumps(sattrs) if sattrs else None)
             for k, item in enumerate(getattr(sg, leaf_key)):
                 try:
                     leaf(item, ctx, scope, settings, out)
@@ -200,6 +228,14 @@ def _walk(groups: Any, record_no: int, names: tuple[str, str, str], leaf: Leaf, 
                     rejected.append(Rejection(record_no, f"{where}.{mid}[{j}].{leaf_key}[{k}]", e.field, e.reason,
                                               rows))
     return rejected
+
+
+def _scope(sc: Any, settings: Settings, field: str) -> tuple[str | None, str | None, str | None]:
+    """Name, version and attributes (JSON) of one instrumentation scope."""
+    attrs = scrub(proto_attributes(sc.attributes), settings, f"{field}.attributes")
+    limit = settings.max_attribute_bytes
+    return (bounded(sc.name, limit, f"{field}.name") or None, bounded(sc.version, limit, f"{field}.version") or None,
+            dumps(attrs) if attrs else None)
 
 
 def _item_rows(item: Any) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 UINT64_MAX = 2**64 - 1
+MAX_DEPTH = 16  # arrays and maps (kvlists) an AnyValue may sit inside
 
 
 class Issue(ValueError):
@@ -68,14 +69,19 @@ def bytes_id(value: bytes, nbytes: int, field: str) -> str | None:
 
 
 def parse_int(value: Any, field: str, lo: int = INT64_MIN, hi: int = INT64_MAX) -> int:
-    """A 64-bit integer from a JSON number or decimal string, never via floating point."""
+    """A 64-bit integer from a JSON number or decimal string, never via floating point.
+
+    A string holds ASCII digits only, after a '-' where the field is signed (`lo` < 0): no '+', spaces or '_',
+    which Python's int() would take but the protobuf JSON mapping does not write.
+    """
     if type(value) is int:
         n = value
     elif type(value) is str:
-        try:
-            n = int(value, 10)
-        except ValueError:
-            raise Issue(field, f"expected an integer, got {value[:40]!r}") from None
+        digits = value[1:] if lo < 0 and value[:1] == "-" else value
+        if not (digits.isdigit() and digits.isascii()):
+            sign = "'-' and " if lo < 0 else ""
+            raise Issue(field, f"expected an integer ({sign}decimal digits only), got {value[:40]!r}")
+        n = int(value)
     else:
         raise Issue(field, f"expected an integer, got {type(value).__name__}")
     if not lo <= n <= hi:
@@ -113,14 +119,25 @@ def _wrapper(value: Any, field: str) -> Any:
     return [] if values is None else values
 
 
+def bounded(text: str, limit: int, field: str) -> str:
+    """`text` when its UTF-8 form is at most `limit` bytes (max_attribute_bytes); else an Issue naming `field`."""
+    if len(text) > limit // 4 and len(text.encode()) > limit:
+        raise Issue(field, f"is {len(text.encode())} bytes, above the {limit}-byte limit")
+    return text
+
+
+def _too_deep(field: str) -> Issue:
+    return Issue(field, f"AnyValue nested in more than {MAX_DEPTH} arrays or maps")
+
+
 def json_any(v: Any, field: str, depth: int = 0) -> Any:
     """An OTLP/JSON AnyValue as a plain Python value (bytes stay base64 text)."""
+    if depth > MAX_DEPTH:
+        raise _too_deep(field)
     if v is None:
         return None
     if type(v) is not dict:
         raise Issue(field, "expected an AnyValue object")
-    if depth > 16:
-        raise Issue(field, "AnyValue nested deeper than 16 levels")
     if "stringValue" in v:
         s = v["stringValue"]
         if type(s) is not str:
@@ -177,15 +194,15 @@ _PROTO_SCALARS: dict[str, Callable[[Any], Any]] = {
 
 
 def proto_any(v: Any, depth: int = 0) -> Any:
-    """A protobuf AnyValue as the same plain Python value `json_any` gives."""
+    """A protobuf AnyValue as the same plain Python value `json_any` gives (with the same depth limit)."""
+    if depth > MAX_DEPTH:
+        raise _too_deep("value")
     which = v.WhichOneof("value")
     if which is None:
         return None
     scalar = _PROTO_SCALARS.get(which)
     if scalar is not None:
         return scalar(v)
-    if depth > 16:
-        raise Issue("value", "AnyValue nested deeper than 16 levels")
     if which == "array_value":
         return [proto_any(x, depth + 1) for x in v.array_value.values]
     return {kv.key: proto_any(kv.value, depth + 1) for kv in v.kvlist_value.values}

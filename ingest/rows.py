@@ -129,7 +129,7 @@ def _is_content(key: str) -> bool:
 
 
 def scrub(attrs: dict[str, Any], settings: Settings, field: str) -> dict[str, Any]:
-    """Drop prompt/completion text unless opted in, and refuse oversized values."""
+    """Drop prompt/completion text unless opted in, and refuse oversized keys and values."""
     limit = settings.max_attribute_bytes
     quarter = limit // 4
     check_content = not settings.store_content
@@ -138,6 +138,8 @@ def scrub(attrs: dict[str, Any], settings: Settings, field: str) -> dict[str, An
         if check_content and _is_content(k):
             content = True
             continue
+        if len(k) > quarter and len(k.encode()) > limit:
+            raise Issue(f"{field}[{k[:40]!r}…]", f"key is {len(k.encode())} bytes, above the {limit}-byte limit")
         t = type(v)
         if t is str:
             if len(v) > quarter and len(v.encode()) > limit:
