@@ -28,6 +28,7 @@ RESPONSES: dict[str, Any] = {"traces": ExportTraceServiceResponse, "metrics": Ex
 REJECTED_FIELD = {"traces": "rejected_spans", "metrics": "rejected_data_points", "logs": "rejected_log_records"}
 RPC_CODES = {400: 3, 401: 16, 413: 8, 415: 3, 429: 8, 503: 14}  # google.rpc.Code for each HTTP status
 DECOMPRESS_CHUNK = MIB
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ def decode_request(signal: str, fmt: str, body: bytes, settings: Settings) -> De
     Trace requests try the same fast paths as `tierwise ingest`; a body that is not an OTLP request of the endpoint's
     signal raises HttpError(400). Only the endpoint's signal is read: a /v1/metrics body is never taken for spans.
     """
+    if fmt == "json" and body.startswith(UTF8_BOM):  # the file loader accepts one too
+        body = body[len(UTF8_BOM):]
     if signal == "traces" and fast_json.enabled():
         fast = fast_proto if fmt == "proto" else fast_json
         spans = fast.decode_traces([Record(1, body)], settings)

@@ -80,6 +80,13 @@ def test_a_metrics_body_holding_spans_stores_no_span(db_path: Path) -> None:
     assert rows(db_path, "SELECT count(*) FROM spans") == [(0,)]
 
 
+def test_a_json_body_may_start_with_a_utf8_bom(db_path: Path) -> None:
+    with receiver(db_path) as rx:
+        assert post(f"{rx.url}/v1/traces", b"\xef\xbb\xbf" + traces_doc([json_span(1)]))[0] == 200
+        rx.folder.fold_once()
+    assert rows(db_path, "SELECT span_id FROM spans") == [(f"{1:016x}",)]
+
+
 def test_decoder_processes_answer_as_the_threads_do(db_path: Path) -> None:
     good = traces_doc([json_span(1), json_span(2, trace_id="not-hex")])
     with receiver(db_path, decode_workers=1) as rx:
