@@ -30,7 +30,7 @@ def query(name: str | None, db: str | None, list_only: bool, params: tuple[str, 
           engine_name: str | None, clickhouse_url: str | None) -> None:
     """Run a query from queries/ (the numbers the dashboard shows): `tierwise query --list` names them."""
     if list_only or name is None:
-        click.echo("\n".join(registry.describe()))
+        click.echo("\n".join(output.query_list()))
         return
     try:
         q = registry.get(name)

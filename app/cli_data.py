@@ -72,9 +72,10 @@ def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: 
 
 @click.command()
 @db_option
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Rows of each kind to show: failed files, and quarantined records.")
 def quarantine(db: str | None, limit: int) -> None:
-    """Show quarantined records: file, record number, field and reason."""
+    """Show what ingest set aside: files that failed as a whole, and quarantined records (file, record, field, reason)."""
     con = open_store(load_settings(db=db).db_path)
     try:
         from app.output_ingest import print_quarantine

@@ -20,17 +20,31 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _foreign_store(kwargs: dict[str, Any]) -> connection.NotAStore | None:
+    """NotAStore when the DuckDB store the command's flags name is a file of another kind (checked before any command
+    opens it, writers included, so DuckDB never attaches a SQLite file as the store); None otherwise, and when the
+    flags name ClickHouse or do not resolve (the command reports those itself)."""
+    try:
+        s = load_settings(db=kwargs.get("db"), engine=kwargs.get("engine_name") or kwargs.get("engine"))
+    except (ValueError, OSError):
+        return None
+    return connection.not_duckdb(s.db_path) if s.engine == "duckdb" else None
+
+
 def db_option(f: F) -> F:
-    """`--db FILE`, else TIERWISE_DB, else ./tierwise.duckdb. A store that cannot be opened (a lock held past the
-    wait, a file that is not a store) ends the command with one line, whichever command it is, never a traceback."""
+    """`--db FILE`, else TIERWISE_DB, else ./tierwise.duckdb. A store that cannot be opened or read (a lock held past
+    the wait, a file that is not a store or is damaged) ends the command with one line, whichever command it is,
+    never a traceback."""
 
     @functools.wraps(f)
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        if (foreign := _foreign_store(kwargs)) is not None:
+            raise click.ClickException(str(foreign))
         try:
             return f(*args, **kwargs)
         except connection.StoreUnavailable as e:
             raise click.ClickException(str(e)) from None
-        except duckdb.IOException as e:  # a command that opened the store itself (quarantine, ingest, migrate)
+        except duckdb.Error as e:  # a command that opened the store itself (ingest, migrate), or a damaged block
             path = load_settings(db=kwargs.get("db")).db_path
             plain = connection.explain(path, e)
             if plain is None:

@@ -82,7 +82,9 @@ def readable(frame: pl.DataFrame, given: Mapping[str, Any] | None = None) -> dic
         elif mine is not None:
             out[name] = mine
         elif dtype.is_numeric():
-            out[name] = st.column_config.NumberColumn(label, format="percent" if name in pct else "localized")
+            money = "_usd" in name and dtype.is_float()  # cents, with separators: USD alone, else in its row's currency
+            fmt = "percent" if name in pct else ("accounting" if money_beside else "dollar") if money else "localized"
+            out[name] = st.column_config.NumberColumn(label, format=fmt)
         else:
             out[name] = label
     return out

@@ -26,6 +26,8 @@ _CHDB_TURN = threading.RLock()
 _HELD: dict[str, Engine] = {}  # the chdb session, by URL: opening one takes ~0.8 s, so it is opened once
 Stamp = tuple[int, int, int, int]  # a store's version (app/data.py version): mtime and size of the file and its WAL
 _GOOD: dict[str, list[tuple[Stamp, float]]] = {}  # store → the last few versions read while current, newest first
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file, after the header block's checksum
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
 class EngineQueryError(RuntimeError):
@@ -69,9 +71,26 @@ def _holder(e: BaseException) -> str:
     return f" (PID {found.group(1)})" if found else ""
 
 
+def not_duckdb(path: Path) -> NotAStore | None:
+    """NotAStore when `path` is a file whose first bytes are not a DuckDB database's (its magic `DUCK` at byte 8), so
+    DuckDB is never asked to open it: it would take a SQLite file for a database to attach, fetching an extension.
+    None when it looks like DuckDB, or there is no file to read (DuckDB then says why)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError:
+        return None
+    if head[8:12] == DUCKDB_MAGIC:
+        return None
+    found = " (it is empty)" if not head else " (it is a SQLite database)" if head == SQLITE_MAGIC else ""
+    return NotAStore(f"{path} is not a DuckDB store{found}: check --db (or TIERWISE_DB); `tierwise ingest --db FILE` "
+                     "creates one.")
+
+
 def explain(path: Path, e: BaseException, waited_s: float | None = None) -> StoreUnavailable | None:
-    """The one-line error for a DuckDB refusal to open `path` (a held lock, a file that is not a store), or None
-    when it is something else (and should stay a full error). `waited_s`: how long a reader waited for the lock."""
+    """The one-line error for a DuckDB refusal to open or read `path` (a held lock, a file that is not a store or is
+    damaged), or None when it is something else (and should stay a full error). `waited_s`: how long a reader waited
+    for the lock."""
     if is_lock_error(e) and waited_s is None:  # a command that opened the store itself: reader or writer
         return StoreBusy(f"{path} is in use: another process{_holder(e)} holds its lock (`tierwise ingest`, a "
                          "`tierwise receive` fold, or a reader while this command writes). Run the command again once "
@@ -81,19 +100,27 @@ def explain(path: Path, e: BaseException, waited_s: float | None = None) -> Stor
                          f"folding) and did not let go within {waited_s:g} s. Run the command again once it has "
                          f"finished, or wait longer with {ENV_LOCK_WAIT}=60.")
     text = str(e)
+    first = text.splitlines()[0][:200] if text else type(e).__name__
+    if "Corrupt database file" in text or ("Could not read enough bytes" in text and path.name in text):
+        return NotAStore(f"{path} is a damaged DuckDB store ({first}): restore it from a copy, or ingest again into a "
+                         "new file with --db.")
     if not isinstance(e, duckdb.IOException):
         return None
+    if (foreign := not_duckdb(path)) is not None:
+        return foreign
     if "not a valid DuckDB database" in text or "Is a directory" in text:
         return NotAStore(f"{path} is not a DuckDB store: check --db (or TIERWISE_DB); `tierwise ingest --db FILE` "
                          "creates one.")
     if "version number" in text:  # a file written by a newer or much older DuckDB
-        return NotAStore(f"{path} cannot be read by this DuckDB: {text.splitlines()[0][:200]}")
+        return NotAStore(f"{path} cannot be read by this DuckDB: {first}")
     return None
 
 
 def read_only(path: Path, wait_s: float) -> duckdb.DuckDBPyConnection:
     """The DuckDB store at `path`, read-only, waiting up to `wait_s` seconds (backing off 0.05 s … 1 s) while a writer
     holds its lock. Raises StoreBusy or NotAStore with a one-line message, store.StoreError when there is no file."""
+    if (foreign := not_duckdb(path)) is not None:
+        raise foreign
     deadline = time.monotonic() + wait_s
     pause = 0.05
     while True:

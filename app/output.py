@@ -1,4 +1,5 @@
-"""Terminal rendering of the reading commands: tables fitted to the terminal, the per-tier summary, metric frames."""
+"""Terminal rendering of the reading commands: the query list, tables fitted to the terminal, the per-tier summary,
+metric frames."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import click
 import polars as pl
 
 from app.table_text import render_table
+from queries import registry
 from queries.semantic import metric as metrics
 from queries.semantic import present
 
@@ -18,6 +20,22 @@ if TYPE_CHECKING:
     from queries.engine import Engine
 
 SUMMARY = ("requests", "errors", "error_rate_pct", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+
+
+def query_list() -> list[str]:
+    """What `tierwise query --list` prints: each query, its parameters with the values they allow and their defaults,
+    its units."""
+    lines = []
+    for q in registry.queries():
+        kind = f"sql: queries/{q.sql}.sql" if q.sql else f"polars over {q.source}"
+        lines.append(f"{q.name}  ({kind})\n    {q.description}")
+        for p in q.params:
+            value = p.resolved_default()
+            default = "NULL (no filter)" if value is None else repr(value)
+            lines.append(f"    --param {p.name}=<{p.type.__name__}>: {p.allowed()}; default {default}: {p.help}")
+        if q.units:
+            lines.append("    units: " + ", ".join(f"{c} = {u}" for c, u in q.units))
+    return lines
 
 
 def print_frame(df: pl.DataFrame, labels: Mapping[str, str] | None = None, units: Mapping[str, str] | None = None) -> None:

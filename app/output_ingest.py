@@ -60,13 +60,28 @@ def rejection_line(source: str, record_no: int, item: str | None, field: str, re
     return f"{source}:{record_no}: {item or 'record'} {field}: {reason}"
 
 
+def file_failure_line(source: str, status: str, rows_kept: int | None, reason: str) -> str:
+    """`file: status file, N rows kept: reason` for a file that failed as a whole (partial or unreadable)."""
+    return f"{source}: {status} file, {rows_kept or 0} rows kept: {reason.removeprefix(f'{source}: ')}"
+
+
+def _one_line(text: str) -> str:
+    """`text` with its line breaks and runs of spaces as single spaces (a reason from DuckDB can span lines)."""
+    return " ".join(text.split())
+
+
 def print_quarantine(rows: list[dict[str, Any]]) -> None:
-    """One line per quarantined item, never truncated, newest first."""
+    """One line per file that failed as a whole, then one per quarantined item, never truncated, newest first;
+    "nothing quarantined" only when there is neither."""
     if not rows:
         click.echo("nothing quarantined")
         return
     for r in rows:
-        click.echo(rejection_line(r["source"], r["record_no"], r["item"], r["field"], r["reason"]))
+        reason = _one_line(str(r["reason"]))
+        if r.get("status"):
+            click.echo(file_failure_line(r["source"], r["status"], r.get("rows_accepted"), reason))
+        else:
+            click.echo(rejection_line(r["source"], r["record_no"], r["item"], r["field"], reason))
 
 
 def run_demo(workdir: Path, spans: int = 1_000_000, days: int = 30) -> None:

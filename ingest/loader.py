@@ -326,9 +326,19 @@ def _ingest_spooled(sink: Sink, path: Path) -> FileResult:
 
 
 def quarantined(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
-    """The most recent quarantined items with their file, record and reason."""
-    rel = con.sql(
-        "SELECT source, record_no, item, field, reason, excerpt, quarantined_at FROM quarantine "
+    """What ingest set aside, newest first: at most `limit` files that failed as a whole (status partial or unreadable,
+    with the reason and the rows kept; telemetry and bills alike, until a later run completes the same content), then
+    at most `limit` quarantined items with their file, record and reason. File rows have a `status`, items None."""
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, got {limit}")
+    files = con.sql(
+        "SELECT source, NULL::BIGINT AS record_no, NULL::VARCHAR AS item, NULL::VARCHAR AS field, "
+        "coalesce(message, status) AS reason, NULL::VARCHAR AS excerpt, first_seen_at AS quarantined_at, status, "
+        "rows_accepted FROM ingest_files WHERE status <> 'complete' "
+        "ORDER BY first_seen_at DESC, source LIMIT $n", params={"n": limit})
+    items = con.sql(
+        "SELECT source, record_no, item, field, reason, excerpt, quarantined_at, NULL::VARCHAR AS status, "
+        "NULL::BIGINT AS rows_accepted FROM quarantine "
         "ORDER BY quarantined_at DESC, source, record_no LIMIT $n", params={"n": limit})
-    rows: list[dict[str, Any]] = rel.pl().to_dicts()
+    rows: list[dict[str, Any]] = files.pl().to_dicts() + items.pl().to_dicts()
     return rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from ingest.contract import TIERS, UNKNOWN_TIER
 from queries import critical_path, loader
 from queries.timeparse import parse_instant_ns
 
@@ -19,6 +22,8 @@ if TYPE_CHECKING:
 
 ParamType = type[int] | type[float] | type[str]
 Derive = Callable[[pl.LazyFrame, Mapping[str, object]], pl.LazyFrame]
+INT64 = (-(2**63), 2**63 - 1)  # every int parameter binds as BIGINT
+TIER_NAMES = (*TIERS, UNKNOWN_TIER)
 
 
 class QueryError(ValueError):
@@ -26,18 +31,78 @@ class QueryError(ValueError):
 
 
 @dataclass(frozen=True)
+class Shape:
+    """The form a text parameter must have: a pattern its whole value matches, and that form in words."""
+
+    pattern: re.Pattern[str]
+    words: str
+
+
+@dataclass(frozen=True)
 class Param:
-    """One `$named` parameter: its type, default (None = no filter) and allowed values."""
+    """One `$named` parameter: its type, default (None = no filter) and the values it allows, checked before SQL runs:
+    `choices` or `shape` for text, inclusive `low`..`high` for numbers (ints within BIGINT, floats finite)."""
 
     name: str
     type: ParamType
     help: str
     default: object = None  # or a zero-argument callable returning it
     choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    nullable: bool = True  # whether NULL (`name=` or `name=null`) means something: no filter, all, none
+    shape: Shape | None = None
 
     def resolved_default(self) -> object:
         """The default value; a callable default (e.g. policy read from tierwise.toml) is asked each time."""
         return self.default() if callable(self.default) else self.default
+
+    def bounds(self) -> tuple[float, float]:
+        """The inclusive range of a number parameter."""
+        if self.type is int:
+            return (INT64[0] if self.low is None else int(self.low)), (INT64[1] if self.high is None else int(self.high))
+        return (-math.inf if self.low is None else self.low), (math.inf if self.high is None else self.high)
+
+    def allowed(self) -> str:
+        """The values this parameter takes, in words."""
+        lo, hi = self.bounds()
+        if self.choices:
+            text = f"one of {', '.join(self.choices)}"
+        elif self.shape is not None:
+            text = self.shape.words
+        elif self.type is str:
+            text = "any text"
+        elif is_time(self):
+            text = "Unix nanoseconds, a date (YYYY-MM-DD) or an ISO-8601 timestamp"
+        elif self.type is int:
+            text = f"a whole number from {int(lo)} to {int(hi)}"
+        elif math.isinf(hi):
+            text = "a finite number" + ("" if math.isinf(lo) else f", at least {lo:g}")
+        else:
+            text = f"a finite number from {lo:g} to {hi:g}"
+        return text + (", or null" if self.nullable else "")
+
+    def check(self, value: object, raw: str | None = None) -> object:
+        """`value` when this parameter allows it, else QueryError naming the parameter, the value (as given, `raw`)
+        and what is allowed."""
+        shown = repr(raw if raw is not None else value)
+        if value is None:
+            if self.nullable:
+                return None
+            raise QueryError(f"parameter {self.name!r} must be {self.allowed()}, got {shown} (leave it out for the "
+                             f"default, {self.resolved_default()!r})")
+        lo, hi = self.bounds()
+        if self.type is str:
+            ok = isinstance(value, str) and (not self.choices or value in self.choices) and (
+                self.shape is None or self.shape.pattern.fullmatch(value) is not None)
+        elif self.type is int:
+            ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and lo <= int(value) <= hi
+        else:
+            ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+                  and lo <= float(value) <= hi)
+        if not ok:
+            raise QueryError(f"parameter {self.name!r} must be {self.allowed()}, got {shown}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -60,15 +125,28 @@ class Query:
         raise QueryError(f"query {self.name!r} has no parameter {name!r} (known: {known})")
 
 
-TIER = Param("tier", str, "only this tier (device, edge, regional, hyperscale, unknown)")
+def setting(name: str, kind: ParamType, meaning: str, default: float, low: float, high: float | None = None) -> Param:
+    """A tuning number with a default and an inclusive range; NULL would mean nothing for it, so it is refused."""
+    return Param(name, kind, meaning, default, low=low, high=high, nullable=False)
+
+
+TIER = Param("tier", str, "only this tier", choices=TIER_NAMES)
 SITE = Param("site", str, "only this site")
 WORKLOAD = Param("workload", str, "only this workload")
 START = Param("start_ns", int, "from this time (inclusive)")
 END = Param("end_ns", int, "until this time (exclusive)")
-BUCKET = Param("bucket", str, "time bucket (UTC)", "hour", ("minute", "hour", "day", "week", "month"))
-BAND = Param("band", float, "percentile band around p50 and p95 whose traces are averaged", 0.05)
+BUCKETS = ("minute", "hour", "day", "week", "month")
+BUCKET = Param("bucket", str, "time bucket (UTC)", "hour", BUCKETS, nullable=False)
+BAND = setting("band", float, "percentile band around p50 and p95 whose traces are averaged", 0.05, 0.0, 0.5)
 TRACES_PER_BAND = Param("traces_per_band", int, "at most this many traces per workload and band, lowest "
-                        "md5(trace_id) first (NULL = all; docs/analysis.md)", 200)
+                        "md5(trace_id) first (NULL = all; docs/analysis.md)", 200, low=1, high=1_000_000_000)
+
+
+def workload_class(default: str, meaning: str) -> Param:
+    """`workload_class`: interactive, batch or all (NULL = the SQL's own default, interactive)."""
+    return Param("workload_class", str, meaning, default, ("interactive", "batch", "all"))
+
+
 LATENCY_UNITS = (("error_rate", "fraction 0-1"), ("p50_ms", "ms"), ("p95_ms", "ms"), ("p99_ms", "ms"),
                  ("mean_ms", "ms"))
 HOP_UNITS = (("p50_ms", "ms, client minus server duration"), ("p95_ms", "ms"), ("mean_ms", "ms"),
@@ -82,9 +160,8 @@ def _shares(spans: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
 
 DECLARED: tuple[Query, ...] = (
     Query("latency_by_tier", "Requests, error rate and exact p50/p95/p99 per tier (server, consumer, root spans).",
-          (START, END, Param("workload_class", str, "interactive (serving paths; not training/batch/embedding), "
-                             "batch (only those) or all", "interactive", ("interactive", "batch", "all"))),
-          LATENCY_UNITS, sql="latency_by_tier"),
+          (START, END, workload_class("interactive", "interactive (serving paths; not training/batch/embedding), "
+                                      "batch (only those) or all")), LATENCY_UNITS, sql="latency_by_tier"),
     Query("latency_by_group", "RED per time bucket, tier, site, workload, service and operation.",
           (BUCKET, TIER, SITE, WORKLOAD, START, END), LATENCY_UNITS, sql="latency_by_group"),
     Query("hops_by_tier_pair", "Network+queue time of calls between tiers or sites, per tier pair.",
@@ -93,6 +170,8 @@ DECLARED: tuple[Query, ...] = (
           (WORKLOAD, START, END), HOP_UNITS, sql="hops_by_site_pair"),
     Query("trace_spans", "The spans of every trace whose root starts in the window (the critical path reads band_trace_spans).",
           (WORKLOAD, START, END), (("start_ns", "Unix ns"), ("end_ns", "Unix ns")), sql="trace_spans"),
+    Query("filter_values", "Each tier, site, workload and day the dashboard's filters may take, with its spans.", (),
+          (("value", "text; day as YYYY-MM-DD (UTC)"), ("spans", "spans")), sql="filter_values"),
     Query("band_trace_spans", "The spans of the traces near each workload's p50 and p95 (critical-path input).",
           (WORKLOAD, START, END, BAND, TRACES_PER_BAND), (("start_ns", "Unix ns"), ("end_ns", "Unix ns")),
           sql="band_trace_spans"),
@@ -105,35 +184,13 @@ DECLARED: tuple[Query, ...] = (
 _PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _guess_type(name: str) -> ParamType:
-    if name.endswith(("_ns", "_count", "_bytes")):
-        return int
-    if name.endswith(("_ms", "_usd", "_ratio", "_pct")):
-        return float
-    return str
-
-
-def _discovered(name: str) -> Query:
-    """A registry entry for a .sql file nobody declared: its header's first line, `$params` typed by suffix."""
-    text = loader.sql(name)
-    first = next((ln.lstrip("- ").strip() for ln in text.splitlines() if ln.startswith("--")), name)
-    names = dict.fromkeys(_PARAM_REF.findall(text))
-    params = tuple(Param(n, _guess_type(n), "(undeclared; typed by its name)") for n in names)
-    return Query(name, first, params, sql=name)
-
-
 @cache
 def _catalogue() -> dict[str, Query]:
     from queries.registry_finops import FINOPS  # declared beside this module; they import Param and Query from here
     from queries.registry_rollup import ROLLUP
     from queries.registry_sre import SRE
 
-    declared = DECLARED + SRE + FINOPS + ROLLUP
-    found = {q.name: q for q in declared}
-    for name in loader.names():
-        if not any(q.sql == name for q in declared):
-            found.setdefault(name, _discovered(name))
-    return found
+    return {q.name: q for q in DECLARED + SRE + FINOPS + ROLLUP}
 
 
 def queries() -> list[Query]:
@@ -155,23 +212,23 @@ def is_time(p: Param) -> bool:
 
 def _convert(p: Param, raw: str) -> object:
     if raw.strip().lower() in ("", "null", "none"):
-        return None
+        return p.check(None, raw)
     if is_time(p):
         try:
-            return parse_instant_ns(raw)
+            instant = parse_instant_ns(raw)
         except ValueError as e:
             raise QueryError(f"parameter {p.name!r} expects int Unix nanoseconds or a time: {e}") from None
+        return p.check(instant, raw)
     try:
         value = p.type(raw)
     except ValueError:
-        raise QueryError(f"parameter {p.name!r} expects {p.type.__name__}, got {raw!r}") from None
-    if p.choices and value not in p.choices:
-        raise QueryError(f"parameter {p.name!r} must be one of {', '.join(p.choices)}, got {raw!r}")
-    return value
+        raise QueryError(f"parameter {p.name!r} expects {p.type.__name__}, got {raw!r}; allowed: {p.allowed()}") from None
+    return p.check(value, raw)
 
 
 def parse_params(query: Query, pairs: Sequence[str]) -> dict[str, object]:
-    """`key=value` strings to typed values (empty or `null` = no filter); unknown keys are refused."""
+    """`key=value` strings to typed values, each checked against what its parameter allows (empty or `null` = no
+    filter, where the parameter has one); unknown keys are refused."""
     out: dict[str, object] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -182,10 +239,11 @@ def parse_params(query: Query, pairs: Sequence[str]) -> dict[str, object]:
 
 
 def _values(query: Query, params: Mapping[str, object] | None) -> dict[str, object]:
-    """Every parameter of `query`: the given ones (unknown names raise), the rest at their defaults."""
+    """Every parameter of `query`: the given ones (unknown names and disallowed values raise), the rest at their
+    defaults."""
     given = dict(params or {})
-    for key in given:
-        query.param(key)
+    for key, value in given.items():
+        query.param(key).check(value)
     return {p.name: given[p.name] if p.name in given else p.resolved_default() for p in query.params}
 
 
@@ -223,27 +281,11 @@ def run(con: duckdb.DuckDBPyConnection | Engine, name: str, params: Mapping[str,
 
 
 def sql_param_types(sql_name: str, text: str) -> dict[str, type]:
-    """Python type of every `$param` in queries/<sql_name>.sql: as the query running that file declares it, else by name."""
+    """Python type of every `$param` in queries/<sql_name>.sql, as the query running that file declares it."""
     declared = next((q for q in _catalogue().values() if q.sql == sql_name), None)
-    known = {p.name: p.type for p in declared.params} if declared is not None else {}
-    return {n: known.get(n, _guess_type(n)) for n in dict.fromkeys(_PARAM_REF.findall(text))}
-
-
-def describe() -> list[str]:
-    """What `tierwise query --list` prints: each query, its parameters with type and default, its units."""
-    lines = []
-    for q in queries():
-        kind = f"sql: queries/{q.sql}.sql" if q.sql else f"polars over {q.source}"
-        lines.append(f"{q.name}  ({kind})\n    {q.description}")
-        for p in q.params:
-            value = p.resolved_default()
-            default = "NULL (no filter)" if value is None else repr(value)
-            choices = f" one of {'|'.join(p.choices)};" if p.choices else ""
-            kind = "Unix ns|YYYY-MM-DD|ISO-8601" if is_time(p) else p.type.__name__
-            lines.append(f"    --param {p.name}=<{kind}>{choices} default {default}: {p.help}")
-        if q.units:
-            lines.append("    units: " + ", ".join(f"{c} = {u}" for c, u in q.units))
-    return lines
+    if declared is None:
+        raise QueryError(f"queries/{sql_name}.sql is not in the registry: declare it and its parameters")
+    return {n: declared.param(n).type for n in dict.fromkeys(_PARAM_REF.findall(text))}
 
 
 def render(frame: pl.DataFrame, fmt: str) -> str:

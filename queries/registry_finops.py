@@ -1,4 +1,5 @@
-"""Catalogue entries for FinOps: allocated cost per day, unit costs, cost anomalies, forecast, scorecard inputs."""
+"""Catalogue entries for FinOps: the cost ledger by month and tier, reconciliation, allocated cost per day, unit costs,
+cost anomalies, forecast, scorecard inputs and the FOCUS export."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ import polars as pl
 
 from queries import forecast, scorecard
 from queries.cost_by_workload_day import cost_by_workload_day
-from queries.registry import TIER, WORKLOAD, Param, Query
+from queries.registry import TIER, WORKLOAD, Param, Query, setting
 
 USD = (("*_usd", "USD (BillingCurrency)"),)
 MONTH = (("*_usd_month", "USD per 730-hour month"), ("*_ratio", "fraction 0-1"), ("gpu_seconds", "s"),
          ("egress_gb", "GB (1e9 bytes)"))
-K = Param("k", float, "how many scaled MADs above the baseline is an anomaly", 3.0)
-WINDOW = Param("window_days", int, "baseline: the previous this-many days", 7)
-HISTORY = Param("min_history_days", int, "days with cost needed before a day is judged", 3)
-RISE = Param("min_rise_ratio", float, "and at least this relative rise over the baseline", 0.1)
+K = setting("k", float, "how many scaled MADs above the baseline is an anomaly", 3.0, 0.0)
+WINDOW = setting("window_days", int, "baseline: the previous this-many days", 7, 1, 3650)
+HISTORY = setting("min_history_days", int, "days with cost needed before a day is judged", 3, 0, 3650)
+RISE = setting("min_rise_ratio", float, "and at least this relative rise over the baseline", 0.1, 0.0)
 
 
 def _allocated(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
@@ -35,6 +36,24 @@ def _forecast(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
 
 
 FINOPS: tuple[Query, ...] = (
+    Query("cost_by_month", "EffectiveCost and BilledCost per UTC month, tier, provider, service, site and workload.", (),
+          USD, sql="cost_by_month"),
+    Query("cost_by_tier", "Effective cost linked to each tier, split into compute, network and other, with days covered.",
+          (), (*USD, ("days", "distinct charge days")), sql="cost_by_tier"),
+    Query("cost_month_over_month", "EffectiveCost and BilledCost per UTC month and tier, and the change from the month "
+          "before (in total and per covered day).", (), (*USD, ("*_ratio", "fraction of the previous month"),
+                                                         ("covered_days", "whole UTC days")), sql="cost_month_over_month"),
+    Query("cost_reconciliation", "Tie-out per provider and billing period: BilledCost in the source files, in the ledger, "
+          "linked to a workload and left unallocated.", (), (*USD, ("*_rows", "rows")),
+          sql="cost_reconciliation"),
+    Query("edge_capex", "Hardware amortization per edge site, per 730-hour month, with the days it covers.", (),
+          (("amortization_usd_month", "USD per 730-hour month"), ("days", "distinct charge days")), sql="edge_capex"),
+    Query("egress_cost_by_direction", "Billed data-transfer money and quantity per UTC month, tier and direction.", (),
+          (*USD, ("consumed_quantity", "consumed_unit (e.g. GB)")), sql="egress_cost_by_direction"),
+    Query("unit_cost_by_day", "The estate's EffectiveCost, sampling-adjusted requests and cost per 1k requests per UTC day.",
+          (), (("cost_usd", "USD"), ("usd_per_1k_requests", "USD")), sql="unit_cost_by_day"),
+    Query("focus_export", "The cost ledger as a FOCUS 1.2 Cost and Usage dataset (57 columns + x_ columns).", (),
+          (("*Cost", "BillingCurrency"), ("*UnitPrice", "BillingCurrency per PricingUnit")), sql="focus_export"),
     Query("ledger_coverage", "The UTC instants the cost ledger covers: first charge start, last charge end.", (),
           (("first_charge_start", "UTC"), ("last_charge_end", "UTC, exclusive")), sql="ledger_coverage"),
     Query("cost_allocation_inputs", "Cost rows, site usage weights and GPU capacity the allocation splits by.", (),
@@ -49,8 +68,8 @@ FINOPS: tuple[Query, ...] = (
           (WORKLOAD, TIER, K, WINDOW, HISTORY, RISE), USD, sql="cost_anomalies"),
     Query("cost_forecast", "Month-end cost per tier: month-to-date + remaining days × daily median, with a MAD band.",
           (WORKLOAD, TIER, K, WINDOW, HISTORY, RISE,
-           Param("forecast_window_days", int, "the daily median and MAD use this many recent days", 14),
-           Param("band_k", float, "band half-width in scaled MADs per remaining day", 2.0)), USD,
+           setting("forecast_window_days", int, "the daily median and MAD use this many recent days", 14, 1, 3650),
+           setting("band_k", float, "band half-width in scaled MADs per remaining day", 2.0, 0.0)), USD,
           source="cost_anomalies", derive=_forecast),
     Query("scorecard_inputs", "Per workload and tier: adjusted requests, tokens, GPU-seconds, egress, p95s, SLA and "
           "money per five-factor component.", (), (("*_usd", "USD"), ("*_ms", "ms"), ("egress_gb", "GB")),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from queries.registry import END, SITE, START, TIER, WORKLOAD, Param, Query
+from queries.registry import END, SITE, START, TIER, WORKLOAD, Param, Query, workload_class
 
-ROLLUP_BUCKET = Param("bucket", str, "time bucket (UTC; weeks start Monday)", "hour", ("minute", "hour", "day", "week"))
+ROLLUP_BUCKET = Param("bucket", str, "time bucket (UTC; weeks start Monday)", "hour", ("minute", "hour", "day", "week"),
+                      nullable=False)
 
 
 def _workload_class(default: str) -> Param:
-    return Param("workload_class", str, "interactive (serving paths), batch (training/batch/embedding) or all",
-                 default, ("interactive", "batch", "all"))
+    return workload_class(default, "interactive (serving paths), batch (training/batch/embedding) or all")
 
 
 ROLLUP_UNITS = (("error_rate", "fraction 0-1"), ("p50_ms", "ms, within 1 % of quantile_cont"),
