@@ -27,7 +27,7 @@ ENGINES = ("duckdb", "clickhouse")
 DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
 # Rows one ingest transaction gathers: each transaction's fixed costs (the roll-up MERGE, the link-map upserts, the
 # WAL and its checkpoint) spread over ~100k rows cost 40 % less CPU than per 16 MiB batch; larger groups gain
-# nothing more and raise peak memory (docs/benchmarks.md, Ingest, Round 4)
+# nothing more and raise peak memory (docs/benchmarks/history/ingest.md, Round 4)
 DEFAULT_COMMIT_SPANS = 100_000
 DEFAULT_WRITER_MEMORY = "512MB"  # keeps a 1M-span JSON ingest under 1 GB peak RSS (docs/benchmarks.md, Ingest)
 

@@ -22,7 +22,7 @@ ROLLUP: tuple[Query, ...] = (
     Query("latency_rollup_over_time", "Requests, errors and p50/p95/p99 per time bucket and tier from the histograms.",
           (ROLLUP_BUCKET, TIER, SITE, WORKLOAD, _workload_class("all"), START, END), ROLLUP_UNITS,
           sql="latency_rollup_over_time"),
-    # fine groups at 100M spans (docs/benchmarks.md, Engines round 4): ClickHouse answers from one histogram per
+    # fine groups at 100M spans (docs/benchmarks/history/engines.md, Round 4): ClickHouse answers from one histogram per
     # group and day (schema 0091) in ~1 s; DuckDB walks one row per bucket, about as costly as latency_by_group
     Query("latency_rollup_by_group", "latency_by_group (bucket, tier, site, workload, service, operation) from histograms.",
           (ROLLUP_BUCKET, TIER, SITE, WORKLOAD, _workload_class("all"), START, END), ROLLUP_UNITS,
