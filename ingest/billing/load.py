@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
-from ingest.billing import egress, ledger, ratecard
+from ingest.billing import charges, csv_rows, egress, ledger, ratecard, rejects
 from ingest.billing.config import CostSettings, cost_settings
-from ingest.billing.detect import Detected
+from ingest.billing.detect import Detected, gzip_damage
 from ingest.billing.formats import FORMATS
 from ingest.billing.source import (
     SRC_VIEW,
@@ -34,20 +34,8 @@ from ingest.settings import Settings
 LOOKUPS = {"tw_aws_category": ("aws_category_mapping.csv", "product_code"),
            "tw_gcp_category": ("gcp_category_mapping.csv", "ConsumedService"),
            "tw_azure_category": ("azure_category_mapping.csv", "ConsumedService")}
-REJECT_SQL = """CASE WHEN BilledCost IS NULL THEN 'BilledCost'
-    WHEN EffectiveCost IS NULL THEN 'EffectiveCost'
-    WHEN ChargePeriodStart IS NULL THEN 'ChargePeriodStart'
-    WHEN ChargeCategory IS NULL OR ChargeCategory NOT IN ('Usage', 'Purchase', 'Tax', 'Credit', 'Adjustment')
-        THEN 'ChargeCategory'
-    WHEN ProviderName IS NULL THEN 'ProviderName' END"""
-REASON_SQL = """CASE __reject WHEN 'BilledCost' THEN 'missing or not a decimal number'
-    WHEN 'EffectiveCost' THEN 'missing or not a decimal number'
-    WHEN 'ChargePeriodStart' THEN 'missing or not a date-time'
-    WHEN 'ChargeCategory' THEN 'missing or not one of Usage, Purchase, Tax, Credit, Adjustment'
-    ELSE 'missing' END"""
-REJECTS = "tw_billing_rejects"
-HELPER_COLUMNS = ("__xfer_text", "__source_billed", "__excerpt", "__reject", "__tagvals", "x_TransferDirection",
-                  "x_Workload", "x_Tier")
+HELPER_COLUMNS = ("__xfer_text", "__source_billed", "__billed_text", "__tags_text", "__excerpt", "__reject", "__tagvals",
+                  "x_TransferDirection", "x_Workload", "x_Tier")
 
 
 def _lookups(con: duckdb.DuckDBPyConnection) -> None:
@@ -78,13 +66,14 @@ def _link_sql(cs: CostSettings, settings: Settings) -> tuple[str, str, dict[str,
     return f"coalesce({', '.join(wl)})", f"coalesce({', '.join(tier)})", params
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected) -> str:
+def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, lenient: bool) -> str:
     """Create SRC_VIEW for the file and return its mapping SELECT; raises BillingFileError on a bad header."""
     if det.fmt == "rate-card":
         con.register(SRC_VIEW, ratecard.compile_file(path))
         return f"SELECT * FROM {SRC_VIEW}"
     fmt = FORMATS[det.fmt]
-    present = open_raw(con, path, det, fmt.reads if det.container == "jsonl" else (), keep_maps=det.fmt == "aws-cur2")
+    present = open_raw(con, path, det, fmt.reads if det.container == "jsonl" else (), keep_maps=det.fmt == "aws-cur2",
+                       lenient=lenient)
     have = {c.lower() for c in present}
     missing = [c for c in fmt.required if c.lower() not in have]
     if missing:
@@ -98,26 +87,6 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected) -> str:
     return fmt.sql
 
 
-def _may_have_rejects(path: Path, det: Detected, accepted: int, last_row: object) -> bool:
-    """False only when every data row of the file is known to be in the ledger (so no quarantine pass is needed).
-
-    Parquet knows its row count; a plain CSV has at most (line count − header) rows, and when the ledger holds
-    rows 1..N with N at that bound, nothing was rejected. Other containers are always re-checked.
-    """
-    if not isinstance(last_row, int) or accepted != last_row:
-        return True
-    if det.container == "parquet":
-        return bool(pq.ParquetFile(path).metadata.num_rows != accepted)
-    if det.container == "csv":
-        lines, tail = 0, b"\n"
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 24):
-                lines += chunk.count(b"\n")
-                tail = chunk[-1:]
-        return accepted < lines - 1 + (tail != b"\n")
-    return True
-
-
 def _cur2_maps(con: duckdb.DuckDBPyConnection) -> str:
     """`__product` as a string map (Parquet MAP as is, CSV JSON text parsed) and `__tags_json` without `user_`."""
     kind = column_type(con, "product")
@@ -126,19 +95,21 @@ def _cur2_maps(con: duckdb.DuckDBPyConnection) -> str:
     tag_kind = column_type(con, "resource_tags")
     tags = ("NULL::VARCHAR" if tag_kind is None else "to_json(resource_tags)::VARCHAR" if tag_kind.startswith("MAP")
             else "resource_tags")
-    return (f"{product} AS __product, "
+    text = tags if tag_kind is not None and not tag_kind.startswith("MAP") else "NULL::VARCHAR"
+    return (f"{product} AS __product, {text} AS __tags_text, "
             f"tw_json(replace(replace({tags}, '\"user_', '\"'), '\"user:', '\"')) AS __tags_json")
 
 
 def _record(con: duckdb.DuckDBPyConnection, r: FileResult, size: int) -> None:
     con.execute(
-        "INSERT INTO ingest_files VALUES ($h, $src, 'costs', $fmt, $size, $st, $msg, $acc, $rej, 0, now(), "
+        "INSERT INTO ingest_files VALUES ($h, $src, 'costs', $fmt, $size, $st, $msg, $acc, $rej, $skip, now(), "
         "CASE WHEN $st = 'complete' THEN now() END) "
         "ON CONFLICT (content_sha256) DO UPDATE SET source = excluded.source, format = excluded.format, "
         "status = excluded.status, message = excluded.message, rows_accepted = excluded.rows_accepted, "
-        "rows_rejected = excluded.rows_rejected, completed_at = excluded.completed_at",
+        "rows_rejected = excluded.rows_rejected, rows_skipped = excluded.rows_skipped, "
+        "completed_at = excluded.completed_at",
         {"h": r.content_sha256, "src": r.source, "fmt": r.fmt or None, "size": size, "st": r.status,
-         "msg": r.message or None, "acc": r.accepted, "rej": r.rejected},
+         "msg": r.message or None, "acc": r.accepted, "rej": r.rejected, "skip": r.skipped},
     )
 
 
@@ -177,79 +148,136 @@ def _write_accepted(con: duckdb.DuckDBPyConnection, job: _Job, narrow: bool) -> 
                 job.params | same_params | {"file": file_key, "varies": ledger.VARIES})
 
 
-def _write(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, sha: str, job: _Job,
-           narrow: bool) -> tuple[int, int]:
-    """One transaction: the accepted rows, quarantine, source totals and the batch row; returns (accepted, rejected)."""
-    src, fmt, key = (job.source[c] for c in ("x_SourceFile", "x_SourceFormat", "batch_key"))
+@dataclass(frozen=True)
+class _Written:
+    """What one file's transaction did."""
+
+    accepted: int
+    rejected: int
+    skipped: int        # every row, when the file holds exactly the charges of one ingested before
+    same_as: str = ""   # that file
+
+
+def _place(con: duckdb.DuckDBPyConnection, key: str) -> tuple[object, object] | None:
+    """The file's provider and billing period when its ledger rows have one of each, else None."""
+    got = con.execute("SELECT DISTINCT ProviderName, BillingPeriodStart FROM costs WHERE batch_key = $k LIMIT 2",
+                      {"k": key}).fetchall()
+    return (got[0][0], got[0][1]) if len(got) == 1 else None
+
+
+def _write(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, sha: str, job: _Job, narrow: bool) -> _Written:
+    """One transaction: the accepted rows less the charges already held, quarantine, source totals and the batch row."""
+    src, fmt, key = (str(job.source[c]) for c in ("x_SourceFile", "x_SourceFormat", "batch_key"))
     con.execute("BEGIN TRANSACTION")
     try:
         # One full mapping pass writes the accepted rows; the source is read again (narrowly) only when some
         # rows may have been rejected, and source totals come from the ledger rows plus the rejected ones.
         _write_accepted(con, job, narrow)
         got = con.execute("SELECT count(*), max(x_SourceRow) FROM costs WHERE batch_key = $k", {"k": key}).fetchall()
-        accepted, last_row = int(got[0][0]), got[0][1]
-        scan = "true" if _may_have_rejects(path, det, accepted, last_row) else "false"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {REJECTS} AS SELECT x_SourceRow, __reject, left(__excerpt, 200) AS "
-            f"__excerpt, ProviderName, BillingPeriodStart, __source_billed FROM {job.view} WHERE {scan} "
-            f"AND __reject IS NOT NULL")
-        con.execute(
-            f"INSERT INTO quarantine SELECT $sha, $src, 0, x_SourceRow, 'row', __reject, {REASON_SQL}, "
-            f"__excerpt, now() FROM {REJECTS} ORDER BY x_SourceRow",
-            {"sha": sha, "src": src})
+        written, last_row = int(got[0][0]), got[0][1]
+        broken = csv_rows.broken_count(con) > 0
+        rejects.collect(con, job.view, rejects.may_exist(path, det, written, last_row), broken,
+                        _place(con, key) if broken else None)
+        fp = charges.fingerprint(con, key, rejects.REJECTS)
+        same_as = charges.same_charges(con, sha, fmt, det.container, fp) or ""
+        skipped = fp[1] if same_as else 0
+        if same_as:  # the charges are in the ledger and quarantine already: keep neither a second time
+            charges.remove(con, key)
+            rejects.clear(con)
+            written = 0
+        rejected = rejects.record(con, sha, src)
         con.execute(
             f"INSERT INTO billing_source_totals SELECT $sha, $src, $fmt, coalesce(ProviderName, '(unknown)'), "
             f"BillingPeriodStart, count(*), coalesce(sum(billed), 0), $key FROM ("
             f"SELECT ProviderName, BillingPeriodStart, BilledCost AS billed FROM costs WHERE batch_key = $key "
-            f"UNION ALL SELECT ProviderName, BillingPeriodStart, __source_billed FROM {REJECTS}) GROUP BY ALL",
+            f"UNION ALL SELECT ProviderName, BillingPeriodStart, __source_billed FROM {rejects.REJECTS}) GROUP BY ALL",
             {"sha": sha, "src": src, "fmt": fmt, "key": key})
-        rejected = int(con.execute(f"SELECT count(*) FROM {REJECTS}").fetchall()[0][0])
-        con.execute("INSERT INTO ingest_batches VALUES ($sha, 0, $key, $src, $acc, $rej, 0, now()) "
+        con.execute("INSERT INTO ingest_batches VALUES ($sha, 0, $key, $src, $acc, $rej, $skip, now()) "
                     "ON CONFLICT DO NOTHING",
-                    {"sha": sha, "key": key, "src": src, "acc": accepted, "rej": rejected})
+                    {"sha": sha, "key": key, "src": src, "acc": written, "rej": rejected, "skip": skipped})
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.execute(f"DROP TABLE IF EXISTS {REJECTS}")
-    return accepted, rejected
+    finally:
+        rejects.drop(con)
+    return _Written(written, rejected, skipped, same_as)
+
+
+def _load(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, det: Detected, sha: str, fmt_label: str,
+          lenient: bool) -> _Written:
+    """Map and write the file: narrow when its per-file columns agree, else wide."""
+    mapping = _prepare(con, path, det, lenient)
+    xfer, params = egress.case_sql("v.__xfer_text")
+    wl, tier, link_params = _link_sql(cost_settings(settings), settings)
+    job = _Job(f"(SELECT m.*, {rejects.REJECT_SQL} AS __reject FROM ({mapping}) m)",
+               f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier",
+               params | link_params, {"x_SourceFile": str(path), "x_SourceFormat": fmt_label,
+                                      "batch_key": batch_key(sha, 0)})
+    try:
+        return _write(con, path, det, sha, job, narrow=True)
+    except duckdb.Error as e:
+        if ledger.VARIES not in str(e):
+            raise
+        return _write(con, path, det, sha, job, narrow=False)
+
+
+def _plain(e: Exception) -> str:
+    """An exception as one line a person can act on: DuckDB's first line without its error class or its advice."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return re.sub(r"^[A-Za-z ]+ Error: ", "", text)
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _summary(w: _Written, first: Sequence[int]) -> str:
+    """The result message: what was kept out of the ledger, where, and what to do about it."""
+    if w.same_as:
+        return f"nothing added: it holds exactly the charges of {w.same_as}, ingested before"
+    if not w.rejected:
+        return ""
+    rows = ", ".join(str(r) for r in first[:5]) + (", …" if w.rejected > 5 else "")
+    return (f"{_rows(w.rejected)} quarantined (row {rows}; `tierwise quarantine` says why), the other {w.accepted} "
+            f"are in the ledger; fix those rows and ingest them as a file of their own")
 
 
 def ingest_billing(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, det: Detected) -> FileResult:
-    """Load one billing file; the same content twice adds nothing, broken rows go to quarantine."""
+    """Load one billing file; the same content or charges twice add nothing, broken rows go to quarantine."""
     source, sha, size = str(path), sha256_file(path), path.stat().st_size
     fmt_label = f"{det.fmt}-{det.version}" if det.version else det.fmt
     prior = con.execute("SELECT status FROM ingest_files WHERE content_sha256 = $h", {"h": sha}).fetchall()
     if prior and prior[0][0] == "complete":
         return FileResult(source, sha, "already-ingested", fmt_label, ("costs",),
                           message="same content was ingested before")
+
+    def refused(why: str) -> FileResult:
+        res = FileResult(source, sha, "unreadable", fmt_label, ("costs",), message=f"{path}: {why}")
+        _record(con, res, size)
+        return res
+
+    if problem := det.problem or gzip_damage(path):
+        return refused(problem)
     install_macros(con)
     _lookups(con)
     try:
-        mapping = _prepare(con, path, det)
-    except (BillingFileError, duckdb.Error, OSError, ValueError) as e:
-        res = FileResult(source, sha, "unreadable", fmt_label, ("costs",), message=f"{path}: {e}")
-        _record(con, res, size)
-        return res
-    xfer, params = egress.case_sql("v.__xfer_text")
-    wl, tier, link_params = _link_sql(cost_settings(settings), settings)
-    job = _Job(f"(SELECT m.*, {REJECT_SQL} AS __reject FROM ({mapping}) m)",
-               f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier",
-               params | link_params, {"x_SourceFile": source, "x_SourceFormat": fmt_label, "batch_key": batch_key(sha, 0)})
-    try:
         try:
-            accepted, rejected = _write(con, path, det, sha, job, narrow=True)
-        except duckdb.Error as e:
-            if ledger.VARIES not in str(e):
+            written = _load(con, path, settings, det, sha, fmt_label, lenient=False)
+        except (duckdb.Error, OSError, ValueError) as e:
+            if isinstance(e, BillingFileError) or det.container not in ("csv", "csv.gz"):
                 raise
-            accepted, rejected = _write(con, path, det, sha, job, narrow=False)
-    except duckdb.Error as e:
-        res = FileResult(source, sha, "unreadable", fmt_label, ("costs",), message=f"{path}: {e}")
-        _record(con, res, size)
-        return res
-    rejections = tuple(Rejection(int(r[0]), "row", str(r[1]), str(r[2])) for r in con.execute(
-        "SELECT record_no, field, reason FROM quarantine WHERE content_sha256 = $h ORDER BY record_no LIMIT 20",
-        {"h": sha}).fetchall())
-    res = FileResult(source, sha, "complete", fmt_label, ("costs",), accepted, rejected, 0, 1, 0, "", rejections)
+            written = _load(con, path, settings, det, sha, fmt_label, lenient=True)  # keep the rows that split
+    except BillingFileError as e:
+        return refused(str(e))
+    except (duckdb.Error, OSError, ValueError) as e:
+        return refused(f"cannot be read ({_plain(e)}); download or export the file again")
+    finally:
+        csv_rows.drop(con)
+    quarantined = con.execute("SELECT record_no, field, reason FROM quarantine WHERE content_sha256 = $h "
+                              "ORDER BY record_no LIMIT 20", {"h": sha}).fetchall()
+    rejections = tuple(Rejection(int(r[0]), "row", str(r[1]), str(r[2])) for r in quarantined)
+    res = FileResult(source, sha, "complete", fmt_label, ("costs",), written.accepted, written.rejected,
+                     written.skipped, 1, 0, _summary(written, [r.record_no for r in rejections]), rejections)
     _record(con, res, size)
     return res

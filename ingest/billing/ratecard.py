@@ -139,7 +139,8 @@ def compile_card(card: dict[str, Any], source: str = "") -> pa.Table:
                     "x_Tier": str(unit.get("tier") or default_tier), "x_SiteId": uid,
                     "x_Workload": unit.get("workload"), "x_CostComponent": c.name,
                     "x_TransferDirection": c.direction, "x_ToRegionId": None, "x_UsageType": c.meter, "Tags": None,
-                    "__source_billed": amount, "__xfer_text": None, "__excerpt": f"{uid},{c.name},{day}",
+                    "__source_billed": amount, "__billed_text": str(amount), "__tags_text": None,
+                    "__xfer_text": None, "__excerpt": f"{uid},{c.name},{day}",
                 })
     return _table(rows)
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.billing.csv_rows import open_csv
 from ingest.billing.detect import Detected
 
 RAW_VIEW = "tw_billing_raw"
 SRC_VIEW = "tw_billing_src"
-NULL_STRINGS = ["NULL", "null", ""]
+MAX_AMOUNT = 10**15  # larger than any bill line in any currency; below it, 10^8 rows still sum inside DECIMAL(38, 15)
 
 # Static helper macros used by the mapping files in ingest/billing/formats/.
 MACROS: tuple[str, ...] = (
@@ -32,6 +33,12 @@ MACROS: tuple[str, ...] = (
     # types in one parse, so the ledger's JSON columns need no second cast on insert
     "CREATE OR REPLACE TEMP MACRO tw_json(x) AS CASE WHEN x IS NULL OR trim(x) IN ('', '{}', '[]') THEN NULL "
     "ELSE coalesce(TRY_CAST(x AS JSON), TRY_CAST('{' || x || '}' AS JSON)) END",
+    # an amount written with thousands separators and a decimal point (`1,234.56`): unambiguous, so reconciliation can
+    # show the money of a row that was quarantined for it
+    "CREATE OR REPLACE TEMP MACRO tw_grouped(x) AS CASE WHEN regexp_full_match(trim(x::VARCHAR), "
+    "'[+-]?[0-9]{1,3}(,[0-9]{3})+[.][0-9]+') THEN TRY_CAST(replace(trim(x::VARCHAR), ',', '') AS DECIMAL(38, 15)) END",
+    # an amount that can be summed with others: NULL when beyond MAX_AMOUNT
+    f"CREATE OR REPLACE TEMP MACRO tw_summable(x) AS CASE WHEN abs(x) < {MAX_AMOUNT} THEN x END",
     "CREATE OR REPLACE TEMP MACRO tw_month_start(t) AS date_trunc('month', t)::TIMESTAMP",
     "CREATE OR REPLACE TEMP MACRO tw_month_end(t) AS (date_trunc('month', t) + INTERVAL 1 MONTH)::TIMESTAMP",
 )
@@ -66,13 +73,14 @@ def _flat(name: str, dtype: str, keep_maps: bool) -> str:
 
 
 def open_raw(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, json_keys: Sequence[str] = (),
-             keep_maps: bool = False) -> tuple[str, ...]:
-    """Create RAW_VIEW over `path` (CSV/JSON all VARCHAR, Parquet scalars typed, `__row` 1-based); returns its columns."""
+             keep_maps: bool = False, lenient: bool = False) -> tuple[str, ...]:
+    """Create RAW_VIEW over `path` (CSV/JSON all VARCHAR, Parquet scalars typed, `__row` 1-based); returns its columns.
+
+    `lenient` (CSV only) keeps the rows that split into the header's columns when others do not (csv_rows.py).
+    """
     p = str(path)
     if det.container in ("csv", "csv.gz"):
-        rel = con.sql("SELECT row_number() OVER () AS __row, * FROM read_csv($p, all_varchar = true, header = true, "
-                      "nullstr = $nulls, quote = $q, escape = $q, compression = $c)",
-                      params={"p": p, "nulls": NULL_STRINGS, "q": '"', "c": "gzip" if det.container == "csv.gz" else "none"})
+        rel = open_csv(con, path, det, lenient)
     elif det.container == "parquet":
         described = con.sql("DESCRIBE SELECT * FROM read_parquet($p)", params={"p": p}).fetchall()
         types = {str(r[0]): str(r[1]) for r in described}

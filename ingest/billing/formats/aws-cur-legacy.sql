@@ -72,5 +72,6 @@ SELECT
     CASE WHEN "product/productFamily" = 'Data Transfer'
          THEN lower(concat_ws(' | ', "product/transferType", "lineItem/UsageType", "lineItem/LineItemDescription")) END
         AS __xfer_text,
+    coalesce("lineItem/NetUnblendedCost"::VARCHAR, "lineItem/UnblendedCost"::VARCHAR) AS __billed_text, NULL::VARCHAR AS __tags_text,
     concat_ws(',', "lineItem/UnblendedCost", li_type, "lineItem/UsageStartDate") AS __excerpt
 FROM t

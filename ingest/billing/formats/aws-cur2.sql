@@ -72,5 +72,6 @@ SELECT
     CASE WHEN coalesce(product_product_family, __product['product_family']) = 'Data Transfer'
          THEN lower(concat_ws(' | ', coalesce(product_transfer_type, __product['transfer_type']), line_item_usage_type, line_item_line_item_description)) END
         AS __xfer_text,
+    coalesce(line_item_net_unblended_cost::VARCHAR, line_item_unblended_cost::VARCHAR) AS __billed_text, __tags_text,
     concat_ws(',', line_item_unblended_cost, li_type, line_item_usage_start_date) AS __excerpt
 FROM t

@@ -22,7 +22,8 @@ SELECT
     __row AS x_SourceRow,
     billed AS BilledCost,
     CASE WHEN commitment AND chargetype = 'Purchase' THEN 0 ELSE amount END AS EffectiveCost,
-    coalesce(tw_num(paygcostinbillingcurrency), (tw_num(paygprice)::DOUBLE * tw_num(quantity)::DOUBLE)::DECIMAL(38, 15))
+    coalesce(tw_num(paygcostinbillingcurrency), TRY_CAST(tw_num(paygprice)::DOUBLE * tw_num(quantity)::DOUBLE
+        AS DECIMAL(38, 15)))
         AS ListCost,
     tw_num(paygprice) AS ListUnitPrice,
     amount AS ContractedCost,
@@ -81,5 +82,6 @@ SELECT
     CASE WHEN metercategory = 'Bandwidth'
               OR regexp_matches(lower(concat_ws(' ', metersubcategory, metername)), 'data transfer|egress|ingress|peering')
          THEN lower(concat_ws(' | ', metercategory, metersubcategory, metername)) END AS __xfer_text,
+    coalesce(costinbillingcurrency::VARCHAR, cost::VARCHAR) AS __billed_text, tags AS __tags_text,
     concat_ws(',', coalesce(costinbillingcurrency, cost), chargetype, date) AS __excerpt
 FROM m

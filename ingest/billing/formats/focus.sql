@@ -54,5 +54,6 @@ SELECT
     CASE WHEN lower(ChargeDescription) LIKE '%transfer%' OR lower(SkuMeter) LIKE '%transfer%'
               OR lower(x_SkuMeterCategory) = 'bandwidth' OR lower(x_UsageType) LIKE '%-bytes'
          THEN lower(concat_ws(' | ', x_UsageType, x_SkuMeterCategory, SkuMeter, ChargeDescription)) END AS __xfer_text,
+    BilledCost::VARCHAR AS __billed_text, Tags::VARCHAR AS __tags_text,
     concat_ws(',', BilledCost, EffectiveCost, ChargeCategory, ChargePeriodStart, ProviderName) AS __excerpt
 FROM tw_billing_src

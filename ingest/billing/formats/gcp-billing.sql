@@ -60,5 +60,6 @@ SELECT
     CASE WHEN regexp_matches(lower(json_extract_string(sku, '$.description')),
                              'egress|ingress|inter region|inter-region|inter zone|inter-zone|intra zone|intra-zone|data transfer')
          THEN lower(json_extract_string(sku, '$.description')) END AS __xfer_text,
+    cost::VARCHAR AS __billed_text, NULL::VARCHAR AS __tags_text,
     concat_ws(',', cost, cost_type, usage_start_time) AS __excerpt
 FROM u

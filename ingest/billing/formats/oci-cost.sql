@@ -40,5 +40,6 @@ SELECT
     tw_num("cost/myCost") AS __source_billed,
     CASE WHEN regexp_matches(lower("product/Description"), 'data transfer|egress|outbound')
          THEN lower("product/Description") END AS __xfer_text,
+    "cost/myCost"::VARCHAR AS __billed_text, NULL::VARCHAR AS __tags_text,
     concat_ws(',', "cost/myCost", "lineItem/intervalUsageStart") AS __excerpt
 FROM tw_billing_src
