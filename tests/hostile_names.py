@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+from ingest_helpers import ingest_cli
+
 T0 = 1764288000_000000000  # 2025-11-28T00:00:00Z, as tests/fixtures/tiny_store
 
 
@@ -72,3 +74,12 @@ def write_bills(path: Path, hostile: list[str]) -> None:
                 out.writerow([100 + i, 100 + i, "Usage", f"2025-11-{day}T00:00:00Z", f"2025-11-{day + 1}T00:00:00Z",
                               "2025-11-01T00:00:00Z", "2025-12-01T00:00:00Z", "USD", name, "Compute", name, name,
                               "hyperscale" if i else "edge", name, json.dumps({"workload": name})])
+
+
+def hostile_store(workdir: Path, hostile: list[str]) -> Path:
+    """workdir/hostile.duckdb: traces and bills named `hostile` (written beside it), loaded by the real CLI."""
+    write_traces(workdir / "traces.jsonl", hostile)
+    write_bills(workdir / "bills.csv", hostile)
+    db = workdir / "hostile.duckdb"
+    ingest_cli(workdir, db, workdir / "traces.jsonl", workdir / "bills.csv")
+    return db

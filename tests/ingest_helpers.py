@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from ingest.settings import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OTLP = FIXTURES / "otlp"
+TINY = FIXTURES / "tiny_store"
 
 
 @contextmanager
@@ -62,6 +63,24 @@ def dying_refresh(monkeypatch: pytest.MonkeyPatch, nth: int) -> Iterator[None]:
 def run_cli(*args: str) -> Result:
     """Invoke `tierwise ARGS...` in-process; stdout and stderr are kept apart."""
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def ingest_cli(workdir: Path, db: Path, *sources: Path) -> str:
+    """Load `sources` into the store at `db` with the real `tierwise ingest --quiet`, run in `workdir` free of the
+    developer's TIERWISE_* settings; fails the test unless it exits 0. Its output."""
+    with isolated(workdir):
+        loaded = run_cli("ingest", "--quiet", "--db", str(db), *map(str, sources))
+    assert loaded.exit_code == 0, loaded.output
+    return loaded.output
+
+
+def tiny_store(workdir: Path, files: Sequence[str] = ("traces.jsonl",), says: str = "") -> Path:
+    """workdir/tiny.duckdb: the `files` of tests/fixtures/tiny_store/ (its traces unless told), loaded by `ingest_cli`,
+    whose output must contain `says`."""
+    db = workdir / "tiny.duckdb"
+    output = ingest_cli(workdir, db, *(TINY / f for f in files))
+    assert says in output
+    return db
 
 
 def rows(db: Path, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

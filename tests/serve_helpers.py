@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -25,17 +26,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(db: Path, cwd: Path, extra: Sequence[str] = (), port: int | None = None) -> Iterator[str]:
+def serving(db: Path, cwd: Path, extra: Sequence[str] = (), port: int | None = None, *, log: Path | None = None,
+            start_s: float = 60, clean_exit: bool = False) -> Iterator[str]:
     """`tierwise serve` on the store at `db` (a free port unless given), no TIERWISE_* variable of the developer's;
-    yields its base URL once /_stcore/health answers, and stops its process group afterwards."""
+    yields its base URL once /_stcore/health answers (within `start_s`), and stops its process group afterwards.
+    With `log`, the server's stdout and stderr go there and are shown if it does not start. With `clean_exit`, the
+    stop is SIGTERM to `tierwise serve` alone (app/serve.py stops its child's group on it), which must exit 0."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(port),
-                             "--address", "127.0.0.1", *extra], cwd=cwd, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(log.open("wb")) if log else subprocess.DEVNULL
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(port),
+                                 "--address", "127.0.0.1", *extra], cwd=cwd, env=env, start_new_session=True,
+                                stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_s
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
@@ -43,9 +49,19 @@ def serving(db: Path, cwd: Path, extra: Sequence[str] = (), port: int | None = N
                         break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
+                    if log:
+                        raise AssertionError(f"tierwise serve did not start:\n{log.read_text(errors='replace')}") from None
                     raise
                 time.sleep(0.3)
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        if clean_exit:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                assert proc.wait(timeout=30) == 0, log.read_text(errors="replace") if log else "tierwise serve exit code"
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)

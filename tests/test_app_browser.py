@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 
 import duckdb
 import pytest
-from ingest_helpers import isolated, run_cli
+from ingest_helpers import ingest_cli, isolated, run_cli
 from serve_helpers import ARGS, CHROMIUM, serving
 
 from app import charts
@@ -32,9 +32,7 @@ def store_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with isolated(work):
         made = run_cli("generate", "--out", str(work / "estate"), "--spans", "20000", "--days", "7")
         assert made.exit_code == 0, made.output
-        loaded = run_cli("ingest", "--quiet", "--db", str(db), str(work / "estate" / "traces"),
-                         str(work / "estate" / "bills"))
-        assert loaded.exit_code == 0, loaded.output
+    ingest_cli(work, db, work / "estate" / "traces", work / "estate" / "bills")
     return db
 
 

@@ -171,3 +171,17 @@ def test_the_same_bill_saved_again_adds_nothing(tmp_path: Path) -> None:
     # a bill with one charge more is another bill: loaded whole
     more = _bill(tmp_path / "bill-more.csv", [*rows, _row(ROWS + 1)])
     assert f"{ROWS} accepted, 1 rejected" in _ingest(db, more).output
+
+
+@pytest.mark.parametrize(("start", "kept"), [("2025-11-05T10:00:00+25:00", False), ("2025-11-05T10:00:00+14:00", True),
+                                             ("2025-11-05T10:00:00-12:00", True), ("2025-11-05T10:00:00+05:75", False)])
+def test_an_offset_no_zone_has_is_quarantined_not_read_as_another_day(tmp_path: Path, start: str, kept: bool) -> None:
+    odd = _row(BAD_ROW).replace(f"2025-11-{1 + BAD_ROW % 28:02d}T{BAD_ROW % 24:02d}:00:00Z", start, 1)
+    rows = [odd if i == BAD_ROW else _row(i) for i in range(1, ROWS + 1)]
+    db = tmp_path / "s.duckdb"
+    _ingest(db, _bill(tmp_path / "bill.csv", rows))
+    stored = [r for r, _ in _ledger(db)]
+    assert (BAD_ROW in stored) is kept
+    assert len(stored) == ROWS - (0 if kept else 1)
+    if not kept:
+        assert "ChargePeriodStart" in _cli("quarantine", "--db", str(db)).output

@@ -10,13 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from ingest_helpers import isolated, run_cli
+from ingest_helpers import tiny_store
 from test_app_pages import fresh_cache, open_page
 
 from queries import decisions
 
 __all__ = ["fresh_cache"]
-TINY = Path(__file__).parent / "fixtures" / "tiny_store"
 # One process accepting 50 recommendations, starting at an agreed moment so that two of them overlap.
 ACCEPTOR = """
 import sys, time
@@ -81,11 +80,7 @@ def test_who_decided_is_kept_when_known(tmp_path: Path) -> None:
 
 @pytest.fixture
 def tiny_db(tmp_path: Path) -> Path:
-    db = tmp_path / "tiny.duckdb"
-    with isolated(tmp_path):
-        loaded = run_cli("ingest", "--quiet", "--db", str(db), *(str(TINY / f) for f in ("traces.jsonl", "bills-focus.csv")))
-    assert loaded.exit_code == 0, loaded.output
-    return db
+    return tiny_store(tmp_path, ("traces.jsonl", "bills-focus.csv"))
 
 
 def test_pages_with_a_truncated_decisions_file_warn_and_carry_on(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from hostile_names import names, trace_id, write_bills, write_traces
-from ingest_helpers import isolated, run_cli
+from hostile_names import hostile_store, names, trace_id
 from serve_helpers import ARGS, CHROMIUM, serving
 
 from app.pages import PAGES
@@ -63,14 +62,7 @@ def bait() -> Iterator[Bait]:
 def server(bait: Bait, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tierwise serve` on a store built by hand whose names aim at the bait's port."""
     work = tmp_path_factory.mktemp("hostile-browser")
-    hostile = names(bait.port)
-    write_traces(work / "traces.jsonl", hostile)
-    write_bills(work / "bills.csv", hostile)
-    db = work / "hostile.duckdb"
-    with isolated(work):
-        loaded = run_cli("ingest", "--quiet", "--db", str(db), str(work / "traces.jsonl"), str(work / "bills.csv"))
-    assert loaded.exit_code == 0, loaded.output
-    with serving(db, work) as base:
+    with serving(hostile_store(work, names(bait.port)), work) as base:
         yield base
 
 

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-import signal
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ingest_helpers import isolated, run_cli
-from serve_helpers import ARGS, CHROMIUM, free_port
+from ingest_helpers import tiny_store
+from serve_helpers import ARGS, CHROMIUM, free_port, serving
 
 from app import auth, serve
 from app.views import overview
@@ -27,8 +22,6 @@ oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 import werkzeug.serving  # noqa: E402  (oidc-provider-mock's own server)
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ROOT / "tests" / "fixtures" / "tiny_store" / "traces.jsonl"
 ALICE = "alice@example.com"
 HEADING = overview.HEADING  # "Estate overview": the data a visitor must not see before login
 WAIT_MS = 60_000
@@ -39,12 +32,7 @@ WAIT_MS = 60_000
 @pytest.fixture(scope="module")
 def store_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny store, loaded by the real CLI."""
-    work = tmp_path_factory.mktemp("login")
-    db = work / "tiny.duckdb"
-    with isolated(work):
-        loaded = run_cli("ingest", "--quiet", "--db", str(db), str(TINY))
-        assert loaded.exit_code == 0, loaded.output
-    return db
+    return tiny_store(tmp_path_factory.mktemp("login"))
 
 
 @pytest.fixture(scope="module")
@@ -80,21 +68,8 @@ def client(provider: str, ports: tuple[int, int]) -> tuple[str, str]:
     return str(made["client_id"]), str(made["client_secret"])
 
 
-def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"tierwise serve did not start:\n{log.read_text(errors='replace')}") from None
-            time.sleep(0.3)
-
-
 @contextlib.contextmanager
-def serving(store_db: Path, provider: str, port: int, client_id: str, client_secret: str) -> Iterator[str]:
+def serving_login(store_db: Path, provider: str, port: int, client_id: str, client_secret: str) -> Iterator[str]:
     """`tierwise serve --login FILE` as a real process on `port`, its [auth] table pointing at the provider; stopped
     with SIGTERM, which it must answer with exit code 0."""
     base = f"http://127.0.0.1:{port}"
@@ -107,33 +82,20 @@ client_secret = "{client_secret}"
 server_metadata_url = "{provider}/.well-known/openid-configuration"
 """, encoding="utf-8")
     login.chmod(0o600)
-    log = store_db.parent / f"serve-{port}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(store_db), "--port", str(port),
-                                 "--login", str(login)], cwd=store_db.parent, env=env, start_new_session=True,
-                                stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(base, proc, log)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)  # app/serve.py stops its child's group on it
-        try:
-            assert proc.wait(timeout=30) == 0, log.read_text(errors="replace")
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+    with serving(store_db, store_db.parent, ["--login", str(login)], port, log=store_db.parent / f"serve-{port}.log",
+                 start_s=90, clean_exit=True) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def server(store_db: Path, provider: str, ports: tuple[int, int], client: tuple[str, str]) -> Iterator[str]:
-    with serving(store_db, provider, ports[0], *client) as base:
+    with serving_login(store_db, provider, ports[0], *client) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
 def wrong_secret_server(store_db: Path, provider: str, ports: tuple[int, int], client: tuple[str, str]) -> Iterator[str]:
-    with serving(store_db, provider, ports[1], client[0], "not-" + client[1]) as base:
+    with serving_login(store_db, provider, ports[1], client[0], "not-" + client[1]) as base:
         yield base
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hostile_names import names, trace_id, write_bills, write_traces
-from ingest_helpers import isolated, run_cli
+from hostile_names import hostile_store, names, trace_id
 from streamlit.testing.v1 import AppTest
 from test_app_pages import fresh_cache, open_page
 
@@ -63,14 +62,7 @@ def test_the_heatmap_shows_escaped_names_and_hands_clicks_the_real_ones() -> Non
 
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("hostile")
-    write_traces(work / "traces.jsonl", HOSTILE)
-    write_bills(work / "bills.csv", HOSTILE)
-    db = work / "hostile.duckdb"
-    with isolated(work):
-        loaded = run_cli("ingest", "--quiet", "--db", str(db), str(work / "traces.jsonl"), str(work / "bills.csv"))
-    assert loaded.exit_code == 0, loaded.output
-    return db
+    return hostile_store(tmp_path_factory.mktemp("hostile"), HOSTILE)
 
 
 def rendered(at: AppTest) -> tuple[list[str], list[str]]:

@@ -8,15 +8,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from golden_support import GOLDEN, assert_golden, canonical, ingest_isolated, run_query
+from golden_support import GOLDEN, assert_golden, canonical, run_query
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ingest_helpers import FIXTURES, run_cli
+from ingest_helpers import run_cli, tiny_store
 
 from ingest import derived, store
 from queries import loader, registry
-
-TINY = FIXTURES / "tiny_store" / "traces.jsonl"
 
 # (golden file stem, query, parameters): one at least per query this suite owns.
 CASES: list[tuple[str, str, dict[str, object]]] = [
@@ -44,9 +42,7 @@ OWNED_SQL = {"latency_by_tier", "latency_by_group", "hops_by_tier_pair", "hops_b
 @pytest.fixture(scope="module")
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny store, loaded by the real `tierwise ingest`."""
-    db, output = ingest_isolated(tmp_path_factory.mktemp("tiny"), [TINY])
-    assert "56 accepted, 0 rejected" in output
-    return db
+    return tiny_store(tmp_path_factory.mktemp("tiny"), says="56 accepted, 0 rejected")
 
 
 @pytest.mark.parametrize(("stem", "name", "params"), CASES, ids=[c[0] for c in CASES])

@@ -11,13 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from ingest_helpers import isolated, run_cli
+from ingest_helpers import TINY, isolated, run_cli, tiny_store
 from test_app_pages import fresh_cache, open_page
 
 from app import connection
 
 __all__ = ["fresh_cache"]
-TINY = Path(__file__).parent / "fixtures" / "tiny_store"
 # A writer as `tierwise ingest` or a receiver's fold is one: a read-write connection, held until told to let go.
 HOLDER = ("import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.readline(); "
           "con.close()")
@@ -34,12 +33,7 @@ READERS = {
 
 @pytest.fixture(scope="module")
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("busy")
-    db = work / "tiny.duckdb"
-    with isolated(work):
-        loaded = run_cli("ingest", "--quiet", "--db", str(db), *(str(TINY / f) for f in ("traces.jsonl", "bills-focus.csv")))
-    assert loaded.exit_code == 0, loaded.output
-    return db
+    return tiny_store(tmp_path_factory.mktemp("busy"), ("traces.jsonl", "bills-focus.csv"))
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import gzip
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from receiver_helpers import TIERWISE, start_receiver
+from serve_helpers import free_port
 
 from ingest import store
 from ingest.receiver import Receiver, ReceiverConfig
@@ -41,14 +42,7 @@ from ingest.receiver_wire import HttpError, decompress
 from ingest.settings import load_settings
 from ingest.spool import Folder, Spool, default_spool_dir
 
-TIERWISE = Path(sys.executable).with_name("tierwise")
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -265,21 +259,6 @@ def test_decompress_caps_output_and_reads_concatenated_members() -> None:
         decompress(gzip.compress(b"x" * 1000)[:-12], "gzip", 10_000)
 
 
-def start(db: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([str(TIERWISE), "receive", "--db", str(db), "--port", str(port), *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"receiver did not start: {proc.stderr.read() if proc.stderr else ''!r}") from None
-            time.sleep(0.05)
-
-
 def peak_rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -288,9 +267,9 @@ def peak_rss_bytes(pid: int) -> int:
 
 
 @pytest.mark.slow
-def test_gzip_bomb_is_refused_with_bounded_memory(db_path: Path) -> None:
+def test_gzip_bomb_is_refused_with_bounded_memory(db_path: Path, tmp_path: Path) -> None:
     port = free_port()
-    proc = start(db_path, port, "--token", "t0k")
+    proc = start_receiver(db_path, port, tmp_path / "receiver.log", "--token", "t0k")
     try:
         before = peak_rss_bytes(proc.pid)
         payload = bomb(1 << 30)  # 1 GiB of zeros in about 1 MiB
@@ -306,9 +285,9 @@ def test_gzip_bomb_is_refused_with_bounded_memory(db_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_what_was_answered_200_survives_kill_9(db_path: Path) -> None:
-    port = free_port()
-    proc = start(db_path, port, "--fold-interval", "3600")
+def test_what_was_answered_200_survives_kill_9(db_path: Path, tmp_path: Path) -> None:
+    port, log = free_port(), tmp_path / "receiver.log"
+    proc = start_receiver(db_path, port, log, "--fold-interval", "3600")
     url = f"http://127.0.0.1:{port}"
     req = ExportTraceServiceRequest()
     sp = req.resource_spans.add().scope_spans.add().spans.add()
@@ -325,7 +304,7 @@ def test_what_was_answered_200_survives_kill_9(db_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert rows(db_path, "SELECT count(*) FROM spans") == [(6,)]
     # a restarted receiver folds the same files again: already ingested, so nothing doubles
-    proc = start(db_path, port, "--fold-interval", "0.2")
+    proc = start_receiver(db_path, port, log, "--fold-interval", "0.2")
     deadline = time.monotonic() + 20
     while list(spool.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -15,35 +15,11 @@ import pytest
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
-from test_receiver import TIERWISE, free_port, json_span, post, rows, sdk_spans, traces_doc
+from receiver_helpers import STOP_SIGNALS, start_receiver
+from serve_helpers import free_port
+from test_receiver import json_span, post, rows, sdk_spans, traces_doc
 
 from ingest.spool import default_spool_dir
-
-STOP_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
-
-
-def _default_signals() -> None:
-    """In the child: the stop signals as a fresh process has them, whatever the test runner ignores (nohup)."""
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, signal.SIG_DFL)
-
-
-def start(db: Path, port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    """`tierwise receive` on `port`, its stderr in `log` (a file, so a chatty child can never block on a full pipe)."""
-    with open(log, "wb") as err:
-        proc = subprocess.Popen([str(TIERWISE), "receive", "--db", str(db), "--port", str(port), *extra],
-                                stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_default_signals)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                proc.wait(10)
-                raise RuntimeError(f"receiver did not start: {log.read_text()!r}") from None
-            time.sleep(0.05)
 
 
 def stop(proc: subprocess.Popen[bytes], sig: int) -> int:
@@ -61,7 +37,7 @@ def stop(proc: subprocess.Popen[bytes], sig: int) -> int:
 @pytest.mark.parametrize("sig", STOP_SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_every_stop_signal_folds_what_was_answered_200(db_path: Path, tmp_path: Path, sig: int) -> None:
     port, log = free_port(), tmp_path / "receiver.log"
-    proc = start(db_path, port, log, "--fold-interval", "60")  # no periodic fold: only the final one can store them
+    proc = start_receiver(db_path, port, log, "--fold-interval", "60")  # no periodic fold: only the final one can store them
     url = f"http://127.0.0.1:{port}/v1/traces"
     try:
         spans = sdk_spans(300)
@@ -113,7 +89,7 @@ def test_every_stop_signal_folds_what_was_answered_200(db_path: Path, tmp_path: 
 @pytest.mark.slow
 def test_a_client_gone_mid_body_is_one_log_line(db_path: Path, tmp_path: Path) -> None:
     port, log = free_port(), tmp_path / "receiver.log"
-    proc = start(db_path, port, log, "--fold-interval", "60")
+    proc = start_receiver(db_path, port, log, "--fold-interval", "60")
     try:
         head = (f"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
                 "Content-Length: 100000\r\n\r\n").encode()
@@ -136,7 +112,7 @@ def test_a_client_gone_mid_body_is_one_log_line(db_path: Path, tmp_path: Path) -
 def test_a_second_signal_leaves_the_rest_to_the_next_start(db_path: Path, tmp_path: Path) -> None:
     """Impatient stop: the final fold ends after the file in hand; a restart folds the rest, nothing lost or doubled."""
     port, log = free_port(), tmp_path / "receiver.log"
-    proc = start(db_path, port, log, "--fold-interval", "60")
+    proc = start_receiver(db_path, port, log, "--fold-interval", "60")
     spool = default_spool_dir(db_path)
     try:
         for r in range(40):  # 40 files take the final fold seconds, so the second signal normally lands inside it
@@ -159,7 +135,7 @@ def test_a_second_signal_leaves_the_rest_to_the_next_start(db_path: Path, tmp_pa
         assert status == 1 and f"{len(left)} spool files were not folded" in text, text
     else:  # the fold won the race
         assert status == 0, text
-    proc = start(db_path, port, log, "--fold-interval", "0.2")
+    proc = start_receiver(db_path, port, log, "--fold-interval", "0.2")
     try:
         deadline = time.monotonic() + 60
         while [p for p in spool.iterdir() if p.is_file()]:

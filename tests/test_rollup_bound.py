@@ -8,17 +8,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from golden_support import assert_golden, ingest_isolated, run_query
+from golden_support import assert_golden, run_query
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ingest_helpers import FIXTURES
+from ingest_helpers import tiny_store
 from rollup_support import BOUND, HOUR_NS, T0, assert_within, distributions, load_in_batches, quantile_cont, span_table
 
 from ingest import rollup, store
 from queries import loader as query_loader
 from queries import registry
-
-TINY = FIXTURES / "tiny_store" / "traces.jsonl"
 
 
 def test_percentiles_within_one_percent_of_quantile_cont(tmp_path: Path) -> None:
@@ -130,9 +128,7 @@ CASES: list[tuple[str, str, dict[str, object]]] = [
 
 @pytest.fixture(scope="module")
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db, output = ingest_isolated(tmp_path_factory.mktemp("tiny"), [TINY])
-    assert "56 accepted, 0 rejected" in output
-    return db
+    return tiny_store(tmp_path_factory.mktemp("tiny"), says="56 accepted, 0 rejected")
 
 
 @pytest.mark.parametrize(("stem", "name", "params"), CASES, ids=[c[0] for c in CASES])

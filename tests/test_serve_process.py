@@ -18,13 +18,12 @@ from typing import IO
 
 import psutil  # type: ignore[import-untyped]
 import pytest
-from ingest_helpers import isolated, run_cli
+from ingest_helpers import isolated, run_cli, tiny_store
 from serve_helpers import free_port
 
 from app import serve
 from app.cli import cli
 
-TINY = Path(__file__).parent / "fixtures" / "tiny_store" / "traces.jsonl"
 START_S = 90.0  # bound on a server's start, on 2 shared cores
 STOP_S = 30.0  # bound on a stop: SIGTERM, Streamlit's shutdown, SIGKILL after serve.STOP_GRACE_S
 
@@ -123,12 +122,7 @@ class Run:
 @pytest.fixture(scope="module")
 def store_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny store, loaded by the real CLI into a DuckDB file of its own."""
-    work = tmp_path_factory.mktemp("serve")
-    db = work / "tiny.duckdb"
-    with isolated(work):
-        loaded = run_cli("ingest", "--quiet", "--db", str(db), str(TINY))
-    assert loaded.exit_code == 0, loaded.output
-    return db
+    return tiny_store(tmp_path_factory.mktemp("serve"))
 
 
 @pytest.fixture

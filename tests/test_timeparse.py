@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from golden_support import ingest_isolated
-from ingest_helpers import FIXTURES, run_cli
+from ingest_helpers import run_cli, tiny_store
 
 from queries import registry
 from queries.timeparse import parse_instant_ns
@@ -85,8 +84,7 @@ def test_registry_converts_time_parameters_only() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db, _ = ingest_isolated(tmp_path_factory.mktemp("tiny_times"), [FIXTURES / "tiny_store" / "traces.jsonl"])
-    return db
+    return tiny_store(tmp_path_factory.mktemp("tiny_times"))
 
 
 def _csv(db: Path, *params: str) -> str:
