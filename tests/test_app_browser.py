@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import duckdb
+import polars as pl
 import pytest
 from ingest_helpers import ingest_cli, isolated, run_cli
+from polars.testing import assert_frame_equal
 from serve_helpers import ARGS, CHROMIUM, serving
 
 from app import charts
@@ -175,3 +179,24 @@ def test_every_page_at_laptop_and_desktop_sizes(server: str, context: BrowserCon
             assert not {"None", "null", "NaN", "nan"} & words, f"{spec.url_path}: shows None/null at {size}"
     finally:
         pg.close()
+
+
+def test_a_csv_download_is_what_tierwise_metric_gives(server: str, page: Page, store_db: Path, tmp_path: Path) -> None:
+    """The FinOps breakdown's CSV, downloaded in the browser with a range and a tier chosen, equals the CLI's CSV."""
+    con = duckdb.connect(str(store_db), read_only=True)
+    try:
+        first, last = con.execute("SELECT min(ChargePeriodStart)::DATE, max(ChargePeriodStart)::DATE FROM costs").fetchone()
+    finally:
+        con.close()
+    start, end = first + timedelta(days=1), last - timedelta(days=1)  # charges straddle both edges: prorated
+    open_page(page, f"{server}/finops?{urlencode({'start': start, 'end': end, 'tier': 'edge'})}", "Monthly costs")
+    with page.expect_download(timeout=60_000) as got:
+        page.locator(".st-key-finops_detail_csv button").click()
+    downloaded = pl.read_csv(got.value.path())
+    cli = run_cli("metric", "effective_cost,billed_cost", "--by", "workload,tier", "--where", "tier=edge",
+                  "--from", start.isoformat(), "--to", (end + timedelta(days=1)).isoformat(), "--format", "csv",
+                  "--db", str(store_db))
+    assert cli.exit_code == 0, cli.output
+    expected = pl.read_csv(io.StringIO(cli.output))
+    assert downloaded.height > 0 and downloaded.columns == expected.columns
+    assert_frame_equal(downloaded.sort("workload"), expected.sort("workload"), check_exact=False, rel_tol=1e-9)
