@@ -81,8 +81,10 @@ def readable(frame: pl.DataFrame, given: Mapping[str, Any] | None = None) -> dic
             out[name] = {**mine, "label": mine.get("label") or label}
         elif mine is not None:
             out[name] = mine
+        elif dtype == pl.Date:
+            out[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
         elif dtype.is_numeric():
-            money = "_usd" in name and dtype.is_float()  # cents, with separators: USD alone, else in its row's currency
+            money = "_usd" in name and not dtype.is_integer()  # cents with separators: USD, or its row's currency
             fmt = "percent" if name in pct else ("accounting" if money_beside else "dollar") if money else "localized"
             out[name] = st.column_config.NumberColumn(label, format=fmt)
         else:
