@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_receiver import json_span, post, receiver, rows, traces_doc
 
 from ingest import derived, loader, store
 from ingest import spool as spool_module
 from ingest.receiver_decode import Decoders, accept
 from ingest.settings import load_settings
 from ingest.spool import FAILED_DIR, Folder, Spool
-from tests.test_receiver import json_span, post, receiver, rows, traces_doc
 
 
 def _requests(n: int) -> list[bytes]:
