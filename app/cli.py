@@ -71,7 +71,7 @@ def serve(db: str | None, port: int, address: str, login: Path | None, engine_na
     sys.exit(run(s.db_path, port, address, login=login))
 
 
-for command in (cli_data.migrate, cli_data.ingest, cli_data.quarantine, cli_data.receive, cli_data.generate,
+for command in (cli_data.migrate, cli_data.ingest, cli_data.check, cli_data.quarantine, cli_data.receive, cli_data.generate,
                 cli_data.sample, cli_analysis.summary, cli_analysis.query, cli_analysis.recommend,
                 cli_analysis.whatif, cli_analysis.export, cli_metric.metric):
     cli.add_command(command)

@@ -72,6 +72,32 @@ def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: 
 
 @click.command()
 @db_option
+@click.option("--repair", is_flag=True, help="Recompute every derived table from the spans first (takes the write lock).")
+def check(db: str | None, repair: bool) -> None:
+    """Compare every derived table with a recomputation over the spans; exit 1 on any difference."""
+    from ingest import derived
+
+    path = load_settings(db=db).db_path
+    if repair:
+        writer = store.open_writer(path)
+        try:
+            derived.rebuild(writer)
+        finally:
+            writer.close()
+    con = open_store(path)
+    try:
+        results = derived.check(con)
+    finally:
+        con.close()
+    for name, differing in results:
+        click.echo(f"{'ok' if not differing else 'DIFFERS'}  {name}" + (f": {differing:,} rows differ" if differing else ""))
+    if any(differing for _, differing in results):
+        click.echo("the derived tables do not match the spans: `tierwise check --repair` recomputes them", err=True)
+        sys.exit(1)
+
+
+@click.command()
+@db_option
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
               help="Rows of each kind to show: failed files, and quarantined records.")
 def quarantine(db: str | None, limit: int) -> None:

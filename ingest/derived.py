@@ -34,6 +34,22 @@ REBUILDS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (link_maps.r
                                                                      trace_index.rebuild_dups, request_entries.rebuild)
 
 
+# What `tierwise check` compares: each group of derived tables with a recomputation over spans (rows that differ).
+CHECKS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], int]], ...] = (
+    ("link maps (link_resource_counts, link_site_counts)", link_maps.mismatches),
+    ("latency roll-up (latency_rollup)", rollup.mismatches),
+    ("usage roll-up (usage_rollup)", usage_rollup.mismatches),
+    ("call ends (hop_clients, hop_servers)", hop_spans.mismatches),
+    ("trace index (trace_roots, trace_parts, trace_root_keys, trace_part_keys, trace_profiles)", trace_index.mismatches),
+    ("request entries (request_entries, span_dups)", request_entries.mismatches),
+)
+
+
+def check(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """Each group of derived tables and the rows by which it differs from a recomputation (all 0: the store holds)."""
+    return [(name, mismatches(con)) for name, mismatches in CHECKS]
+
+
 def refresh(con: duckdb.DuckDBPyConnection, view: str) -> None:
     """Fold one committed span batch into every derived table, in the caller's transaction."""
     for step in STEPS:

@@ -48,3 +48,9 @@ def fold(con: duckdb.DuckDBPyConnection, view: str) -> None:
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """The backfill: recompute both tables from every span (for stores whose spans were written around the loader)."""
     appended.rebuild(con, [Appended(table, counts) for table, _, counts in TABLES])
+
+
+def mismatches(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows by which the counts differ from a fresh recomputation over spans (0 when they are exact)."""
+    return sum(appended.differing_rows(con, f"SELECT {key}, workload, tier, spans FROM {table}", counts("spans"))
+               for table, key, counts in TABLES)
