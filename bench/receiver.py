@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/receiver.py --seconds 300    # the figure in docs/benchmarks.md (## Receiver)
+    .venv/bin/python bench/receiver.py --seconds 300    # the figures in docs/benchmarks.md (## Receiver)
     .venv/bin/python bench/receiver.py --seconds 30     # a quick run
 
 The reference is `tierwise ingest --quiet` of a framed protobuf file holding the exporters' request bodies, in a fresh
