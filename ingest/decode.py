@@ -43,16 +43,20 @@ class Decoded:
 
 
 def _json_problem(payload: bytes, e: orjson.JSONDecodeError, unit: str) -> str:
-    """What is wrong with a record orjson refused, said where the error is (orjson puts bad UTF-8 at char 0)."""
+    """What is wrong with a record orjson refused, said where the error is in words a person counts in (orjson's own
+    text ends in `line 1 column 1 (char 0)`, and puts bad UTF-8 at char 0)."""
     try:
         payload.decode("utf-8")
     except UnicodeDecodeError as u:
         return (f"not valid UTF-8: byte 0x{payload[u.start]:02x} at byte {u.start} of the {unit}; OTLP/JSON must be "
                 "UTF-8: re-encode the file as UTF-8")
+    where = (f"character {e.pos + 1} of the line" if unit == "line" else
+             f"line {e.lineno}, column {e.colno} of the {unit}")
     if e.msg.startswith("depth limit exceeded"):
-        return (f"invalid JSON: nested more than 1024 levels deep (at character {e.pos} of the {unit}); "
-                "OTLP values nest at most 16 levels")
-    return f"invalid JSON: {e}"
+        return f"invalid JSON: nested more than 1024 levels deep (at {where}); OTLP values nest at most 16 levels"
+    hint = ("; a \\u escape there is half of a UTF-16 surrogate pair, which is not a character on its own"
+            if "surrogate" in e.msg else "")
+    return f"invalid JSON at {where}: {e.msg}{hint}"
 
 
 def _decode_json(rec: Record, out: _Batch, settings: Settings, unit: str) -> None:

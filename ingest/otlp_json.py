@@ -165,10 +165,12 @@ def _walk(doc: dict[str, Any], record_no: int, keys: tuple[str, str, str], leaf:
 
 
 def _excerpt(item: Any) -> str:
+    """The rejected item as JSON, cut to 300 characters; "" when it cannot be written (nested too deep for orjson,
+    whose error is a TypeError, and for repr(), whose error is a RecursionError that would end the whole run)."""
     try:
         return dumps(item)[:300]
-    except TypeError:
-        return repr(item)[:300]
+    except (TypeError, RecursionError):
+        return ""
 
 
 def _item_rows(item: Any, leaf_key: str) -> int:

@@ -20,6 +20,18 @@ TEMPORALITY = {0: None, 1: "delta", 2: "cumulative"}
 REQUESTS: dict[str, Any] = {"traces": ExportTraceServiceRequest, "metrics": ExportMetricsServiceRequest,
             "logs": ExportLogsServiceRequest}
 EMPTY = "empty"  # what sniff calls a request with no spans, points or log records: it yields nothing either way
+# What protobuf's parse errors mean, in words (its own text names internal message types and decoder options).
+_WIRE_PROBLEMS = (("bad UTF-8", "a text field holds bytes that are not UTF-8"),
+                  ("MaxDepth", "messages nested more than 100 deep (an attribute value inside about 45 arrays or maps; "
+                               "OTLP values nest at most 16)"),
+                  ("Truncated", "it ends inside a field (cut short)"))
+
+
+def wire_problem(e: DecodeError) -> str:
+    """Why protobuf could not parse a record, in words a person can act on."""
+    text = str(e)
+    return next((words for marker, words in _WIRE_PROBLEMS if marker in text),
+                "its bytes are not valid protobuf (corrupt, cut short, or not protobuf at all)")
 
 
 def parse(signal: str, payload: bytes) -> Any:
@@ -28,7 +40,7 @@ def parse(signal: str, payload: bytes) -> Any:
     try:
         msg.ParseFromString(payload)
     except DecodeError as e:
-        raise Issue("record", f"not a valid OTLP {signal} protobuf message ({e})") from None
+        raise Issue("record", f"not a valid OTLP {signal} protobuf message: {wire_problem(e)}") from None
     return msg
 
 
@@ -36,21 +48,27 @@ def sniff(payload: bytes) -> tuple[str, Any]:
     """Which signal one framed protobuf record holds, with the request parsed as it; an Issue when none.
 
     The three requests share their outer levels, so the leaves decide: the parse whose spans, metrics or log
-    records look sensible and whose fields all arrived with their own wire types.
+    records look sensible and whose fields all arrived with their own wire types. When no parse fits every item, the
+    one parse whose items all have their own wire types and some of which fit is taken: a request with a few bad items
+    (a span id of the wrong length, a nameless metric) whose bad items are then quarantined one by one, as from JSON.
     """
     errors: list[str] = []
-    for signal, check in (("traces", _looks_like_traces), ("metrics", _looks_like_metrics),
-                          ("logs", _looks_like_logs)):
+    parsed: dict[str, Any] = {}
+    for signal in ("traces", "metrics", "logs"):
         try:
             msg = REQUESTS[signal].FromString(payload)
         except DecodeError as e:
-            errors.append(str(e))
+            errors.append(wire_problem(e))
             continue
-        if check(msg):
+        if _fits(signal, msg, every=True):
             return signal, msg
         if signal == "traces" and not any(ss.spans for rs in msg.resource_spans for ss in rs.scope_spans):
             return EMPTY, msg
-    why = f"it parses as none of them ({errors[0]})" if len(errors) == 3 else "its items fit none of them"
+        parsed[signal] = msg
+    near = [signal for signal, msg in parsed.items() if _fits(signal, msg, every=False)]
+    if len(near) == 1:
+        return near[0], parsed[near[0]]
+    why = f"it parses as none of them: {errors[0]}" if len(errors) == 3 else "its items fit none of them"
     raise Issue("signal", f"not an OTLP traces, metrics or logs protobuf request ({len(payload)} bytes): {why}; "
                           "the record is corrupt, or the file is not OTLP")
 
@@ -61,20 +79,31 @@ def _own_wire_types(m: Any) -> bool:
     return not any(f.field_number in known for f in UnknownFieldSet(m))
 
 
+def _leaves(signal: str, m: Any) -> list[Any]:
+    """The first 50 spans, metrics or log records of a request parsed as `signal`."""
+    if signal == "traces":
+        return [s for rs in m.resource_spans for ss in rs.scope_spans for s in ss.spans][:50]
+    if signal == "metrics":
+        return [x for rm in m.resource_metrics for sm in rm.scope_metrics for x in sm.metrics][:50]
+    return [x for rl in m.resource_logs for sl in rl.scope_logs for x in sl.log_records][:50]
+
+
+def _leaf_fits(signal: str, x: Any) -> bool:
+    if signal == "traces":
+        return len(x.trace_id) in (0, 16) and len(x.span_id) in (0, 8) and bool(x.name)
+    return signal == "logs" or bool(x.name and x.WhichOneof("data"))
+
+
+def _fits(signal: str, m: Any, every: bool) -> bool:
+    """Whether m's items all arrived with their own wire types and every one (or, not `every`, some) looks sensible."""
+    leaves = _leaves(signal, m)
+    fit = all if every else any
+    return bool(leaves) and all(map(_own_wire_types, leaves)) and fit(_leaf_fits(signal, x) for x in leaves)
+
+
 def _looks_like_traces(m: Any) -> bool:
-    spans = [s for rs in m.resource_spans for ss in rs.scope_spans for s in ss.spans]
-    return bool(spans) and all(len(s.trace_id) in (0, 16) and len(s.span_id) in (0, 8) and s.name
-                               and _own_wire_types(s) for s in spans[:50])
-
-
-def _looks_like_metrics(m: Any) -> bool:
-    ms = [x for rm in m.resource_metrics for sm in rm.scope_metrics for x in sm.metrics]
-    return bool(ms) and all(x.name and x.WhichOneof("data") and _own_wire_types(x) for x in ms[:50])
-
-
-def _looks_like_logs(m: Any) -> bool:
-    logs = [x for rl in m.resource_logs for sl in rl.scope_logs for x in sl.log_records]
-    return bool(logs) and all(_own_wire_types(x) for x in logs[:50])
+    """Whether a request parsed as traces fits as traces in every span (what the fast path requires)."""
+    return _fits("traces", m, every=True)
 
 
 def _event(ev: Any, settings: Settings, field: str = "events") -> dict[str, Any]:

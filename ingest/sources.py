@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 MAX_PROTO_RECORD = 256 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
+OTLP_LINE = re.compile(rb'\s*\{\s*"resource(?:Spans|Metrics|Logs)"\s*:')  # a line that starts an OTLP/JSON object
 # Byte-order marks of the encodings OTLP/JSON is not written in (UTF-32 first: its LE mark starts with UTF-16's).
 OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
               (b"\xfe\xff", "UTF-16"))
@@ -158,9 +160,9 @@ def open_source(path: Path) -> Opened:
         if not body:
             raise SourceError("file is empty" + (" (it holds only a UTF-8 byte-order mark)" if bom else ""))
         if body[:1] in (b"{", b"["):
-            fmt = "jsonl" if _first_line_is_object(stream) else "json"
-        else:
-            fmt = "proto"
+            fmt = "jsonl" if _first_line_is_object(stream) or _otlp_lines_follow(stream) else "json"
+        else:  # a framed record's length starts with a zero byte; text there is a damaged first line of JSON lines
+            fmt = "jsonl" if 32 <= body[0] < 127 and _otlp_lines_follow(stream) else "proto"
         return Opened(stream, raw, compression, fmt)
     except BaseException:
         raw.close()
@@ -175,13 +177,30 @@ def _refuse_encoding(first: bytes, compression: str) -> None:
     """A SourceError for content tierwise cannot read whatever it holds: text not in UTF-8, or a second compression."""
     for bom, name in OTHER_BOMS:
         if first.startswith(bom):
-            raise SourceError(f"file is {name} text (it starts with a {name} byte-order mark); OTLP/JSON must be "
-                              "UTF-8: re-save the file as UTF-8 and ingest it again")
+            raise SourceError(f"file is {name} text (it starts with a {name} byte-order mark); tierwise reads "
+                              "UTF-8 only (OTLP/JSON and bills alike): re-save the file as UTF-8 and ingest it again")
+    if _utf16_without_bom(first):
+        raise SourceError("file is UTF-16 text without a byte-order mark (every other byte is zero); tierwise reads "
+                          "UTF-8 only (OTLP/JSON and bills alike): re-save the file as UTF-8 and ingest it again")
     inner = "gzip" if first.startswith(GZIP_MAGIC) else "zstd" if first.startswith(ZSTD_MAGIC) else None
     if inner and compression != "none":
         raise SourceError(f"file is compressed twice: undoing {compression} leaves {inner}-compressed data; "
                           f"decompress it once (e.g. `{'gunzip' if compression == 'gzip' else 'unzstd'}`) and ingest "
                           "the result")
+
+
+def _utf16_without_bom(first: bytes) -> bool:
+    """Whether the file starts like UTF-16 text with no mark: 16 or more ASCII characters, each beside a zero byte.
+
+    A framed protobuf file cannot: it starts with a zero byte (its first record's length), and byte 4 is a tag, never 0.
+    """
+    head = first[:64]
+    if len(head) < 32:
+        return False
+    for text, zeros in ((head[0::2], head[1::2]), (head[1::2], head[0::2])):  # little-endian, big-endian
+        if not zeros.strip(b"\x00") and all(32 <= b < 127 or b in b"\t\r\n" for b in text):
+            return True
+    return False
 
 
 def _first_line_is_object(stream: BinaryIO) -> bool:
@@ -198,12 +217,21 @@ def _first_line_is_object(stream: BinaryIO) -> bool:
         return line[:1] == b"{" and not e.msg.startswith("unexpected end of data")
 
 
+def _otlp_lines_follow(stream: BinaryIO) -> bool:
+    """Whether one of the 20 lines after the first starts an OTLP/JSON object (`{"resourceSpans":` and the like; the
+    peek window may end inside it): then the file is JSON lines whose first line is damaged (quarantined alone), not a
+    document or protobuf that would lose every line after it."""
+    head = stream.peek(1 << 20) if hasattr(stream, "peek") else b""
+    return any(OTLP_LINE.match(line) for line in head.lstrip().split(b"\n")[1:21])
+
+
 def iter_records(opened: Opened) -> Iterator[Record]:
     """Records in file order; a truncated or corrupt tail raises SourceError after the good ones."""
     n = 0
     try:
         if opened.fmt == "jsonl":
             for n, line in enumerate(opened.stream, 1):  # noqa: B007 - n is read after the loop
+                line = line.removeprefix(UTF8_BOM)  # files joined with `cat` keep each one's mark, as the first line may
                 if line.strip():
                     yield Record(n, line)
         elif opened.fmt == "json":

@@ -117,7 +117,7 @@ def test_damaged_containers_are_reported_and_the_other_files_still_load(tmp_path
         (tmp_path / name).write_bytes(bytes(flipped))
     (tmp_path / "short.csv.gz").write_bytes(packed[:-64])
     (tmp_path / "fake.parquet").write_bytes(b"PAR1" + b"not parquet at all" * 20)
-    damaged |= {tmp_path / "short.csv.gz": "cut short", tmp_path / "fake.parquet": "not a readable one"}
+    damaged |= {tmp_path / "short.csv.gz": "cut short", tmp_path / "fake.parquet": "footer cannot be read"}
     db = tmp_path / "s.duckdb"
     result = _ingest(db, *damaged, good)
     assert result.exit_code == 1

@@ -112,9 +112,11 @@ def read_header(path: Path) -> tuple[str, tuple[str, ...], str] | None:
     if head[:4] == b"PAR1":
         try:
             return "parquet", tuple(pq.read_schema(path).names), ""
-        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
-            return "parquet", (), (f"it starts like a Parquet file (PAR1) but is not a readable one ({e}); "
-                                   "export or download it again")
+        except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError; its text names thrift internals
+            size = path.stat().st_size
+            tail = "ends with PAR1" if size >= 8 and _tail(path) == b"PAR1" else "does not end with PAR1 (cut short?)"
+            return "parquet", (), (f"it starts like a Parquet file (PAR1) but its footer cannot be read ({size:,} "
+                                   f"bytes; it {tail}); export or download it again")
     container, problem = "csv", ""
     if head[:2] == b"\x1f\x8b":
         head, problem = _gunzip(path, HEAD_BYTES, 1 << 8)
@@ -158,3 +160,9 @@ def detect(path: Path) -> Detected | None:
     if problem:
         problem += "; download or export the file again"
     return Detected(kind[0], container, cols, kind[1], problem)
+
+
+def _tail(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(-4, 2)
+        return f.read(4)
