@@ -1,5 +1,6 @@
-"""The per-trace index (0006: trace_roots, trace_parts; 0009: trace_profiles; 0010: the same keyed by numbers; 0012:
-the traces with several root rows), folded in with each committed span batch."""
+"""The per-trace index (0009: trace_profiles; 0010: trace_root_keys, trace_part_keys, the roots and per-batch parts of
+each trace keyed by numbers; 0012: the traces with several root rows), folded in with each committed span batch. 0006's
+trace_roots and trace_parts, the same rows keyed by text, were read by no query and are dropped by 0015."""
 
 from __future__ import annotations
 
@@ -9,19 +10,11 @@ from ingest import appended
 from ingest.appended import Appended
 from ingest.contract import TIERS
 
-# A tier's bit in trace_parts.tier_bits: the contract's tiers in order, then one bit for any other tier.
+# A tier's bit in trace_part_keys.tier_bits: the contract's tiers in order, then one bit for any other tier.
 TIER_BITS = {tier: 1 << i for i, tier in enumerate(TIERS)}
 OTHER_TIER_BIT = 1 << len(TIERS)
 TIER_BIT_SQL = ("CASE tier " + " ".join(f"WHEN '{t}' THEN {b}" for t, b in TIER_BITS.items())
                 + f" ELSE {OTHER_TIER_BIT} END")
-ROOT_COLUMNS = ("trace_id", "span_id", "name", "tier", "site", "workload", "workload_type", "data_class", "start_ns",
-                "duration_ns", "status_code")
-
-
-def roots_sql(source: str) -> str:
-    """SELECT: the trace_roots rows of the spans of relation `source`."""
-    return (f"SELECT {', '.join(ROOT_COLUMNS)} FROM {source} "
-            "WHERE parent_span_id IS NULL AND trace_id IS NOT NULL")
 
 
 # trace_root_keys (migration 0010): a lowercase-hex trace id as the number it spells (so it orders as the id), any
@@ -34,19 +27,14 @@ ROOT_KEYS = (*TRACE_KEYS, "('0x' || md5(trace_id))::UHUGEINT AS sample_key", "wo
 
 
 def root_keys_sql(source: str) -> str:
-    """SELECT: the trace_root_keys rows of the spans of relation `source` (one per trace_roots row)."""
+    """SELECT: the trace_root_keys rows of the spans of relation `source` (one per parentless span with a trace id)."""
     return (f"SELECT {', '.join(ROOT_KEYS)} FROM {source} "
             "WHERE parent_span_id IS NULL AND trace_id IS NOT NULL")
 
 
-def parts_sql(source: str) -> str:
-    """SELECT: one trace_parts row per trace among the spans of relation `source`."""
-    return (f"SELECT trace_id, count(*) AS spans, bit_or({TIER_BIT_SQL})::UTINYINT AS tier_bits FROM {source} "
-            "WHERE trace_id IS NOT NULL GROUP BY trace_id")
-
-
 def part_keys_sql(source: str) -> str:
-    """SELECT: the trace_part_keys rows of the spans of relation `source` (trace_parts keyed as trace_root_keys)."""
+    """SELECT: one trace_part_keys row per trace among the spans of relation `source` (its span count and a bit per
+    tier), keyed as trace_root_keys; a trace's rows over all committed batches add up to the trace."""
     return (f"SELECT {', '.join(TRACE_KEYS)}, count(*) AS spans, bit_or({TIER_BIT_SQL})::UTINYINT AS tier_bits "
             f"FROM {source} WHERE trace_id IS NOT NULL GROUP BY trace_id")
 
@@ -98,8 +86,7 @@ def rebuild_dups(con: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
-TABLES = (Appended("trace_roots", roots_sql), Appended("trace_parts", parts_sql),
-          Appended("trace_profiles", profiles_sql), Appended("trace_root_keys", root_keys_sql),
+TABLES = (Appended("trace_profiles", profiles_sql), Appended("trace_root_keys", root_keys_sql),
           Appended("trace_part_keys", part_keys_sql))
 
 
@@ -117,18 +104,13 @@ def profile_values_sql(source: str) -> str:
 def mismatches(con: duckdb.DuckDBPyConnection) -> int:
     """Rows by which the index differs from a fresh recomputation over spans (0 when the index is exact): a trace's
     parts and profiles are compared added up, as the queries read them."""
-    merged = "SELECT trace_id, sum(spans)::BIGINT AS spans, bit_or(tier_bits) AS tier_bits FROM {} GROUP BY trace_id"
-    roots = f"SELECT {', '.join(ROOT_COLUMNS)} FROM trace_roots"
     profile_roots = "SELECT trace_id, workload, start_ns, duration_ns FROM {} WHERE start_ns IS NOT NULL"
     fresh = f"({profiles_sql('spans')})"
     keys = "SELECT * FROM trace_root_keys"
     merged_keys = ("SELECT trace_key, odd_id, sum(spans)::BIGINT AS spans, bit_or(tier_bits) AS tier_bits FROM {} "
                    "GROUP BY trace_key, odd_id")
-    return (appended.differing_rows(con, merged.format("trace_parts"),
-                                    merged.format(f"({parts_sql('spans')})"))
-            + appended.differing_rows(con, merged_keys.format("trace_part_keys"),
-                                      merged_keys.format(f"({part_keys_sql('spans')})"))
-            + appended.differing_rows(con, roots, roots_sql("spans"))
+    return (appended.differing_rows(con, merged_keys.format("trace_part_keys"),
+                                    merged_keys.format(f"({part_keys_sql('spans')})"))
             + appended.differing_rows(con, keys, root_keys_sql("spans"))
             + appended.differing_rows(con, "SELECT * FROM trace_root_dups", DUPS_SQL.format(where=""))
             + appended.differing_rows(con, profile_roots.format("trace_profiles"), profile_roots.format(fresh))

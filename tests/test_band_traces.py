@@ -209,7 +209,8 @@ def test_the_root_keys_backfill_equals_the_fold(db: Path, tmp_path: Path) -> Non
         assert parts > 0 and trace_index.mismatches(con) > 0  # the check covers the keyed parts too
         keys = con.execute("SELECT trace_key, odd_id, sample_key, workload, start_ns, duration_ns "
                            "FROM trace_root_keys").fetchall()
-        roots = con.execute("SELECT trace_id, workload, start_ns, duration_ns FROM trace_roots").fetchall()
+        roots = con.execute("SELECT trace_id, workload, start_ns, duration_ns FROM spans "
+                            "WHERE parent_span_id IS NULL AND trace_id IS NOT NULL").fetchall()
     finally:
         con.close()
 

@@ -76,8 +76,10 @@ def test_grouped_commits_store_what_a_transaction_per_batch_stores(tmp_path: Pat
         for sql in ("SELECT * EXCLUDE (committed_at) FROM ingest_batches ORDER BY ALL",
                     "SELECT * FROM spans ORDER BY trace_id, span_id, batch_key",
                     "SELECT * FROM latency_rollup ORDER BY ALL",
-                    "SELECT * FROM trace_roots ORDER BY ALL",
-                    "SELECT trace_id, sum(spans), bit_or(tier_bits) FROM trace_parts GROUP BY ALL ORDER BY ALL",
+                    "SELECT * FROM trace_root_keys ORDER BY ALL",
+                    "SELECT trace_key, odd_id, sum(spans), bit_or(tier_bits) FROM trace_part_keys GROUP BY ALL "
+                    "ORDER BY ALL",
+                    "SELECT * FROM trace_root_dups ORDER BY ALL",
                     "SELECT * FROM hops ORDER BY ALL"):
             assert _rows(a, sql) == _rows(g, sql), sql
         for check in (trace_index.mismatches, rollup.mismatches, hop_spans.mismatches):

@@ -12,12 +12,12 @@ import pytest
 from golden_support import assert_golden, ingest_isolated, run_query
 from ingest_helpers import FIXTURES
 
-from ingest import appended, hop_spans, store, trace_index
+from ingest import appended, derived, hop_spans, store, trace_index
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "committed"
 TINY_TRACES = FIXTURES / "tiny_store" / "traces.jsonl"
-MIGRATION = ROOT / "ingest" / "migrations" / "0006_trace_index.sql"
+MIGRATION = ROOT / "ingest" / "migrations" / "0006_trace_index.sql"  # trace_roots, trace_parts (0015 drops them)
 MIGRATION_0009 = ROOT / "ingest" / "migrations" / "0009_trace_profiles.sql"  # trace_profiles and its backfill
 MIGRATION_0003 = ROOT / "ingest" / "migrations" / "0003_hops_view.sql"  # the hops view as a join over spans
 
@@ -53,7 +53,7 @@ def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 def test_a_trace_split_over_batches_adds_up(split_db: Path) -> None:
-    split = _rows(split_db, "SELECT trace_id FROM trace_parts GROUP BY trace_id HAVING count(*) > 1")
+    split = _rows(split_db, "SELECT trace_id FROM trace_profiles GROUP BY trace_id HAVING count(*) > 1")
     assert split, "the fixture must put one trace in both files"
     con = store.connect(split_db, read_only=True)
     try:
@@ -77,8 +77,7 @@ def _backfill(con: duckdb.DuckDBPyConnection, migration: Path, tables: tuple[str
             con.execute(code)
 
 
-@pytest.mark.parametrize(("migration", "tables"), [(MIGRATION, ("trace_roots", "trace_parts")),
-                                                   (MIGRATION_0009, ("trace_profiles",))])
+@pytest.mark.parametrize(("migration", "tables"), [(MIGRATION_0009, ("trace_profiles",))])
 def test_the_migration_backfill_equals_the_fold(split_db: Path, tmp_path: Path, migration: Path,
                                                 tables: tuple[str, ...]) -> None:
     """A migration's frozen INSERTs, run over the spans, give the index the per-batch fold built."""
@@ -94,6 +93,31 @@ def test_the_migration_backfill_equals_the_fold(split_db: Path, tmp_path: Path, 
         con.close()
 
 
+def test_0006s_backfill_gives_the_keyed_rows_and_0015_drops_its_tables(split_db: Path, tmp_path: Path) -> None:
+    """A store from before 0015 holds 0006's trace_roots and trace_parts: their frozen backfill over the spans gives
+    the rows the fold keeps in trace_root_keys and trace_part_keys (keyed by the same expressions), and migrating
+    drops both tables, leaving every derived table exact."""
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(split_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(MIGRATION.read_text("utf-8"))  # the tables as a store before 0015 has them, backfilled
+        con.execute("DELETE FROM schema_migrations WHERE version = 15")
+        assert con.execute("SELECT count(*) FROM trace_roots").fetchall()[0][0] > 0
+        keys = ", ".join(trace_index.TRACE_KEYS)
+        merged = ("SELECT trace_key, odd_id, sum(spans)::BIGINT, bit_or(tier_bits) FROM ({}) GROUP BY ALL")
+        assert appended.differing_rows(con, "SELECT * FROM trace_root_keys",
+                                       f"SELECT {', '.join(trace_index.ROOT_KEYS)} FROM trace_roots") == 0
+        assert appended.differing_rows(con, merged.format("SELECT * FROM trace_part_keys"),
+                                       merged.format(f"SELECT {keys}, spans, tier_bits FROM trace_parts")) == 0
+        assert store.migrate(con) == ["0015_drop_unread_trace_tables"]
+        left = con.execute("SELECT table_name FROM information_schema.tables "
+                           "WHERE table_name IN ('trace_roots', 'trace_parts')").fetchall()
+        assert left == [] and all(n == 0 for _, n in derived.check(con))
+    finally:
+        con.close()
+
+
 def test_a_split_traces_profile_parts_differ_and_add_up(split_db: Path) -> None:
     """The trace split over two files has a trace_profiles row per batch, with different values; added up they are
     the values of all its spans (trace_index.mismatches compares them with a recomputation over spans)."""
@@ -105,7 +129,7 @@ def test_a_split_traces_profile_parts_differ_and_add_up(split_db: Path) -> None:
 def test_ingesting_the_same_files_again_adds_nothing(tmp_path: Path) -> None:
     files = _split_files(tmp_path)
     db, _ = ingest_isolated(tmp_path, files)
-    counts = ("SELECT (SELECT count(*) FROM trace_roots), (SELECT count(*) FROM trace_parts), "
+    counts = ("SELECT (SELECT count(*) FROM trace_root_keys), (SELECT count(*) FROM trace_part_keys), "
               "(SELECT count(*) FROM trace_profiles)")
     before = _rows(db, counts)
     ingest_isolated(tmp_path, files)
@@ -147,7 +171,7 @@ def test_slow_traces_matches_its_definition_over_spans(sample_db: Path, tier: st
 
 
 def test_a_named_workload_is_not_narrowed_by_the_default_class(sample_db: Path) -> None:
-    batch = _rows(sample_db, "SELECT workload FROM trace_roots WHERE workload_type = 'batch' LIMIT 1")
+    batch = _rows(sample_db, "SELECT workload FROM trace_root_keys WHERE workload_type = 'batch' LIMIT 1")
     assert batch
     got = run_query(sample_db, "slow_traces", {"workload": batch[0][0]})
     assert got.height and set(got["workload"]) == {batch[0][0]}

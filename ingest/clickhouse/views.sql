@@ -69,9 +69,10 @@ LEFT JOIN span_resources AS r ON r.resource_key = c.ResourceId
 LEFT JOIN span_sites AS s ON s.site = if(c.x_Workload IS NULL AND r.workload IS NULL, c.x_SiteId, NULL)
 SETTINGS join_use_nulls = 1
 ;
--- The per-trace index (DuckDB migration 0006): here views over spans, with one trace_parts row per trace, which is
--- what the queries read after adding a trace's parts up. tier_bits: bit 0 device, 1 edge, 2 regional, 3 hyperscale,
--- 4 any other tier.
+-- The per-trace index (DuckDB migration 0006, whose tables 0015 drops there): here views over spans, with one
+-- trace_parts row per trace, which is what the queries read after adding a trace's parts up. No query reads these two;
+-- trace_parts stays as what trace_part_keys reads, and a view costs nothing at ingest. tier_bits: bit 0 device, 1 edge,
+-- 2 regional, 3 hyperscale, 4 any other tier.
 CREATE OR REPLACE VIEW trace_roots AS
 SELECT trace_id, span_id, name, tier, site, workload, workload_type, data_class, start_ns, duration_ns, status_code
 FROM spans
