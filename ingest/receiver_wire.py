@@ -50,7 +50,8 @@ class HttpError(Exception):
         self.retry_after_s = retry_after_s
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """A protobuf base-128 varint."""
     out = bytearray()
     while True:
         byte, n = n & 0x7F, n >> 7
@@ -62,7 +63,7 @@ def _varint(n: int) -> bytes:
 def rpc_status(code: int, message: str) -> bytes:
     """A serialized google.rpc.Status (code = field 1, message = field 2)."""
     text = message.encode()
-    return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
+    return b"\x08" + varint(code) + b"\x12" + varint(len(text)) + text
 
 
 def error_response(err: HttpError, fmt: str) -> Response:

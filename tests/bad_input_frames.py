@@ -11,14 +11,7 @@ from bad_input_sources import REQUESTS, Record, proto_requests
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+from ingest.receiver_wire import varint
 
 
 def field(number: int, payload: bytes) -> bytes:
