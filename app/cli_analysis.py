@@ -9,6 +9,7 @@ import click
 from app import output
 from app.cli_options import db_option, engine_options, open_engine
 from queries import registry
+from queries.catalog import QueryError
 
 
 @click.command()
@@ -35,7 +36,7 @@ def query(name: str | None, db: str | None, list_only: bool, params: tuple[str, 
     try:
         q = registry.get(name)
         values = registry.parse_params(q, params)
-    except registry.QueryError as e:
+    except QueryError as e:
         raise click.UsageError(str(e)) from None
     con = open_engine(db, engine_name, clickhouse_url)
     try:

@@ -21,6 +21,7 @@ from app.state import Dimensions
 from ingest import store
 from ingest.settings import current_settings
 from queries import critical_path, decisions, recommend, registry, savings, scorecard, whatif
+from queries.catalog import QueryError
 from queries.semantic import metric as metrics
 
 ParamKey = tuple[tuple[str, object], ...]
@@ -155,7 +156,7 @@ def narrowed(name: str, params: dict[str, object], by: str | tuple[str, ...] = "
 def has_query(name: str) -> bool:
     try:
         registry.get(name)
-    except registry.QueryError:
+    except QueryError:
         return False
     return True
 

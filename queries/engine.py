@@ -13,7 +13,7 @@ import polars as pl
 
 from ingest import store
 from ingest.clickhouse.client import ClickHouseClient
-from queries import dialect, loader
+from queries import dialect, loader, registry
 
 ENGINES = ("duckdb", "clickhouse")
 
@@ -52,8 +52,6 @@ class DuckDBEngine:
 
 def _param_types(query: str, text: str) -> dict[str, type]:
     """Python types of the `$params` of queries/<query>.sql, from the registry (declared or typed by name)."""
-    from queries import registry  # the registry imports loader, which imports this module
-
     return registry.sql_param_types(query, text)
 
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import polars as pl
 
 from queries import forecast, scorecard
+from queries.catalog import TIER, WORKLOAD, Param, Query, setting
 from queries.cost_by_workload_day import cost_by_workload_day
-from queries.registry import TIER, WORKLOAD, Param, Query, setting
 
 USD = (("*_usd", "USD (BillingCurrency)"),)
 MONTH = (("*_usd_month", "USD per 730-hour month"), ("*_ratio", "fraction 0-1"), ("gpu_seconds", "s"),

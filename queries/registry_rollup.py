@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from queries.registry import END, SITE, START, TIER, WORKLOAD, Param, Query, workload_class
+from queries.catalog import END, SITE, START, TIER, WORKLOAD, Param, Query, workload_class
 
 ROLLUP_BUCKET = Param("bucket", str, "time bucket (UTC; weeks start Monday)", "hour", ("minute", "hour", "day", "week"),
                       nullable=False)

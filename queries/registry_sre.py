@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from queries import policy, slow_path
-from queries.registry import (
+from queries.catalog import (
     BAND,
     BUCKET,
     BUCKETS,

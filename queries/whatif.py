@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from queries import registry, scorecard
 from queries.engine import Engine
 from queries.scorecard import DEFAULT_SPEED, TIERS
 
@@ -141,8 +142,6 @@ def as_frame(moves: list[Move]) -> pl.DataFrame:
 def run(con: duckdb.DuckDBPyConnection | Engine, workload: str, to_tier: str, from_tier: str | None = None,
         to_site: str | None = None) -> Move:
     """The what-if on an open store with the configured scorecard."""
-    from queries import registry, scorecard
-
     cfg = scorecard.configured()
     inputs = registry.run(con, "scorecard_inputs")
     card = scorecard.scorecard(inputs.lazy(), cfg).collect()
