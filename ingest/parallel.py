@@ -55,7 +55,7 @@ def decoded(batches: Iterator[B], decode: Callable[[B], T], skip: set[int],
         yield from _inline(first, second, batches, decode, skip)
         return
     pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("forkserver"),
-                               initializer=_exit_with, initargs=(os.getpid(),))
+                               initializer=exit_with, initargs=(os.getpid(),))
     pending: deque[tuple[int, Future[T] | None]] = deque()
     error: SourceError | None = None
     try:
@@ -76,7 +76,7 @@ def decoded(batches: Iterator[B], decode: Callable[[B], T], skip: set[int],
         raise error
 
 
-def _exit_with(pid: int) -> None:
+def exit_with(pid: int) -> None:
     """Worker start-up: exit as soon as the ingesting process `pid` ends, even when it was killed.
 
     Otherwise a SIGKILLed ingest would leave its idle workers (and their forkserver) behind.

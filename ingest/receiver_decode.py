@@ -59,7 +59,7 @@ def _start_worker(settings: Settings, parent_pid: int) -> None:
     _settings = settings
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, signal.SIG_IGN)
-    parallel._exit_with(parent_pid)
+    parallel.exit_with(parent_pid)
 
 
 def _accept_in_worker(signal_name: str, fmt: str, body: bytes) -> Accepted | Refused:
