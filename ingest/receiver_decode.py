@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import multiprocessing
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +23,7 @@ from ingest.receiver_wire import HttpError, Verdict, decode_request, verdict
 from ingest.settings import Settings
 from ingest.spooled import to_ipc
 
+log = logging.getLogger("tierwise.receiver")
 _settings: Settings | None = None  # a worker's settings, set once when it starts
 
 
@@ -75,13 +78,26 @@ class Decoders:
 
     def __init__(self, settings: Settings, workers: int) -> None:
         self.settings = settings
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                         initializer=_start_worker, initargs=(settings, os.getpid())) if workers else None
+        self.workers = workers
+        self._pool = self._start() if workers else None
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"),
+                                   initializer=_start_worker, initargs=(self.settings, os.getpid()))
 
     async def accept(self, signal_name: str, fmt: str, body: bytes) -> Accepted:
-        if self._pool is None:
+        """The decoded request; 503 (retry) when a decoder process died under it, after starting fresh ones."""
+        pool = self._pool
+        if pool is None:
             return await run_in_threadpool(accept, signal_name, fmt, body, self.settings)
-        done = await asyncio.wrap_future(self._pool.submit(_accept_in_worker, signal_name, fmt, body))
+        try:
+            done = await asyncio.wrap_future(pool.submit(_accept_in_worker, signal_name, fmt, body))
+        except BrokenProcessPool:
+            if self._pool is pool:  # the first request to notice replaces the pool; the others only retry
+                log.error("a decoder process died (killed, or out of memory); starting new ones")
+                self._pool = self._start()
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise HttpError(503, "a decoder process stopped while decoding this request; retry", 1) from None
         if isinstance(done, Refused):
             raise HttpError(done.status, done.message)
         return done

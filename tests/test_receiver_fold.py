@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import psutil  # type: ignore[import-untyped]
 import pytest
 from test_receiver import json_span, post, receiver, rows, traces_doc
 
@@ -117,3 +118,19 @@ def test_an_abort_ends_the_fold_after_the_group_in_hand(db_path: Path, monkeypat
     monkeypatch.setattr(spool_module, "_fold_group", then_abort)
     assert folder.stop().folded == 1
     assert len(spool.ready()) == 3 and rows(db_path, "SELECT count(*) FROM spans") == [(3,)]
+
+
+def test_a_dead_decoder_process_costs_one_retry(db_path: Path) -> None:
+    with receiver(db_path, decode_workers=1) as rx:
+        assert post(f"{rx.url}/v1/traces", traces_doc([json_span(1)]))[0] == 200
+        me = psutil.Process()
+        decoders = [c for c in me.children(recursive=True) if c.ppid() != me.pid]  # forked by the forkserver
+        assert decoders
+        for child in decoders:
+            child.kill()  # as the OOM killer would
+        psutil.wait_procs(decoders, timeout=10)
+        status, headers, _ = post(f"{rx.url}/v1/traces", traces_doc([json_span(2)]))
+        assert status == 503 and headers.get("retry-after") == "1"
+        assert post(f"{rx.url}/v1/traces", traces_doc([json_span(2)]))[0] == 200  # the exporter's retry
+        rx.folder.fold_once()
+    assert sorted(rows(db_path, "SELECT span_id FROM spans")) == [(f"{i:016x}",) for i in (1, 2)]
