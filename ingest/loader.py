@@ -166,8 +166,8 @@ def commit_batches(con: duckdb.DuckDBPyConnection, sha: str, source: str,
 def commit_files(con: duckdb.DuckDBPyConnection, files: Sequence[tuple[Part, int]]) -> None:
     """Write whole one-batch files (the receiver's spooled requests, with their sizes) and their ledger rows at once.
 
-    One transaction and one fold of the derived tables for all of them: per-file transactions are what made the live
-    path fold 10 times slower than `tierwise ingest`. Files already complete in the ledger must be left out by the caller.
+    One transaction and one fold of the derived tables for all of them, so the fold's fixed cost per transaction is
+    paid once per group, not once per request. Files already complete in the ledger must be left out by the caller.
     """
     con.execute("BEGIN TRANSACTION")
     try:

@@ -1,8 +1,9 @@
 """One accepted request as the spool keeps it: its decoded rows as Arrow IPC, with the body's hash and rejections.
 
 The receiver decodes each body once, to answer with exact partial-success counts; the spool keeps that result, so the
-folder only commits. The body's SHA-256 is the file's identity in the store's ledger: an exporter that retries a body
-after a lost answer sends the same bytes, and the second copy is recognised as already ingested.
+folder only commits. The SHA-256 of the signal and the body (receiver_decode.identity) is the file's identity in the
+store's ledger: an exporter that retries a body after a lost answer sends the same bytes, and the second copy is
+recognised as already ingested.
 """
 
 from __future__ import annotations
