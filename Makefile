@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(BIN)/tierwise demo --dir $(DEMO_DIR) --serve --port $(PORT) $(if $(LOGIN),--login $(LOGIN))
 
 lint: $(STAMP)
-	$(BIN)/ruff check app ingest queries sample_data tests bench
+	$(BIN)/ruff check app ingest queries sample_data store tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -16,8 +16,8 @@ from plotly.subplots import make_subplots
 
 from app.plain import label, labels
 from queries.units import format_value
+from store.contract import TIERS
 
-TIERS = ("device", "edge", "regional", "hyperscale")
 TIER_COLORS = {"device": "#8E6BD8", "edge": "#1AA39A", "regional": "#F08A24", "hyperscale": "#3B7DD8",
                "unknown": "#9AA0A6"}
 TIER_RANK = {t: i for i, t in enumerate(TIERS)}

@@ -14,7 +14,7 @@ import click
 
 from app import cli_analysis, cli_data, cli_metric
 from app.cli_options import db_option, engine_options
-from ingest.settings import ENV_CLICKHOUSE_URL, ENV_ENGINE, load_settings
+from store.settings import ENV_CLICKHOUSE_URL, ENV_ENGINE, load_settings
 
 PORT_RANGE = click.IntRange(1, 65535)
 ADDRESS_HELP = ("127.0.0.1 keeps the dashboard on this machine; beyond loopback it warns unless login is on "
@@ -66,7 +66,7 @@ def serve(db: str | None, port: int, address: str, login: Path | None, engine_na
     from app.serve import serve as run
 
     s = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
-    if s.engine == "clickhouse":  # the dashboard process reads them back through ingest/settings.py
+    if s.engine == "clickhouse":  # the dashboard process reads them back through store/settings.py
         os.environ.update({ENV_ENGINE: s.engine, ENV_CLICKHOUSE_URL: s.clickhouse_url or ""})
     sys.exit(run(s.db_path, port, address, login=login))
 

@@ -10,6 +10,7 @@ from app import output
 from app.cli_options import db_option, engine_options, open_engine
 from queries import registry
 from queries.catalog import QueryError
+from store.contract import TIERS
 
 
 @click.command()
@@ -17,7 +18,11 @@ from queries.catalog import QueryError
 @engine_options
 def summary(db: str | None, engine_name: str | None, clickhouse_url: str | None) -> None:
     """Per-tier requests, error rate and latency percentiles."""
-    output.print_summary(open_engine(db, engine_name, clickhouse_url))
+    engine = open_engine(db, engine_name, clickhouse_url)
+    try:
+        output.print_summary(engine)
+    finally:
+        engine.close()
 
 
 @click.command("query")
@@ -38,11 +43,11 @@ def query(name: str | None, db: str | None, list_only: bool, params: tuple[str, 
         values = registry.parse_params(q, params)
     except QueryError as e:
         raise click.UsageError(str(e)) from None
-    con = open_engine(db, engine_name, clickhouse_url)
+    engine = open_engine(db, engine_name, clickhouse_url)
     try:
-        frame = registry.run(con, name, values)
+        frame = registry.run(engine, name, values)
     finally:
-        con.close()
+        engine.close()
     if fmt == "table":
         output.print_frame(frame)
     else:
@@ -58,11 +63,11 @@ def recommend(db: str | None, fmt: str, engine_name: str | None, clickhouse_url:
     """Placement moves ranked by value (docs/scorecard.md); a well-placed workload gets none."""
     from queries import recommend as rec
 
-    con = open_engine(db, engine_name, clickhouse_url)
+    engine = open_engine(db, engine_name, clickhouse_url)
     try:
-        recs = rec.run(con)
+        recs = rec.run(engine)
     finally:
-        con.close()
+        engine.close()
     if fmt == "json":
         click.echo(rec.to_json(recs))
     else:
@@ -72,7 +77,7 @@ def recommend(db: str | None, fmt: str, engine_name: str | None, clickhouse_url:
 @click.command()
 @db_option
 @click.option("--workload", required=True, help="The workload to move.")
-@click.option("--to", "to_tier", required=True, type=click.Choice(["device", "edge", "regional", "hyperscale"]))
+@click.option("--to", "to_tier", required=True, type=click.Choice(TIERS))
 @click.option("--from", "from_tier", default=None, help="The portion to move (default: its costliest other tier).")
 @click.option("--site", default=None, help="Target site, recorded with the move.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -82,13 +87,13 @@ def whatif(db: str | None, workload: str, to_tier: str, from_tier: str | None, s
     """Price one move with the scorecard and estimate its p95 change from observed hop and compute times."""
     from queries import whatif as wi
 
-    con = open_engine(db, engine_name, clickhouse_url)
+    engine = open_engine(db, engine_name, clickhouse_url)
     try:
-        move = wi.run(con, workload, to_tier, from_tier, site)
+        move = wi.run(engine, workload, to_tier, from_tier, site)
     except wi.WhatIfError as e:
         raise click.UsageError(str(e)) from None
     finally:
-        con.close()
+        engine.close()
     frame = wi.as_frame([move])
     if fmt == "json":
         click.echo(frame.write_json())
@@ -111,9 +116,9 @@ def export_focus(db: str | None, out: Path, fmt: str | None, engine_name: str | 
     """The cost ledger as a FOCUS 1.2 file (57 columns + x_ columns), as focus-validator checks it."""
     from queries.focus_export import export_focus as write_focus
 
-    con = open_engine(db, engine_name, clickhouse_url)
+    engine = open_engine(db, engine_name, clickhouse_url)
     try:
-        n = write_focus(con, out, fmt)
+        n = write_focus(engine, out, fmt)
     finally:
-        con.close()
+        engine.close()
     click.echo(f"{out}: {n} FOCUS rows")

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
+import store
 from app.cli_options import db_option, engine_options, open_store
-from ingest import store
-from ingest.settings import load_settings
+from store.settings import load_settings
 
 
 @click.command()
@@ -24,13 +24,15 @@ def migrate(db: str | None, engine_name: str | None, clickhouse_url: str | None)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     if settings.engine == "clickhouse":
-        from ingest.clickhouse import load as ch_load
+        from app.output_clickhouse import print_day, print_migrate
+        from ingest.sinks import clickhouse as ch_load
 
         if not settings.clickhouse_url:
             raise click.UsageError("--engine clickhouse needs --clickhouse-url or TIERWISE_CLICKHOUSE_URL")
-        where, applied = ch_load.migrate(settings.clickhouse_url, settings)
-    else:
-        where, applied = str(settings.db_path), store.migrate(store.connect(settings.db_path))
+        if not print_migrate(ch_load.migrate(settings.clickhouse_url, settings, progress=print_day)):
+            sys.exit(1)
+        return
+    where, applied = str(settings.db_path), store.migrate(store.connect(settings.db_path))
     click.echo(f"{where}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
 
 
@@ -54,7 +56,7 @@ def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: 
     """Load OTLP files or folders (JSON lines, JSON, protobuf; gzip or zstd) into the store."""
     settings = load_settings(db=db, config=config, store_content=store_content)
     if engine == "clickhouse":
-        from ingest.clickhouse import load as ch_load
+        from ingest.sinks import clickhouse as ch_load
 
         if not clickhouse_url:
             raise click.UsageError("--engine clickhouse needs --clickhouse-url or TIERWISE_CLICKHOUSE_URL")
@@ -72,18 +74,34 @@ def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: 
 
 @click.command()
 @db_option
-@click.option("--repair", is_flag=True, help="Recompute every derived table from the spans first (takes the write lock).")
-def check(db: str | None, repair: bool) -> None:
+@click.option("--repair", is_flag=True,
+              help="First recompute, from the spans, the derived tables that differ (takes the write lock).")
+@engine_options
+def check(db: str | None, repair: bool, engine_name: str | None, clickhouse_url: str | None) -> None:
     """Compare every derived table with a recomputation over the spans; exit 1 on any difference."""
-    from ingest import derived
+    from store import derived
 
-    path = load_settings(db=db).db_path
+    try:
+        settings = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if settings.engine == "clickhouse":  # the roll-ups against their source (ClickHouse keeps the rest as views)
+        from app.output_clickhouse import print_check
+        from ingest.sinks import clickhouse as ch_load
+
+        if not settings.clickhouse_url:
+            raise click.UsageError("--engine clickhouse needs --clickhouse-url or TIERWISE_CLICKHOUSE_URL")
+        if not print_check(ch_load.check(settings.clickhouse_url, repair)):
+            sys.exit(1)
+        return
+    path = settings.db_path
     if repair:
         writer = store.open_writer(path)
         try:
-            derived.rebuild(writer)
+            repaired = derived.repair(writer)
         finally:
             writer.close()
+        click.echo(f"recomputed: {', '.join(repaired)}" if repaired else "nothing to recompute")
     con = open_store(path)
     try:
         results = derived.check(con)
@@ -105,7 +123,7 @@ def quarantine(db: str | None, limit: int) -> None:
     con = open_store(load_settings(db=db).db_path)
     try:
         from app.output_ingest import print_quarantine
-        from ingest.loader import quarantined
+        from ingest.sinks.loader import quarantined
 
         print_quarantine(quarantined(con, limit))
     finally:
@@ -141,8 +159,8 @@ def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: 
 
     SIGINT, SIGTERM and SIGHUP stop it after a final fold of everything answered 200.
     """
-    from ingest.parallel import usable_cores
-    from ingest.receiver import Receiver, ReceiverConfig
+    from ingest.files.parallel import usable_cores
+    from ingest.receiver.server import Receiver, ReceiverConfig
 
     settings = load_settings(db=db, config=config, store_content=store_content, token=token)
     rc = ReceiverConfig(host=host, port=port, spool_dir=spool_dir, max_body_bytes=max_body_bytes,

@@ -6,11 +6,12 @@ import click
 
 from app import output
 from app.cli_options import db_option, open_store
-from ingest.settings import load_settings
 from queries import timeparse
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic import metric as metrics
 from queries.semantic import model, present
 from queries.semantic.model import ModelError
+from store.settings import load_settings
 
 
 def _list(fmt: str) -> None:
@@ -76,11 +77,11 @@ def metric(measures: str | None, by: str, where: tuple[str, ...], start: str | N
         metrics.explain(req)  # refuses unknown or meaningless combinations before the store is opened
     except ModelError as e:
         raise click.UsageError(str(e)) from None
-    con = open_store(settings.db_path)
+    engine = DuckDBEngine(open_store(settings.db_path))  # the semantic model runs on the DuckDB store
     try:
-        frame = metrics.run(con, req)
+        frame = metrics.run(engine, req)
     finally:
-        con.close()
+        engine.close()
     if fmt == "table":
         shown = present.with_totals(frame, req.by)
         output.print_frame(shown, labels=present.labels(shown.columns), units=present.units(shown.columns))

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 import duckdb
 
+import store
 from app import connection
-from ingest import store
-from ingest.settings import load_settings
+from queries.engines.duckdb_engine import DuckDBEngine
+from store.settings import load_settings
 
 if TYPE_CHECKING:
-    from queries.engine import Engine
+    from queries.engines.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,12 +85,14 @@ def open_store(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def open_engine(db: str | None, engine_name: str | None, clickhouse_url: str | None) -> Engine:
-    """The store (as open_store opens it) or ClickHouse the flags name; bad flags are usage errors."""
-    from queries import engine as engines  # sqlglot and the ClickHouse client load only for these commands
+    """The engine the flags name, opened once for the command: the store (as open_store opens it) or ClickHouse; bad
+    flags are usage errors."""
     try:
         s = load_settings(db=db, engine=engine_name, clickhouse_url=clickhouse_url)
         if s.engine == "duckdb":
-            return engines.DuckDBEngine(open_store(s.db_path))
+            return DuckDBEngine(open_store(s.db_path))
+        from queries.engines import engine as engines  # sqlglot and the ClickHouse client load only for ClickHouse
+
         return engines.open_engine(s.engine, s.db_path, s.clickhouse_url)
     except (ValueError, store.StoreError) as e:
         raise click.UsageError(str(e)) from None

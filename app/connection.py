@@ -1,4 +1,5 @@
-"""How readers reach the store: DuckDB read-only (waiting out a writer's lock for a bounded time), or ClickHouse."""
+"""How readers reach the store: DuckDB read-only (waiting out a writer's lock for a bounded time), or ClickHouse, each
+wrapped once, here, as the engine the queries run on."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ingest import store
-from ingest.settings import current_settings
+import store
+from queries.engines.duckdb_engine import DuckDBEngine
+from store.settings import current_settings
 
 if TYPE_CHECKING:
-    from queries.engine import Engine
+    from queries.engines.engine import Engine
 
 ENV_LOCK_WAIT = "TIERWISE_LOCK_WAIT_S"  # how long a CLI reader waits out a writer's lock, in seconds
 DEFAULT_LOCK_WAIT_S = 10.0  # a fold holds the lock for about a second; ingest of a big folder for minutes
@@ -153,20 +155,20 @@ def last_good(db: str, stamp: Stamp) -> tuple[Stamp, str] | None:
     return older[0][0], (f"{ago:.0f} s" if ago < 90 else f"{ago / 60:.0f} min" if ago < 5400 else f"{ago / 3600:.0f} h")
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection | Engine:
-    """The dashboard's read-only connection, waiting out a writer's lock for PAGE_LOCK_WAIT_S (or ClickHouse, when
-    `tierwise serve --engine clickhouse` set TIERWISE_ENGINE)."""
+def connect(path: Path) -> Engine:
+    """The dashboard's read-only engine: the store, waiting out a writer's lock for PAGE_LOCK_WAIT_S (or ClickHouse,
+    when `tierwise serve --engine clickhouse` set TIERWISE_ENGINE)."""
     configured = current_settings()
     if configured.engine == "clickhouse":
-        from queries.engine import open_engine  # sqlglot and the ClickHouse client load only for that engine
+        from queries.engines.engine import open_engine  # sqlglot and the ClickHouse client load only for that engine
 
         return open_engine("clickhouse", path, configured.clickhouse_url)
-    return read_only(path, PAGE_LOCK_WAIT_S)
+    return DuckDBEngine(read_only(path, PAGE_LOCK_WAIT_S))
 
 
 @contextmanager
-def opened(path: Path) -> Iterator[duckdb.DuckDBPyConnection | Engine]:
-    """A connection for one query. chdb embeds one ClickHouse per process, on one data directory at a time, and a
+def opened(path: Path) -> Iterator[Engine]:
+    """An engine for one query. chdb embeds one ClickHouse per process, on one data directory at a time, and a
     session is slow to open: its session is kept and every session, the warm-up thread included, takes turns on it."""
     configured = current_settings()
     url = configured.clickhouse_url or ""
@@ -180,7 +182,7 @@ def opened(path: Path) -> Iterator[duckdb.DuckDBPyConnection | Engine]:
     with _CHDB_TURN:
         if url not in _HELD:
             release()
-            from queries.engine import open_engine
+            from queries.engines.engine import open_engine
 
             _HELD[url] = open_engine("clickhouse", path, url)
         yield _HELD[url]

@@ -15,18 +15,20 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+import store
 from app import auth, connection
 from app.connection import EngineQueryError, NotAStore, Stamp, StoreBusy, connect, opened, release
 from app.state import Dimensions
-from ingest import store
-from ingest.settings import current_settings
 from queries import critical_path, decisions, recommend, registry, savings, scorecard, whatif
 from queries.catalog import QueryError
+from queries.engines.duckdb_engine import DuckDBOnly
 from queries.semantic import metric as metrics
+from store.contract import TIERS
+from store.settings import current_settings
 
 ParamKey = tuple[tuple[str, object], ...]
 T = TypeVar("T")
-_connect = connect  # the store's read-only connection, as tests wait out a writer's lock with it
+_connect = connect  # the store's read-only engine, as tests wait out a writer's lock with it
 # The version this script run reads at once the store was busy (connection.last_good's), else None: the current one
 _SERVING: ContextVar[Stamp | None] = ContextVar("tierwise_serving", default=None)
 
@@ -79,13 +81,13 @@ def _run(db: str, stamp: tuple[int, int, int, int], name: str, params: ParamKey)
     call = registry.source_call(name, dict(params))
     if call is not None:  # a polars job: its SQL rows are cached on their own, so jobs over the same rows share them
         return registry.derive(name, _run(db, stamp, call[0], tuple(sorted(call[1].items()))), dict(params))
-    with opened(Path(db)) as con:
+    with opened(Path(db)) as engine:
         try:
-            return registry.run(con, name, dict(params))
+            return registry.run(engine, name, dict(params))
         except Exception as e:
-            if isinstance(con, duckdb.DuckDBPyConnection):
+            if engine.name == "duckdb":  # the store's own queries: a failure is a bug, shown in full
                 raise
-            raise EngineQueryError(f"query {name} failed on {con.name}: {str(e).strip().splitlines()[0][:240]}") from e
+            raise EngineQueryError(f"query {name} failed on {engine.name}: {str(e).strip().splitlines()[0][:240]}") from e
 
 
 def _read(fn: Callable[..., T], *args: object, stop: bool = True) -> T:
@@ -121,10 +123,11 @@ def query(name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _metric(db: str, stamp: tuple[int, int, int, int], req: metrics.Request) -> pl.DataFrame:
-    with opened(Path(db)) as con:
-        if not isinstance(con, duckdb.DuckDBPyConnection):
-            raise EngineQueryError(f"measures run on the DuckDB store; {con.name} serves the registered queries only")
-        return metrics.run(con, req)
+    with opened(Path(db)) as engine:
+        try:
+            return metrics.run(engine, req)
+        except DuckDBOnly as e:
+            raise EngineQueryError(str(e)) from None
 
 
 def models_measures() -> bool:
@@ -169,12 +172,12 @@ def _status(db: str, stamp: tuple[int, int, int, int]) -> StoreStatus:
     if not path.exists():
         return StoreStatus("missing", path)
     try:
-        con = _connect(path)  # StoreBusy goes up uncached: status() falls back or says the store is busy
+        engine = _connect(path)  # StoreBusy goes up uncached: status() falls back or says the store is busy
     except NotAStore as e:
         return StoreStatus("unreadable", path, str(e))
     except duckdb.IOException as e:
         return StoreStatus("locked", path, str(e))
-    assert isinstance(con, duckdb.DuckDBPyConnection)
+    con = engine.duckdb_connection("the store's status")
     try:
         store.check_current(con)
         row = con.execute("SELECT count(*) FROM (SELECT 1 FROM spans LIMIT 1)").fetchone()
@@ -183,7 +186,7 @@ def _status(db: str, stamp: tuple[int, int, int, int]) -> StoreStatus:
     except duckdb.CatalogException:
         return StoreStatus("behind", path, "no spans table")
     finally:
-        con.close()
+        engine.close()
     return StoreStatus("ok" if row and row[0] else "empty", path)
 
 
@@ -204,9 +207,9 @@ def dimensions() -> Dimensions:
     by: dict[str, list[str]] = {}
     for dim, value in rows.select("dimension", "value").iter_rows():
         by.setdefault(dim, []).append(value)
-    order = {"device": 1, "edge": 2, "regional": 3, "hyperscale": 4}
+    order = {tier: i for i, tier in enumerate(TIERS)}
     days = sorted(by.get("day", []))
-    return Dimensions(tiers=tuple(sorted(by.get("tier", []), key=lambda t: (order.get(t, 9), t))),
+    return Dimensions(tiers=tuple(sorted(by.get("tier", []), key=lambda t: (order.get(t, len(TIERS)), t))),
                       sites=tuple(sorted(by.get("site", []))), workloads=tuple(sorted(by.get("workload", []))),
                       first_day=date.fromisoformat(days[0]) if days else None,
                       last_day=date.fromisoformat(days[-1]) if days else None)
@@ -242,8 +245,8 @@ def trace_layout(trace_id: str) -> TraceLayout:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _recommendations(db: str, stamp: tuple[int, int, int, int]) -> pl.DataFrame:
-    with opened(Path(db)) as con:
-        return recommend.as_frame(recommend.run(con))
+    with opened(Path(db)) as engine:
+        return recommend.as_frame(recommend.run(engine))
 
 
 def recommendations() -> pl.DataFrame:
@@ -289,7 +292,7 @@ def default_move(workload: str | None = None) -> tuple[str, str, str | None, str
         return str(r["workload"]), str(r["to_tier"]), r["from_tier"], r["to_site"]
     names = [workload] if workload else sorted(query("scorecard")["workload"].unique().to_list())
     for name in names:
-        for tier in scorecard.TIERS:
+        for tier in TIERS:
             if what_if(name, tier).move.height:
                 return name, tier, None, None
     return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -13,11 +12,12 @@ import polars as pl
 
 from app.table_text import render_table
 from queries import registry
+from queries.holdings import Held, holdings
 from queries.semantic import metric as metrics
 from queries.semantic import present
 
 if TYPE_CHECKING:
-    from queries.engine import Engine
+    from queries.engines.engine import Engine
 
 SUMMARY = ("requests", "errors", "error_rate_pct", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
 
@@ -46,23 +46,55 @@ def print_frame(df: pl.DataFrame, labels: Mapping[str, str] | None = None, units
     click.echo(render_table(df, shutil.get_terminal_size((160, 24)).columns, labels, units))
 
 
-def print_summary(source: Path | Engine) -> None:
-    """Requests, errors and latency by tier through the semantic model (what the Overview page shows), from the store
-    at a path or an open DuckDB engine; ClickHouse still answers with the registered latency_by_tier query. Closes
-    what it opened or was given."""
-    from queries.engine import DuckDBEngine, open_engine  # the engines (sqlglot, chdb) load only when asked for
-    from queries.loader import fetch
+def print_summary(engine: Engine) -> None:
+    """Requests, errors and latency by tier through the semantic model (what the Overview page shows) on the DuckDB
+    store; ClickHouse still answers with the registered latency_by_tier query."""
+    semantic = engine.name == "duckdb"  # the semantic model runs on the DuckDB store only
+    if semantic:
+        frame = metrics.run(engine, metrics.Request(SUMMARY, ("tier",)))
+    else:
+        frame = registry.run(engine, "latency_by_tier", {"start_ns": None, "end_ns": None,
+                                                         "workload_class": "interactive"})
+    if frame.height == 0:
+        click.echo("\n".join(holdings_lines(holdings(engine.first_row))))
+    elif semantic:
+        click.echo("Requests entering each tier, errors and latency (sampling-adjusted; batch and training left out):")
+        print_metric(frame, ("tier",))
+    else:
+        click.echo("Latency and errors by tier (server, consumer and root spans of interactive workloads):")
+        print_frame(frame)
 
-    engine = open_engine("duckdb", source) if isinstance(source, Path) else source
-    try:
-        if isinstance(engine, DuckDBEngine):
-            click.echo("Requests entering each tier, errors and latency (sampling-adjusted; batch and training left out):")
-            print_metric(metrics.run(engine.con, metrics.Request(SUMMARY, ("tier",))), ("tier",))
-        else:
-            click.echo("Latency and errors by tier (server, consumer and root spans of interactive workloads):")
-            print_frame(fetch(engine, "latency_by_tier", start_ns=None, end_ns=None, workload_class="interactive"))
-    finally:
-        engine.close()
+
+# What each kind of row gives, and how to bring it in, for a store that lacks it.
+MISSING = {
+    "spans": "OTLP traces give the requests, errors and latency by tier shown here, hops and slow paths "
+             "(`tierwise ingest traces.jsonl`, or `tierwise receive`)",
+    "metric points": "OTLP metrics give GPU use and queue depth (`tierwise ingest metrics.jsonl`, or `tierwise receive`)",
+    "cost rows": "billing exports give costs, reconciliation and unit costs (`tierwise ingest` a FOCUS, CUR, Azure, GCP "
+                 "or OCI export, or a rate card)",
+}
+
+
+def holdings_lines(held: Sequence[Held]) -> list[str]:
+    """What `tierwise summary` says instead of an empty table: why it has no row, what the store holds (rows and the
+    time they cover, UTC) and what is missing."""
+    spans = next(h.rows for h in held if h.kind == "spans")
+    if not any(h.rows for h in held):
+        return ["The store is empty: nothing has been ingested yet.", "Missing:",
+                *(f"  {h.kind}: {MISSING[h.kind]}." for h in held)]
+    why = ("the store holds no spans" if not spans else
+           f"its {spans:,} spans hold no request entering a tier (no root, server or consumer span outside batch and "
+           "training work)")
+    lines = [f"No requests, errors or latency by tier to show: {why}.", "The store holds:"]
+    width = max(len(f"{h.rows:,}") for h in held)
+    for h in held:
+        covers = (f"  {h.first:%Y-%m-%d %H:%M} to {h.last:%Y-%m-%d %H:%M} UTC" if h.first and h.last else "")
+        lines.append(f"  {h.kind:<13} {h.rows:>{width},}{covers}")
+    missing = [h for h in held if not h.rows]
+    if missing:
+        lines.append("Missing:")
+        lines += [f"  {h.kind}: {MISSING[h.kind]}." for h in missing]
+    return lines
 
 
 def print_metric(frame: pl.DataFrame, keys: Sequence[str]) -> None:

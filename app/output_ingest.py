@@ -13,12 +13,15 @@ from typing import Any
 import click
 from tqdm import tqdm
 
+import store
 from app.output import print_metric, print_summary
-from ingest import loader, route, store
-from ingest.settings import Settings, load_settings
-from ingest.sources import expand_paths
+from ingest.files import route
+from ingest.files.sources import expand_paths
+from ingest.sinks import loader
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic import metric as metrics
 from sample_data.generate import ensure_estate
+from store.settings import Settings, load_settings
 
 
 def run_ingest(paths: list[Path], settings: Settings, signal: str | None, progress: bool) -> list[loader.FileResult]:
@@ -98,12 +101,12 @@ def run_demo(workdir: Path, spans: int = 1_000_000, days: int = 30) -> None:
         print_ingest(fresh)
     else:
         click.echo(f"already ingested: {len(results)} files")
-    print_summary(settings.db_path)
-    con = store.connect(settings.db_path, read_only=True)
+    engine = DuckDBEngine.open(settings.db_path)
     try:
-        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'costs'").fetchall() == [(1,)]:
+        print_summary(engine)
+        if engine.first_row("SELECT count(*) FROM information_schema.tables WHERE table_name = 'costs'") == (1,):
             click.echo("Effective cost by tier (linked by tag, resource or site; per billing currency):")
-            print_metric(metrics.run(con, metrics.Request(("effective_cost",), ("tier",))), ("tier",))
+            print_metric(metrics.run(engine, metrics.Request(("effective_cost",), ("tier",))), ("tier",))
     finally:
-        con.close()
+        engine.close()
     click.echo(f"demo ready in {time.perf_counter() - t:.1f} s")

@@ -43,8 +43,8 @@ def rerun_after_filter(page: str, key: str, value: str) -> Rerun:
         ran.append((name, time.perf_counter() - t, time.process_time() - c, dict(params or {})))
         return out
 
-    def run(con: Any, name: str, params: Any = None) -> pl.DataFrame:
-        return timed(name, params, lambda: real_run(con, name, params))
+    def run(engine: Any, name: str, params: Any = None) -> pl.DataFrame:
+        return timed(name, params, lambda: real_run(engine, name, params))
 
     def derive(name: str, rows: pl.DataFrame, params: Any = None) -> pl.DataFrame:
         return timed(name, params, lambda: real_derive(name, rows, params))

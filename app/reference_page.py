@@ -3,5 +3,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
+from store.contract import TIERS
+
 st.title("Reference")
-st.plotly_chart(go.Figure(go.Bar(x=["device", "edge", "regional", "hyperscale"], y=[1, 2, 3, 4])))
+st.plotly_chart(go.Figure(go.Bar(x=list(TIERS), y=list(range(1, len(TIERS) + 1)))))

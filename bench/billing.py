@@ -7,7 +7,7 @@ Run from the repository root:
 
 Each measurement runs in a fresh child process against a fresh store; peak RSS is sampled every 50 ms with
 psutil, and CPU seconds (user + system of the child) are reported beside wall seconds because the shared VM's
-load makes wall time noisy. "tierwise" is `ingest.route.ingest_any` (detection, hashing, mapping to FOCUS,
+load makes wall time noisy. "tierwise" is `ingest.files.route.ingest_any` (detection, hashing, mapping to FOCUS,
 the ledger layout's per-file check, quarantine check, source totals, one transaction); "raw" is `CREATE TABLE t AS
 SELECT * FROM read_parquet(...)` / `read_csv(...)` of the same file into a fresh DuckDB file.
 Files are generated once into --data-dir and reused.
@@ -85,9 +85,9 @@ def child(mode: str, path: Path, db: Path) -> dict[str, float]:
     tierwise's modules are imported before the clock starts, as duckdb is for the raw read: both time the load only.
     """
     sys.path.insert(0, str(ROOT))
-    from ingest import store
-    from ingest.route import ingest_any
-    from ingest.settings import load_settings
+    import store
+    from ingest.files.route import ingest_any
+    from store.settings import load_settings
 
     if mode in ("wide", "narrow", "varying"):
         return _rewrite(mode, path, db)
@@ -114,10 +114,10 @@ def child(mode: str, path: Path, db: Path) -> dict[str, float]:
 
 def _rewrite(mode: str, path: Path, db: Path) -> dict[str, float]:
     """Ingest untimed, then time writing the mapped rows again: all ledger columns, the narrow ones or the varying."""
-    from ingest import store
+    import store
     from ingest.billing import ledger
-    from ingest.route import ingest_any
-    from ingest.settings import load_settings
+    from ingest.files.route import ingest_any
+    from store.settings import load_settings
 
     con = store.open_writer(db)
     if ingest_any(con, path, load_settings(db=db, env={})).status != "complete":

@@ -9,8 +9,8 @@ table) and the day-histogram tables of schema 0091 (added to an existing store w
 runs in a fresh child process per engine: "cold" is the first run, "warm" the median of the rest; CPU seconds and
 the child's peak RSS (VmHWM) are recorded. Ratios are against DuckDB's raw exact-quantile scan (p50/p95/p99 per tier
 over every request span) of the same rows, run in the same way.
-ClickHouse runs go through queries/engine.py: queries/clickhouse/<query>.sql where it exists (the roll-up queries),
-else the .sql file transpiled by queries/dialect.py (exact quantile_cont becomes quantileExactInclusive); only the
+ClickHouse runs go through queries/engines/engine.py: queries/engines/clickhouse/<query>.sql where it exists (the roll-ups),
+else the .sql file transpiled by queries/engines/dialect.py (exact quantile_cont becomes quantileExactInclusive); only the
 reference scan is hand-written here.
 """
 

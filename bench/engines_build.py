@@ -28,9 +28,9 @@ SELECT
          ELSE 'internal' END                                         AS kind,
     CASE WHEN u5 < 0.01 THEN 'error' ELSE 'ok' END                   AS status_code,
     'svc-' || (op // 4)                                              AS service_name,
-    ['device', 'edge', 'regional', 'hyperscale'][(op // 20) % 4 + 1] AS tier,
+    $tiers[(op // 20) % len($tiers) + 1]                             AS tier,  -- store.contract.TIERS in turn
     'declared'                                                       AS tier_source,
-    CASE (op // 20) % 4 WHEN 1 THEN 'store-' || (hash(i, 6) % 20) WHEN 0 THEN NULL
+    CASE (op // 20) % len($tiers) WHEN 1 THEN 'store-' || (hash(i, 6) % 20) WHEN 0 THEN NULL
          ELSE ['eu-west-1', 'us-east-1'][CAST(hash(i, 6) % 2 AS INTEGER) + 1] END    AS site,
     'wl-' || (op // 20)                                              AS workload,
     CASE WHEN op // 20 = 9 THEN 'batch' ELSE 'inference' END         AS workload_type,
@@ -42,12 +42,15 @@ FROM o
 """
 
 def build_duckdb(db: Path, spans: int, days: int) -> dict[str, float]:
-    from ingest import rollup, store
+    import store
+    from store.contract import TIERS
+    from store.derived import rollup
 
     con = store.open_writer(db)
     t = time.perf_counter()
     con.execute(f"INSERT INTO spans BY NAME SELECT *, start_ns + duration_ns AS end_ns, 'bench' AS batch_key "
-                f"FROM ({GENERATE}) ORDER BY start_ns", {"n": spans, "days": days, "end_ns": END_NS}).fetchall()
+                f"FROM ({GENERATE}) ORDER BY start_ns",
+                {"n": spans, "days": days, "end_ns": END_NS, "tiers": list(TIERS)}).fetchall()
     spans_s = time.perf_counter() - t
     t = time.perf_counter()
     con.execute("DELETE FROM latency_rollup").fetchall()
@@ -65,8 +68,8 @@ def build_duckdb(db: Path, spans: int, days: int) -> dict[str, float]:
 def build_chdb(chdir: Path, db: Path) -> dict[str, float]:
     import duckdb
 
-    from ingest import rollup
-    from ingest.clickhouse.client import ClickHouseClient
+    from store.clickhouse.client import ClickHouseClient
+    from store.derived import rollup
 
     parquet = chdir.parent / "spans.parquet"
     cols = ("parent_span_id, name, kind, status_code, service_name, tier, site, workload, "
@@ -77,7 +80,7 @@ def build_chdb(chdir: Path, db: Path) -> dict[str, float]:
     con.close()
     export_s = time.perf_counter() - t
     ch = ClickHouseClient(f"chdb://{chdir}")
-    table_ddl = (ROOT / "ingest/clickhouse/schema/0090_latency_rollup.sql").read_text("utf-8")
+    table_ddl = (ROOT / "store/clickhouse/schema/0090_latency_rollup.sql").read_text("utf-8")
     start = table_ddl.index("CREATE TABLE")
     table_ddl = table_ddl[start:table_ddl.index(";", start)]
     t = time.perf_counter()
@@ -103,8 +106,8 @@ def build_chdb(chdir: Path, db: Path) -> dict[str, float]:
 def add_chdb_rollup_days(chdir: Path) -> dict[str, float]:
     """Schema 0091's day-histogram tables and views over the chdb roll-up, filled from its day rows as the schema step
     fills them (a store built before 0091 gets them here without a rebuild); {} when they are already there."""
-    from ingest.clickhouse import schema
-    from ingest.clickhouse.client import ClickHouseClient
+    from store.clickhouse import schema
+    from store.clickhouse.client import ClickHouseClient
 
     ch = ClickHouseClient(f"chdb://{chdir}")
     try:

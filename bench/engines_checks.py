@@ -8,15 +8,18 @@ from pathlib import Path
 
 def fold_overhead(files: list[Path], work: Path) -> None:
     """Ingest the same OTLP files with and without the roll-up step: CPU seconds of each, rows per million spans."""
-    from ingest import derived, loader, rollup, store
-    from ingest.settings import load_settings
+    import store
+    from ingest.sinks import loader
+    from store import derived
+    from store.derived import rollup
+    from store.settings import load_settings
 
-    steps = derived.STEPS
-    for label, chosen in (("without roll-up step", tuple(s for s in steps if s is not rollup.fold_batch)),
+    steps = derived.REGISTRY
+    for label, chosen in (("without roll-up step", tuple(d for d in steps if d is not rollup.TABLE)),
                           ("with roll-up step", steps)):
         db = work / f"fold-{len(chosen)}.duckdb"
         db.unlink(missing_ok=True)
-        derived.STEPS = chosen
+        derived.REGISTRY = chosen
         con = store.open_writer(db)
         cpu, t = time.process_time(), time.perf_counter()
         for f in files:
@@ -29,16 +32,18 @@ def fold_overhead(files: list[Path], work: Path) -> None:
         print(f"{label}: {spans[0]:,} spans ({spans[1]:,} requests) in {batches} batches, {cpu:.1f} CPU s, "
               f"{wall:.1f} s wall; roll-up rows minute {rows.get(1, 0):,} day {rows.get(1440, 0):,} "
               f"({rows.get(1, 0) / spans[0] * 1e6:,.0f} and {rows.get(1440, 0) / spans[0] * 1e6:,.0f} per million spans)")
-    derived.STEPS = steps
+    derived.REGISTRY = steps
 
 
 def accuracy(db: Path, chdir: Path) -> None:
     """How far the roll-up's percentiles are from exact ones, and whether chdb's roll-up answers equal DuckDB's."""
     import polars as pl
 
-    from queries import engine, registry
+    from queries import registry
+    from queries.engines import engine
+    from queries.engines.duckdb_engine import DuckDBEngine
 
-    duck = engine.DuckDBEngine.open(db)
+    duck = DuckDBEngine.open(db)
     ch = engine.ClickHouseEngine.open(f"chdb://{chdir}")
     for exact, rolled, params, keys in (("latency_by_tier", "latency_rollup_by_tier", {}, ["tier"]),
                                         ("latency_over_time", "latency_rollup_over_time", {"bucket": "day"},
@@ -46,8 +51,9 @@ def accuracy(db: Path, chdir: Path) -> None:
                                         ("latency_by_group", "latency_rollup_by_group", {"bucket": "day"},
                                          ["day", "tier", "site", "workload", "service_name", "operation"])):
         values = {p.name: params.get(p.name, p.resolved_default()) for p in registry.get(rolled).params}
-        r = duck.fetch(rolled, values)
-        e = duck.fetch(exact, {p.name: params.get(p.name, p.resolved_default()) for p in registry.get(exact).params})
+        r = registry.fetch(duck, rolled, values)
+        e = registry.fetch(duck, exact, {p.name: params.get(p.name, p.resolved_default())
+                                         for p in registry.get(exact).params})
         if "bucket_start_ns" in r.columns:
             r = r.with_columns(pl.from_epoch("bucket_start_ns", "ns").dt.date().alias("day"))
             e = e.with_columns(pl.col("bucket_start").dt.date().alias("day"))
@@ -55,7 +61,7 @@ def accuracy(db: Path, chdir: Path) -> None:
         errs = {c: float(j.select(((pl.col(c) - pl.col(f"{c}_right")) / pl.col(f"{c}_right")).abs().max()).item() or 0)
                 for c in ("p50_ms", "p95_ms", "p99_ms") if c in e.columns}  # latency_over_time has no p99
         same_n = bool((j["requests"] == j["requests_right"]).all()) and j.height == e.height == r.height
-        c = ch.fetch(rolled, values)
+        c = registry.fetch(ch, rolled, values)
         ordered = c.columns[:len(keys)]
         both = pl.concat([c.sort(ordered, nulls_last=True).select(pl.col("p50_ms", "p95_ms", "p99_ms")),
                           r.sort(ordered, nulls_last=True).select(pl.col("p50_ms", "p95_ms", "p99_ms").name.suffix("_d"))],

@@ -22,16 +22,17 @@ engine, path, name, runs, params = sys.argv[1], sys.argv[2], sys.argv[3], int(sy
 sys.path.insert(0, sys.argv[6])
 times, rows = [], 0
 if engine == "duckdb":
-    from ingest import store
     from queries import registry
-    con = store.connect(path, read_only=True)
+    from queries.engines.duckdb_engine import DuckDBEngine
+    duck = DuckDBEngine.open(path)
+    con = duck.con
     for _ in range(runs):
         t = time.perf_counter()
         if name == "@reference":
             rows = len(con.execute("SELECT tier, quantile_cont(duration_ns, [0.5, 0.95, 0.99]) FROM spans "
                                    "WHERE kind IN ('server', 'consumer') OR parent_span_id IS NULL GROUP BY tier").fetchall())
         else:
-            rows = registry.run(con, name, params).height
+            rows = registry.run(duck, name, params).height
         times.append(time.perf_counter() - t)
 else:
     from bench.engines_run import clickhouse_run
@@ -48,8 +49,9 @@ print(json.dumps({"times": times, "rows": rows, "cpu_s": u.ru_utime + u.ru_stime
 
 def clickhouse_run(path: str, name: str, params: dict[str, object]) -> Callable[[], int]:
     """A callable running one case on chdb at `path` and returning its row count: registry queries go through
-    queries/engine.py (the .sql file transpiled by queries/dialect.py), the reference is hand-written."""
-    from queries import engine, registry
+    queries/engines/engine.py (the .sql file transpiled by queries/engines/dialect.py), the reference is hand-written."""
+    from queries import registry
+    from queries.engines import engine
 
     eng = engine.ClickHouseEngine.open(f"chdb://{path}")
     if name == "@reference":
@@ -57,8 +59,8 @@ def clickhouse_run(path: str, name: str, params: dict[str, object]) -> Callable[
     query = registry.get(name)
     assert query.sql is not None
     values = {p.name: params.get(p.name, p.resolved_default()) for p in query.params}
-    sql = query.sql
-    return lambda: eng.fetch(sql, values).height
+    sql, types = query.sql, registry.types(query)
+    return lambda: eng.fetch(sql, values, types).height
 
 
 def measure(engine: str, path: Path, name: str, params: dict[str, object], runs: int) -> dict[str, float]:

@@ -36,16 +36,17 @@ import orjson
 import psutil  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from store.contract import TIERS
+
 ROOT = Path(__file__).resolve().parent.parent
 SPANS_PER_LINE = 1000
 SERVICES_PER_LINE = 5
-TIERS = ("device", "edge", "regional", "hyperscale")
 MODELS = ("llama-3.1-8b", "mistral-7b", "gpt-4o-mini", "qwen2.5-14b")
 ROUTES = ("/v1/chat/completions", "/v1/embeddings", "/v1/rerank", "/healthz")
 
 
 def _service(i: int) -> dict[str, Any]:
-    tier = TIERS[i % 4]
+    tier = TIERS[i % len(TIERS)]
     return {"service.name": f"svc-{i:02d}", "tierwise.tier": tier, "host.name": f"host-{i % 7}",
             "cloud.region": f"region-{i % 5}", "tierwise.site": f"site-{i % 9}",
             "deployment.environment": "prod", "telemetry.sdk.language": "python"}

@@ -7,8 +7,8 @@ Run from the repository root (bench/ingest.py --derived-overhead runs it too):
 It cuts the first `--spans` spans out of bench/ingest.py's generated files, decodes them with the
 fast paths (loader.decode_batch, batches as the loader cuts them), then commits the decoded
 batches into fresh stores with loader.commit_batch under several configurations: every derived
-step, none, each alone (ingest.derived.STEPS is replaced for the run, the step modules are not
-touched), the bare INSERT, and insert-side variants (DuckDB settings, dictionary-encoded columns).
+table, none, each alone with what it reads (store.derived.REGISTRY is replaced for the run, the
+definitions are not touched), the bare INSERT, and insert-side variants (DuckDB settings, dictionary-encoded columns).
 `--onto STORE` commits into a copy of an existing store instead (a step whose cost grows with the store, such as
 the trace_root_dups check that reads every root key, measured at that size; the copy's time is not counted).
 CPU is time.process_time() (every thread of this process); the best of --repeat runs is kept.
@@ -31,9 +31,12 @@ sys.path[0] = str(ROOT)  # the ingest package, not bench/ingest.py
 
 import pyarrow.compute as pc  # noqa: E402
 
-from ingest import derived, link_maps, loader, request_entries, rollup, store, trace_index  # noqa: E402
-from ingest.settings import load_settings  # noqa: E402
-from ingest.sources import iter_records, open_source  # noqa: E402
+import store  # noqa: E402
+from ingest.files.sources import iter_records, open_source  # noqa: E402
+from ingest.sinks import loader  # noqa: E402
+from store import derived  # noqa: E402
+from store.derived import hop_spans, link_maps, request_entries, rollup, trace_index  # noqa: E402
+from store.settings import load_settings  # noqa: E402
 
 Decoded = loader.Decoded
 
@@ -108,7 +111,7 @@ def _bare_insert(con: object, sha: str, source: str, index: int, batch: Decoded)
 Commit = Callable[..., None]
 
 
-def commit_all(batches: list[Decoded], workdir: Path, steps: tuple[derived.Step, ...], settings_sql: tuple[str, ...] = (),
+def commit_all(batches: list[Decoded], workdir: Path, steps: tuple[derived.Derived, ...], settings_sql: tuple[str, ...] = (),
                commit: Commit = loader.commit_batch, onto: Path | None = None) -> tuple[float, float]:
     """CPU seconds to commit every batch into a fresh, migrated store (or a copy of `onto`) with these steps, then
     to CHECKPOINT it."""
@@ -117,8 +120,8 @@ def commit_all(batches: list[Decoded], workdir: Path, steps: tuple[derived.Step,
         shutil.copy(onto, db)
     con = store.connect(db)
     store.migrate(con)
-    saved = derived.STEPS
-    derived.STEPS = steps
+    saved = derived.REGISTRY
+    derived.REGISTRY = steps
     for s in settings_sql:
         con.execute(s)
     try:
@@ -130,7 +133,7 @@ def commit_all(batches: list[Decoded], workdir: Path, steps: tuple[derived.Step,
         con.execute("CHECKPOINT")
         checkpoint = time.process_time() - t
     finally:
-        derived.STEPS = saved
+        derived.REGISTRY = saved
         con.close()
         db.unlink()
         Path(str(db) + ".wal").unlink(missing_ok=True)
@@ -161,15 +164,16 @@ def _commit_group(con: object, sha: str, source: str, index: int, group: list[tu
     loader.commit_batches(con, sha, source, group)
 
 
-def _configs(batches: list[Decoded]) -> Iterator[tuple[str, list[Decoded], tuple[derived.Step, ...], tuple[str, ...], Commit]]:
-    both, commit, big_wal = derived.STEPS, loader.commit_batch, ("SET wal_autocheckpoint = '1GB'",)
+def _configs(batches: list[Decoded]) -> Iterator[tuple[str, list[Decoded], tuple[derived.Derived, ...], tuple[str, ...], Commit]]:
+    both, commit, big_wal = derived.REGISTRY, loader.commit_batch, ("SET wal_autocheckpoint = '1GB'",)
     res = ("service_name", "resource_attributes", "host_name", "tier", "tier_source", "site", "workload",
            "scope_name", "scope_version")
     yield "commit, all derived steps (a transaction per batch)", batches, both, (), commit
     yield "commit, no derived step", batches, (), (), commit
-    yield "commit, link_maps.fold only", batches, (link_maps.fold,), (), commit
-    yield "commit, rollup.fold_batch only", batches, (rollup.fold_batch,), (), commit
-    yield "commit, appended tables only (trace index, call ends)", batches, (derived.append_batch,), (), commit
+    yield "commit, link maps only", batches, link_maps.TABLES, (), commit
+    yield "commit, latency roll-up only", batches, (rollup.TABLE,), (), commit
+    appended = tuple(d for d in (*hop_spans.TABLES, *trace_index.TABLES) if d.kind is derived.Kind.APPEND)
+    yield "commit, appended tables only (trace index, call ends)", batches, appended, (), commit
     yield "bare spans INSERT (no ledger, no derived)", batches, (), (), _bare_insert
     yield "all steps, threads=1", batches, both, ("SET threads = 1",), commit
     yield "all steps, preserve_insertion_order=false", batches, both, ("SET preserve_insertion_order = false",), commit
@@ -182,10 +186,14 @@ def _configs(batches: list[Decoded]) -> Iterator[tuple[str, list[Decoded], tuple
     grouped: Any = _grouped(batches)
     yield "grouped commit (commit_spans, as shipped): all derived steps", grouped, both, (), _commit_group
     yield "grouped commit (commit_spans, as shipped): no derived step", grouped, (), (), _commit_group
-    but_dups = tuple(s for s in both if s is not trace_index.fold_dups)
+    but_dups = tuple(d for d in both if d.table != "trace_root_dups")
     yield "grouped commit (commit_spans, as shipped): all but trace_root_dups", grouped, but_dups, (), _commit_group
-    but_entries = tuple(s for s in both if s is not request_entries.fold)
+    but_entries = tuple(d for d in both if d not in request_entries.TABLES)
     yield "grouped commit (commit_spans, as shipped): all but request_entries", grouped, but_entries, (), _commit_group
+    for d in both:  # each table with the tables it reads, then less those alone: its own cost by difference
+        alone = tuple(e for e in both if e.table in (*d.reads, d.table))
+        yield f"grouped commit (commit_spans, as shipped): {' + '.join(e.table for e in alone)} only", grouped, alone, (), \
+            _commit_group
     yield "one batch of all spans: bare INSERT", _merged(batches), (), (), _bare_insert
     json_cols = ("resource_attributes", "scope_attributes", "attributes", "events", "links")
     as_text = tuple(f"ALTER TABLE spans ALTER COLUMN {c} TYPE VARCHAR" for c in json_cols)

@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from ingest import store  # noqa: E402
+import store  # noqa: E402
+from queries.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 from queries.semantic import metric  # noqa: E402
 
 DAY_NS = 86_400 * 10**9
@@ -91,9 +92,10 @@ def main() -> None:
         ap.error("--runs must be at least 1")
 
     try:
-        con = store.connect(args.db, read_only=True)
+        duck = DuckDBEngine.open(args.db)
     except store.StoreError as e:
         raise SystemExit(str(e)) from None
+    con = duck.con
     spans = con.execute("SELECT count(*) FROM spans").fetchall()[0][0]
     lo, hi = window(con)
     threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
@@ -109,7 +111,7 @@ def main() -> None:
         req = metric.Request(measures, by, from_ns=lo, to_ns=hi)
 
         def run_metric(req: metric.Request = req) -> int:
-            return metric.run(con, req).height
+            return metric.run(duck, req).height
 
         def run_ref(ref: str = ref) -> int:
             return sum(len(con.execute(sql).fetchall()) for sql in REFERENCES[ref])
@@ -126,7 +128,7 @@ def main() -> None:
         print(f"{label:52} {rows:4d} {m_wall:9.3f} {r_wall:7.3f} {m_wall / r_wall:6.1f} "
               f"{m_cpu:12.3f} {r_cpu:9.3f} {m_cpu / r_cpu:9.1f}  {ref}", flush=True)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    con.close()
+    duck.close()
 
 
 if __name__ == "__main__":

@@ -27,10 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 CHILD = """
 import json, sys, time
-from ingest import store
 from queries import registry
+from queries.engines.duckdb_engine import DuckDBEngine
 t0 = time.perf_counter()
-con = store.connect(sys.argv[1], read_only=True)
+duck = DuckDBEngine.open(sys.argv[1])
+con = duck.con
 times, cpus = [], []
 for _ in range(int(sys.argv[3])):
     t, c = time.perf_counter(), time.process_time()
@@ -39,10 +40,10 @@ for _ in range(int(sys.argv[3])):
                     "FROM spans GROUP BY ALL").fetchall()
     elif sys.argv[2] == "@recommend":
         from queries import recommend
-        recommend.run(con)
+        recommend.run(duck)
     else:
         name, *pairs = sys.argv[2].split(":")
-        registry.run(con, name, registry.parse_params(registry.get(name), pairs))
+        registry.run(duck, name, registry.parse_params(registry.get(name), pairs))
     times.append(time.perf_counter() - t)
     cpus.append(time.process_time() - c)
 print(json.dumps([times, cpus]))
@@ -67,7 +68,7 @@ def scaled(db: Path, factor: int) -> Path:
     """A copy of the store whose spans table holds `factor` shifted copies of the original spans."""
     import duckdb
 
-    from ingest import derived
+    from store import derived
 
     out = db.with_name(f"{db.stem}-x{factor}.duckdb")
     if out.exists():

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingest import store  # noqa: E402
-from queries import loader, registry, slow_path  # noqa: E402
+from queries import registry, slow_path  # noqa: E402
+from queries.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 from queries.recommend import engine  # noqa: E402
 
 REFERENCE = ("SELECT workload, tier, service_name, quantile_cont(duration_ns, [0.5, 0.95, 0.99]) "
@@ -50,11 +50,12 @@ def main() -> None:
     ap.add_argument("--db", type=Path, required=True)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    con = store.connect(args.db, read_only=True)
+    duck = DuckDBEngine.open(args.db)
+    con = duck.con
 
     def pool(threads: int) -> Callable[[], object]:
         def one(name: str) -> object:
-            cur = con.cursor()
+            cur = DuckDBEngine(con.cursor())
             try:
                 return registry.run(cur, name)
             finally:
@@ -66,18 +67,18 @@ def main() -> None:
         return run
 
     band_args = {p.name: p.resolved_default() for p in registry.get("slow_path").params}
-    spans = loader.fetch(con, "band_trace_spans", **band_args)
+    spans = registry.fetch(duck, "band_trace_spans", band_args)
     figures: list[tuple[str, Callable[[], object]]] = [
         ("reference: DuckDB exact p50/p95/p99", lambda: con.sql(REFERENCE).fetchall()),
-        ("@recommend: collect the evidence", lambda: engine.collect(con)),
-        *[(f"  {name}", (lambda n=name: registry.run(con, n))) for name in RECOMMEND_PARTS],
+        ("@recommend: collect the evidence", lambda: engine.collect(duck)),
+        *[(f"  {name}", (lambda n=name: registry.run(duck, n))) for name in RECOMMEND_PARTS],
         *[(f"  the eight on {n} threads", pool(n)) for n in (1, 2, 4, 8)],
-        ("escalations", lambda: registry.run(con, "escalations")),
+        ("escalations", lambda: registry.run(duck, "escalations")),
         ("  device roots with tierwise.pattern",
          lambda: con.sql(DEVICE_ROOTS.format(pattern="attributes->>'tierwise.pattern'")).fetchall()),
         ("  device roots without it", lambda: con.sql(DEVICE_ROOTS.format(pattern="NULL")).fetchall()),
-        ("slow_path", lambda: registry.run(con, "slow_path")),
-        (f"  band_trace_spans ({spans.height:,} spans)", lambda: loader.fetch(con, "band_trace_spans", **band_args)),
+        ("slow_path", lambda: registry.run(duck, "slow_path")),
+        (f"  band_trace_spans ({spans.height:,} spans)", lambda: registry.fetch(duck, "band_trace_spans", band_args)),
         ("  the polars job over them", lambda: slow_path.slow_path(spans.lazy()).collect()),
         ("  critical_path_shares' job over the same rows",
          lambda: registry.derive("critical_path_shares", spans, band_args)),
@@ -88,7 +89,7 @@ def main() -> None:
         took = timed(fn, args.runs)
         reference = reference or took
         print(f"{label:44} {took:7.3f} s {took / reference:7.2f}× reference", flush=True)
-    con.close()
+    duck.close()
 
 
 if __name__ == "__main__":

@@ -38,5 +38,5 @@ SELECT
 FROM lookups l
 LEFT JOIN requests r USING (trace_id)
 GROUP BY l.tier, l.workload, l.cache_name
-ORDER BY CASE l.tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+ORDER BY tier_rank(l.tier),
          l.workload NULLS LAST, l.cache_name NULLS LAST

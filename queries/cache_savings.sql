@@ -71,5 +71,5 @@ averaged AS (  -- a lookup's request cost is its trace's (0 without request span
 SELECT tier, workload, cache_name, lookups, hits, hits_adjusted, hit_request_usd, miss_request_usd,
        hits_adjusted * (miss_request_usd - hit_request_usd) AS cost_saved_usd
 FROM averaged
-ORDER BY CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+ORDER BY tier_rank(tier),
          workload NULLS LAST, cache_name NULLS LAST

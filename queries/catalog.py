@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ingest.contract import TIERS, UNKNOWN_TIER
+from store.contract import TIERS, UNKNOWN_TIER
 
 ParamType = type[int] | type[float] | type[str]
 Derive = Callable[[pl.LazyFrame, Mapping[str, object]], pl.LazyFrame]

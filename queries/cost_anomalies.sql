@@ -41,5 +41,5 @@ SELECT workload, tier, day, cost_usd, history_days, baseline_usd, mad_usd, thres
        coalesce(cost_usd > threshold_usd, false) AS anomalous
 FROM judged
 ORDER BY workload NULLS LAST,
-         CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+         tier_rank(tier),
          day

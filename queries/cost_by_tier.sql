@@ -13,5 +13,4 @@ SELECT
     (sum(EffectiveCost) / greatest(count(DISTINCT ChargePeriodStart::DATE), 1))::DOUBLE AS cost_usd_per_day
 FROM cost_links
 GROUP BY 1
-ORDER BY CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
-                   WHEN 'hyperscale' THEN 4 ELSE 5 END
+ORDER BY tier_rank(tier)

@@ -1,7 +1,7 @@
 -- One row per (from_tier, to_tier) of CLIENT→SERVER hops that cross a tier or site, as the spans see them: bytes
 -- sent up (requests) and down (responses), as sampled and scaled by each trace's adjusted count (OTel `ot=th:`
 -- threshold in traceState, else 1). Parameters: $workload (NULL = all), $start_ns/$end_ns (client start). Units: *_bytes, *_gb (1e9 bytes).
-WITH pairs AS (  -- hops: the view from ingest/migrations/0003_hops_view.sql
+WITH pairs AS (  -- hops: the view from store/migrations/0003_hops_view.sql
     SELECT from_tier, to_tier,
            coalesce(request_bytes, 0)  AS request_bytes,
            coalesce(response_bytes, 0) AS response_bytes,

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+from queries import registry
 
-from queries.engine import DuckDBEngine, Engine
-from queries.loader import sql
+if TYPE_CHECKING:
+    from queries.engines.engine import Engine
 
 
-def export_focus(source: duckdb.DuckDBPyConnection | Engine, out: Path, fmt: str | None = None) -> int:
+def export_focus(engine: Engine, out: Path, fmt: str | None = None) -> int:
     """Write every ledger row to `out` (format from `fmt`, else the file suffix); returns the row count.
 
-    On ClickHouse the rows come back through the engine and polars writes the file."""
+    DuckDB writes the file itself; on ClickHouse the rows come back through the engine and polars writes it."""
     kind = fmt or ("parquet" if out.suffix.lower() == ".parquet" else "csv")
     if kind not in ("csv", "parquet"):
         raise ValueError(f"unknown FOCUS export format {kind!r}: use csv or parquet")
     out.parent.mkdir(parents=True, exist_ok=True)
-    con = source.con if isinstance(source, DuckDBEngine) else source
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        frame = con.fetch("focus_export", {})
-        if kind == "parquet":
-            frame.write_parquet(out)
-        else:
-            frame.write_csv(out)
-        return frame.height
-    rel = con.sql(sql("focus_export"))
-    if kind == "parquet":
-        rel.write_parquet(str(out))
-    elif kind == "csv":
-        rel.write_csv(str(out), header=True)
-    else:
-        raise ValueError(f"unknown FOCUS export format {kind!r}: use csv or parquet")
-    rows = con.execute("SELECT count(*) FROM costs").fetchall()
-    return int(rows[0][0])
+    return engine.write("focus_export", {}, registry.sql_types("focus_export"), out, kind)

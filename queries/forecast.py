@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from store.contract import TIERS
+
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
+# Rows come in contract tier order, then any other tier, then the total (`all`).
+ORDER = {**{tier: i for i, tier in enumerate(TIERS)}, "all": len(TIERS) + 1}
 
 
 def month_end(daily: pl.LazyFrame, window_days: int = 14, k: float = 2.0) -> pl.LazyFrame:
@@ -38,5 +42,4 @@ def month_end(daily: pl.LazyFrame, window_days: int = 14, k: float = 2.0) -> pl.
                 .alias("forecast_low_usd"),
                 (pl.col("month_to_date_usd") + pl.col("remaining_days")
                  * (pl.col("daily_median_usd") + k * MAD_SCALE * pl.col("daily_mad_usd"))).alias("forecast_high_usd"))
-            .sort(pl.col("tier").replace_strict({"device": 0, "edge": 1, "regional": 2, "hyperscale": 3, "all": 9},
-                                                default=5, return_dtype=pl.Int64)))
+            .sort(pl.col("tier").replace_strict(ORDER, default=len(TIERS), return_dtype=pl.Int64)))

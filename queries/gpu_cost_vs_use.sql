@@ -46,5 +46,5 @@ SELECT day, tier, site, host_name, samples, mean_utilization_ratio, allocated_us
        allocated_usd * (1 - mean_utilization_ratio) AS idle_usd
 FROM allocated
 ORDER BY day,
-         CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+         tier_rank(tier),
          site NULLS LAST, host_name NULLS LAST

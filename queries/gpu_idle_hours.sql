@@ -28,5 +28,5 @@ SELECT
 FROM gpu_hours
 GROUP BY tier, site, host_name
 ORDER BY idle_gpu_hours DESC,
-         CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+         tier_rank(tier),
          site NULLS LAST, host_name NULLS LAST

@@ -42,5 +42,5 @@ FROM hosts h
 LEFT JOIN host_workloads w USING (host_name)
 WHERE h.starved_hours > 0
 ORDER BY h.starved_hours DESC,
-         CASE h.tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+         tier_rank(h.tier),
          h.site NULLS LAST, h.host_name NULLS LAST

@@ -21,5 +21,5 @@ WHERE canonical_name IN ('gpu_utilization_ratio', 'gpu_memory_used_bytes')
   AND ($end_ns IS NULL OR time_ns < $end_ns)
 GROUP BY bucket_start, tier, site, host_name
 ORDER BY bucket_start,
-         CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+         tier_rank(tier),
          site NULLS LAST, host_name NULLS LAST

@@ -11,7 +11,7 @@ SELECT
     count(*) FILTER (WHERE raw_overhead_ns < 0)              AS negative_raw_count,
     coalesce(sum(request_bytes), 0)::BIGINT                  AS request_bytes,
     coalesce(sum(response_bytes), 0)::BIGINT                 AS response_bytes
-FROM hops  -- the view from ingest/migrations/0003_hops_view.sql
+FROM hops  -- the view from store/migrations/0003_hops_view.sql
 WHERE ($workload IS NULL OR workload = $workload)
   AND ($start_ns IS NULL OR start_ns >= $start_ns)
   AND ($end_ns IS NULL OR start_ns < $end_ns)

@@ -42,4 +42,4 @@ FROM requests r
 JOIN budgets b USING (workload)
 GROUP BY r.workload, b.budget_ms, b.budget_source, b.e2e_p95_ms, r.tier
 ORDER BY r.workload,
-         CASE r.tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END
+         tier_rank(r.tier)

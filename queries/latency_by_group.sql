@@ -23,5 +23,5 @@ WHERE (kind IN ('server', 'consumer') OR parent_span_id IS NULL)
   AND ($end_ns IS NULL OR start_ns < $end_ns)
 GROUP BY bucket_start, tier, site, workload, service_name, operation
 ORDER BY bucket_start,
-         CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+         tier_rank(tier),
          site NULLS LAST, workload NULLS LAST, service_name NULLS LAST, operation

@@ -18,5 +18,4 @@ WHERE (kind IN ('server', 'consumer') OR parent_span_id IS NULL)
        OR (coalesce(workload_type, '') IN ('training', 'batch', 'embedding'))
           = (coalesce($workload_class, 'interactive') = 'batch'))
 GROUP BY tier
-ORDER BY CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
-                   WHEN 'hyperscale' THEN 4 ELSE 5 END
+ORDER BY tier_rank(tier)

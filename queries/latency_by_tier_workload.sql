@@ -18,5 +18,5 @@ WHERE (kind IN ('server', 'consumer') OR parent_span_id IS NULL)
   AND ($start_ns IS NULL OR start_ns >= $start_ns)
   AND ($end_ns IS NULL OR start_ns < $end_ns)
 GROUP BY 1, 2, 3
-ORDER BY CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+ORDER BY tier_rank(tier),
          workload, site NULLS LAST

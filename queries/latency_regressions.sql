@@ -41,5 +41,5 @@ SELECT workload, tier, day, requests, p95_ms, history_days, baseline_ms, mad_ms,
        coalesce(p95_ms > threshold_ms, false) AS regressed
 FROM judged
 ORDER BY workload NULLS LAST,
-         CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+         tier_rank(tier),
          day

@@ -76,5 +76,5 @@ SELECT
     sum_duration_ns / CAST(requests AS DOUBLE) / 1e6          AS mean_ms
 FROM groups JOIN v USING (gid)
 ORDER BY bucket_start_ns,
-         CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END,
+         tier_rank(tier),
          site NULLS LAST, workload NULLS LAST, service_name NULLS LAST, operation

@@ -47,4 +47,4 @@ SELECT
     (lo99 + f99 * (coalesce(hi99, lo99) - lo99)) / 1e6        AS p99_ms,
     sum_duration_ns / CAST(requests AS DOUBLE) / 1e6          AS mean_ms
 FROM picked
-ORDER BY CASE tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3 WHEN 'hyperscale' THEN 4 ELSE 5 END
+ORDER BY tier_rank(tier)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.settings import load_settings
+from store.settings import load_settings
 
 # The seed roadmap's trust zones: which tiers each data class may reach (absent = anywhere).
 DEFAULT_TRUST_ZONES: Mapping[str, tuple[str, ...]] = {

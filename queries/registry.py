@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
-from queries import critical_path, loader
+from queries import critical_path
 from queries.catalog import (
     BAND,
     BUCKET,
@@ -23,6 +21,7 @@ from queries.catalog import (
     TRACES_PER_BAND,
     WORKLOAD,
     Param,
+    ParamType,
     Query,
     QueryError,
     is_time,
@@ -34,7 +33,7 @@ from queries.registry_sre import SRE
 from queries.timeparse import parse_instant_ns
 
 if TYPE_CHECKING:
-    from queries.engine import Engine
+    from queries.engines.engine import Engine
 
 def _shares(spans: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
     band = params.get("band")
@@ -63,9 +62,6 @@ DECLARED: tuple[Query, ...] = (
           (WORKLOAD, START, END, BAND, TRACES_PER_BAND), (("share_pct", "% of end-to-end time"), ("e2e_ms", "ms")),
           source="band_trace_spans", derive=_shares),
 )
-
-_PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
 
 @cache
 def _catalogue() -> dict[str, Query]:
@@ -144,22 +140,33 @@ def derive(name: str, rows: pl.DataFrame, params: Mapping[str, object] | None = 
     return query.derive(rows.lazy(), _values(query, params)).collect()
 
 
-def run(con: duckdb.DuckDBPyConnection | Engine, name: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
-    """Rows of query `name` with `params` (missing ones take their defaults) on an open store or another engine."""
-    query = get(name)
-    values = _values(query, params)
-    if query.sql is not None:
-        return loader.fetch(con, query.sql, **values)
-    source, source_values = _source(query, values)
-    return derive(name, loader.fetch(con, source, **source_values), values)
+def types(query: Query) -> dict[str, ParamType]:
+    """The declared type of each parameter of `query`: what an engine binds its values as."""
+    return {p.name: p.type for p in query.params}
 
 
-def sql_param_types(sql_name: str, text: str) -> dict[str, type]:
-    """Python type of every `$param` in queries/<sql_name>.sql, as the query running that file declares it."""
+def sql_types(sql_name: str) -> dict[str, ParamType]:
+    """The declared parameter types of queries/<sql_name>.sql, from the query in the catalogue that runs it."""
     declared = next((q for q in _catalogue().values() if q.sql == sql_name), None)
     if declared is None:
         raise QueryError(f"queries/{sql_name}.sql is not in the registry: declare it and its parameters")
-    return {n: declared.param(n).type for n in dict.fromkeys(_PARAM_REF.findall(text))}
+    return types(declared)
+
+
+def run(engine: Engine, name: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+    """Rows of query `name` with `params` (missing ones take their defaults) on an engine."""
+    query = get(name)
+    values = _values(query, params)
+    if query.sql is not None:
+        return engine.fetch(query.sql, values, types(query))
+    source, source_values = _source(query, values)
+    return derive(name, engine.fetch(source, source_values, types(get(source))), values)
+
+
+def fetch(engine: Engine, sql_name: str, params: Mapping[str, object]) -> pl.DataFrame:
+    """Rows of queries/<sql_name>.sql with `params` as given (not checked, no defaults: missing ones are NULL), typed
+    as the catalogue declares them: the SQL alone, for tests and benchmarks."""
+    return engine.fetch(sql_name, params, sql_types(sql_name))
 
 
 def render(frame: pl.DataFrame, fmt: str) -> str:

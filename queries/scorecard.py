@@ -10,9 +10,10 @@ from typing import Any
 
 import polars as pl
 
-from ingest.settings import load_settings
+from store.contract import TIERS
+from store.settings import load_settings
 
-TIERS = ("device", "edge", "regional", "hyperscale")
+RANK = {tier: i for i, tier in enumerate(TIERS)}  # options sort in contract order
 HOURS_PER_MONTH = 730.0
 # Relative accelerator speed per tier's typical hardware class (the generator's physics: NPU 0.6, L4 2, L40S 4,
 # A100 5, H100 8); compute seconds move between tiers scaled by speed[from] / speed[to].
@@ -120,6 +121,5 @@ def scorecard(inputs: pl.LazyFrame, cfg: ScorecardConfig) -> pl.LazyFrame:
             .select("workload", "workload_type", "data_class", "budget_ms", "from_tier", "from_site", "option_tier",
                     "is_current", *FACTORS, "total_usd_month", "option_sla_ratio", "gpu_seconds", "egress_gb",
                     "requests_adjusted")
-            .sort("workload", pl.col("from_tier").replace_strict(dict(zip(TIERS, range(4), strict=True))),
-                  pl.col("option_tier").replace_strict(dict(zip(TIERS, range(4), strict=True)))))
+            .sort("workload", pl.col("from_tier").replace_strict(RANK), pl.col("option_tier").replace_strict(RANK)))
 

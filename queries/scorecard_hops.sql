@@ -1,7 +1,7 @@
 -- One row per workload (NULL = every workload) and tier pair of CLIENT→SERVER hops that cross a tier or site: hop
 -- count (all_workloads marks the rows over every workload), exact p50/p95 of network+queue time (client minus server duration, clamped at 0), the what-if's latency
 -- input. Parameters: $start_ns/$end_ns (client start, Unix ns, NULL = unbounded). Units: *_ms.
-WITH pairs AS (  -- hops: the view from ingest/migrations/0003_hops_view.sql
+WITH pairs AS (  -- hops: the view from store/migrations/0003_hops_view.sql
     SELECT workload, from_tier, to_tier, greatest(raw_overhead_ns, 0) AS overhead_ns
     FROM hops
     WHERE ($start_ns IS NULL OR start_ns >= $start_ns)

@@ -102,5 +102,4 @@ FULL OUTER JOIN money m ON m.workload = u.workload AND m.tier = u.tier
 LEFT JOIN egress e ON e.workload = coalesce(u.workload, m.workload) AND e.tier = coalesce(u.tier, m.tier)
 LEFT JOIN sla ON sla.tier = coalesce(u.tier, m.tier) AND sla.site = b.site
 ORDER BY workload,
-         CASE coalesce(u.tier, m.tier) WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
-                                       WHEN 'hyperscale' THEN 4 ELSE 5 END
+         tier_rank(coalesce(u.tier, m.tier))

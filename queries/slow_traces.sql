@@ -17,12 +17,10 @@ WITH roots AS (
       AND ($end_ns IS NULL OR start_ns < $end_ns)
       AND ($tier IS NULL OR trace_key IN (  -- a trace's parts (one per committed batch) each carry its tiers' bits
               SELECT trace_key FROM trace_part_keys
-              WHERE tier_bits & (CASE $tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 4
-                                            WHEN 'hyperscale' THEN 8 ELSE 16 END) != 0)
+              WHERE tier_bits & tier_bit($tier) != 0)
            OR odd_id IN (
               SELECT odd_id FROM trace_part_keys
-              WHERE tier_bits & (CASE $tier WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 4
-                                            WHEN 'hyperscale' THEN 8 ELSE 16 END) != 0))
+              WHERE tier_bits & tier_bit($tier) != 0))
     ORDER BY duration_ns DESC, trace_key, odd_id
     LIMIT CASE WHEN coalesce($min_tiers_count, 1) > 1 THEN 2000 ELSE coalesce($limit_count, 20) END
 )

@@ -37,5 +37,4 @@ SELECT coalesce(s.tier, v.tier) AS tier, coalesce(s.month, v.month) AS month,
            AS usd_per_1m_tokens
 FROM spend s
 FULL OUTER JOIN volume v ON v.tier = s.tier AND v.month = s.month
-ORDER BY CASE coalesce(s.tier, v.tier) WHEN 'device' THEN 1 WHEN 'edge' THEN 2 WHEN 'regional' THEN 3
-                                       WHEN 'hyperscale' THEN 4 ELSE 5 END, month
+ORDER BY tier_rank(coalesce(s.tier, v.tier)), month

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 from queries import registry, scorecard
-from queries.engine import Engine
-from queries.scorecard import DEFAULT_SPEED, TIERS
+from queries.scorecard import DEFAULT_SPEED
+from store.contract import TIERS
+
+if TYPE_CHECKING:
+    from queries.engines.engine import Engine
 
 # Network p95 between tiers when no hop of that pair was observed (ms; the seed's RTT classes, generous tails).
 DEFAULT_HOP_P95_MS: Mapping[tuple[str, str], float] = {
@@ -139,10 +142,10 @@ def as_frame(moves: list[Move]) -> pl.DataFrame:
     return pl.DataFrame([m.__dict__ for m in moves]) if moves else pl.DataFrame()
 
 
-def run(con: duckdb.DuckDBPyConnection | Engine, workload: str, to_tier: str, from_tier: str | None = None,
-        to_site: str | None = None) -> Move:
-    """The what-if on an open store with the configured scorecard."""
+def run(engine: Engine, workload: str, to_tier: str, from_tier: str | None = None, to_site: str | None = None) -> Move:
+    """The what-if on an engine with the configured scorecard."""
     cfg = scorecard.configured()
-    inputs = registry.run(con, "scorecard_inputs")
+    inputs = registry.run(engine, "scorecard_inputs")
     card = scorecard.scorecard(inputs.lazy(), cfg).collect()
-    return estimate(inputs, card, registry.run(con, "scorecard_hops"), workload, to_tier, from_tier, to_site, cfg.speed)
+    return estimate(inputs, card, registry.run(engine, "scorecard_hops"), workload, to_tier, from_tier, to_site,
+                    cfg.speed)

@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 
 from sample_data.estate import GPUS, SITES, Host, Site
-from sample_data.hops import EgressKey
 from sample_data.metrics import host_running, host_shape
 from sample_data.ratecard import write_rate_card
+from sample_data.vtrace import EgressKey
 
 # The workload each cloud host mainly serves (its bill rows carry it as a tag; spans link the rest by resource id).
 PRIMARY = {"ip-10-42-1-17.ec2.internal": "public-chat", "ip-10-42-2-17.ec2.internal": "public-chat",

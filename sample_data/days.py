@@ -1,4 +1,4 @@
-"""One day's files: its traces (column-wise, or one trace at a time for the committed sample) and its metrics."""
+"""One day's files: its traces, built and encoded column-wise in chunks of hours, and its metrics."""
 
 from __future__ import annotations
 
@@ -10,21 +10,16 @@ import numpy as np
 import orjson
 
 from sample_data.estate import WORKLOADS
-from sample_data.hops import Ctx, EgressKey
 from sample_data.metrics import day_series, json_doc
-from sample_data.metrics_legacy import day_metrics_legacy
 from sample_data.metrics_pb import frame
-from sample_data.physics import Dice
 from sample_data.plan import RunPlan, trace_state, workload_attrs
-from sample_data.spans import Resources, Trace
+from sample_data.spans import Resources
 from sample_data.vencode import Encoder
-from sample_data.vtrace import Batch
+from sample_data.vtrace import Batch, EgressKey
 from sample_data.vworkloads import VBUILDERS
-from sample_data.workloads import BUILDERS
-from sample_data.writer import TraceRec, encode_json, encode_metrics, encode_proto
 
 SPANS_PER_LINE = 1000
-CHUNK_SPANS = 100_000  # spans built and encoded at once by the columnar path (bounds memory)
+CHUNK_SPANS = 100_000  # spans built and encoded at once (bounds memory)
 DayResult = tuple[list[str], int, int, dict[EgressKey, float]]  # files, spans, traces, egress bytes
 
 
@@ -55,7 +50,7 @@ def _chunks(p: RunPlan, day: int) -> list[list[int]]:
     return out
 
 
-def day_columns(p: RunPlan, day: int) -> DayResult:
+def write_day(p: RunPlan, day: int) -> DayResult:
     """Write one day's traces column-wise (many traces per numpy operation), then its metrics."""
     opts = p.opts
     res = Resources(opts.seed)
@@ -93,43 +88,7 @@ def write_metrics(p: RunPlan, day: int, name: str) -> None:
     o = p.opts
     args = (o.seed, day, p.t0_ns, o.days, p.start.weekday(), o.metric_step_s)
     with _open(name, p) as f:
-        if p.legacy:
-            f.writelines(encode_metrics(doc, o.fmt) for doc in day_metrics_legacy(*args))
-        elif o.fmt == "json":
+        if o.fmt == "json":
             f.writelines(orjson.dumps(json_doc(h, o.metric_step_s)) + b"\n" for h in day_series(*args))
         else:
             f.writelines(frame(h, o.metric_step_s) for h in day_series(*args))
-
-
-def day_legacy(p: RunPlan, day: int) -> DayResult:
-    """Write one day's traces one at a time (the committed sample's builder), then its metrics."""
-    opts = p.opts
-    states = {n: trace_state(a) for n, a in p.adj.items()}
-    wattrs = {n: workload_attrs(n) for n in WORKLOADS}
-    res = Resources(opts.seed)
-    ctx = Ctx(Dice(opts.seed, 0), res, opts.days, p.start.weekday(), adj=p.adj)
-    encode = encode_json if opts.fmt == "json" else encode_proto
-    cache: dict[int, str] | dict[int, bytes] = {}
-    n_spans = n_traces = 0
-    name, mname = _names(p, day)
-    with _open(name, p) as f:
-        batch: list[TraceRec] = []
-        in_batch = 0
-        for hour in range(day * 24, day * 24 + 24):
-            ctx.d = d = Dice(opts.seed, 1, hour)
-            todo = sorted((d.u(), w) for w, c in p.counts.items() for _ in range(c[hour]))
-            for frac, w in todo:
-                ctx.t_h = hour + frac
-                ctx.workload = w
-                tr = Trace(d, p.t0_ns + int(ctx.t_h * 3600e9), states[w], wattrs[w])
-                BUILDERS[w](tr, ctx)
-                batch.append((tr.trace_id, tr.trace_state, tr.spans, tr.wattrs))
-                in_batch += len(tr.spans)
-                if in_batch >= SPANS_PER_LINE:
-                    f.write(encode(batch, res.items, cache))  # type: ignore[arg-type]
-                    n_spans, n_traces, batch, in_batch = n_spans + in_batch, n_traces + len(batch), [], 0
-        if batch:
-            f.write(encode(batch, res.items, cache))  # type: ignore[arg-type]
-            n_spans, n_traces = n_spans + in_batch, n_traces + len(batch)
-    write_metrics(p, day, mname)
-    return [name, mname], n_spans, n_traces, ctx.egress

@@ -195,11 +195,6 @@ INCIDENTS = {i.name: i for i in (
 )}
 
 
-def rtt_ms(a: str, b: str) -> float:
-    """Median round-trip time between two tiers in ms."""
-    return RTT_MS.get((a, b)) or RTT_MS[(b, a)]
-
-
 def all_hosts() -> list[tuple[Site, Host]]:
     """Every GPU host of every edge and cloud site, in registry order."""
     return [(s, h) for s in SITES.values() for h in s.hosts]

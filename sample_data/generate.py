@@ -10,9 +10,9 @@ from datetime import date
 from pathlib import Path
 
 from sample_data import bills
-from sample_data.days import DayResult, day_columns, day_legacy
-from sample_data.hops import EgressKey
+from sample_data.days import DayResult, write_day
 from sample_data.plan import Options, RunPlan
+from sample_data.vtrace import EgressKey
 
 __all__ = ["MANIFEST", "SAMPLE", "Options", "Summary", "ensure_estate", "existing", "generate", "write_sample"]
 MANIFEST = ".manifest.json"
@@ -32,27 +32,19 @@ class Summary:
 _PLAN: RunPlan | None = None
 
 
-def _day(p: RunPlan, day: int) -> DayResult:
-    return day_legacy(p, day) if p.legacy else day_columns(p, day)
-
-
 def _worker_day(day: int) -> DayResult:
     assert _PLAN is not None
-    return _day(_PLAN, day)
+    return write_day(_PLAN, day)
 
 
-def generate(out: Path, opts: Options, workers: int = 1, progress: Callable[[int], None] | None = None,
-             legacy: bool = False) -> Summary:
-    """Write traces/, metrics/ and bills/ under `out`, then .manifest.json (written last: its presence means done).
-
-    `legacy` builds traces one at a time (the slower path that produced the committed sample).
-    """
+def generate(out: Path, opts: Options, workers: int = 1, progress: Callable[[int], None] | None = None) -> Summary:
+    """Write traces/, metrics/ and bills/ under `out`, then .manifest.json (written last: its presence means done)."""
     global _PLAN
     out.mkdir(parents=True, exist_ok=True)
     (out / MANIFEST).unlink(missing_ok=True)
     for sub in ("traces", "metrics"):
         (out / sub).mkdir(exist_ok=True)
-    p = RunPlan.of(out, opts, legacy)
+    p = RunPlan.of(out, opts)
     files: list[str] = []
     egress: dict[EgressKey, float] = {}
     n_spans = n_traces = 0
@@ -62,7 +54,7 @@ def generate(out: Path, opts: Options, workers: int = 1, progress: Callable[[int
             results = list(pool.imap(_worker_day, range(opts.days)))
         _PLAN = None
     else:
-        results = [_day(p, day) for day in range(opts.days)]
+        results = [write_day(p, day) for day in range(opts.days)]
     for names, ns, nt, eg in results:
         files += names
         n_spans, n_traces = n_spans + ns, n_traces + nt
@@ -109,4 +101,4 @@ def write_sample(out: Path) -> Summary:
             for f in (out / sub).iterdir():
                 f.unlink()
             (out / sub).rmdir()
-    return generate(out, SAMPLE, legacy=True)
+    return generate(out, SAMPLE)

@@ -9,15 +9,15 @@ import numpy as np
 import numpy.typing as npt
 
 from sample_data.colbytes import le8
+from sample_data.fragments import ld, pb_value, varint
 from sample_data.metrics import NET_ATTRS, HostDay, _host_resource, cache_attrs, gpu_attrs, metric_names, scope
-from sample_data.writer import _ld, _pb_value, _varint
 
 I64 = npt.NDArray[np.int64]
 
 
 def _kvs(attrs: list[dict[str, Any]], tag: int) -> bytes:
     """Attributes as repeated KeyValue under field `tag`."""
-    return b"".join(_ld(tag, _ld(0x0A, a["key"].encode()) + _ld(0x12, _pb_value(a["value"]))) for a in attrs)
+    return b"".join(ld(tag, ld(0x0A, a["key"].encode()) + ld(0x12, pb_value(a["value"]))) for a in attrs)
 
 
 def _points(kvs: Sequence[bytes], t_ns: I64, start: I64 | None, tag: int, values: npt.NDArray[Any]) -> bytes:
@@ -30,7 +30,7 @@ def _points(kvs: Sequence[bytes], t_ns: I64, start: I64 | None, tag: int, values
         rows = [np.frombuffer(b, dtype=np.uint8).reshape(n, -1) for b in per_set]
         return b"".join(r[k].tobytes() for k in range(n) for r in rows)
     body = len(kvs[0]) + (9 if start is not None else 0) + 18
-    heads = [b"\x0a" + _varint(body) + kv for kv in kvs]
+    heads = [b"\x0a" + varint(body) + kv for kv in kvs]
     at = len(heads[0])
     mat = np.empty((n, g, at + body - len(kvs[0])), dtype=np.uint8)
     for i, h in enumerate(heads):
@@ -47,10 +47,10 @@ def _points(kvs: Sequence[bytes], t_ns: I64, start: I64 | None, tag: int, values
 
 
 def _metric(name: str, unit: str, points: bytes, counter: bool) -> bytes:
-    body = _ld(0x0A, name.encode()) + _ld(0x1A, unit.encode())
+    body = ld(0x0A, name.encode()) + ld(0x1A, unit.encode())
     if counter:
-        return body + _ld(0x3A, points + b"\x10" + _varint(1) + b"\x18\x01")
-    return body + _ld(0x2A, points)
+        return body + ld(0x3A, points + b"\x10" + varint(1) + b"\x18\x01")
+    return body + ld(0x2A, points)
 
 
 def frame(h: HostDay, step_s: int) -> bytes:
@@ -68,9 +68,9 @@ def frame(h: HostDay, step_s: int) -> bytes:
         hits = np.array(h.hits, dtype=np.int64)
         both = np.stack([hits, np.array(h.lookups, dtype=np.int64) - hits], axis=1).reshape(-1)
         pts.append(_points([_kvs(a, 0x3A) for a in cache_attrs(h)], t, start, 0x31, both))
-    metrics = b"".join(_ld(0x12, _metric(name, unit, p, i >= 3)) for i, ((name, unit), p) in
+    metrics = b"".join(ld(0x12, _metric(name, unit, p, i >= 3)) for i, ((name, unit), p) in
                        enumerate(zip(metric_names(h), pts, strict=True)))
     sc = scope(h)
-    scopes = _ld(0x12, _ld(0x0A, _ld(0x0A, sc["name"].encode()) + _ld(0x12, sc["version"].encode())) + metrics)
-    msg = _ld(0x0A, _ld(0x0A, _kvs(_host_resource(h.site, h.host, h.dcgm)["attributes"], 0x0A)) + scopes)
+    scopes = ld(0x12, ld(0x0A, ld(0x0A, sc["name"].encode()) + ld(0x12, sc["version"].encode())) + metrics)
+    msg = ld(0x0A, ld(0x0A, _kvs(_host_resource(h.site, h.host, h.dcgm)["attributes"], 0x0A)) + scopes)
     return len(msg).to_bytes(4, "big") + msg

@@ -1,14 +1,8 @@
-"""The estate's physics: seeded randomness, network time by tier distance, compute by model and GPU, load and queueing."""
+"""The estate's load model: traffic by hour and weekday per shape, planted incident windows, GPU utilization."""
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
-from sample_data.estate import GPUS, INCIDENTS, Host, Model, Workload, rtt_ms
-
-POOL = 1 << 15
+from sample_data.estate import INCIDENTS, Host
 
 # Relative traffic by hour of day (UTC) and by weekday (Monday first), per traffic shape.
 DIURNAL: dict[str, tuple[float, ...]] = {
@@ -33,82 +27,6 @@ WEEKLY: dict[str, tuple[float, ...]] = {
 PEAK = {k: max(v) * max(WEEKLY[k]) for k, v in DIURNAL.items()}
 
 
-class Dice:
-    """Seeded random draws served from numpy pools (fast per draw, byte-identical for one seed)."""
-
-    def __init__(self, seed: int, *stream: int) -> None:
-        self.gen = np.random.default_rng([seed, *stream])
-        self._refill()
-
-    def _refill(self) -> None:
-        self.us: list[float] = self.gen.random(POOL).tolist()
-        self.zs: list[float] = self.gen.standard_normal(POOL).tolist()
-        self.hex = self.gen.bytes(8 * POOL).hex()
-        self.iu = self.iz = self.ih = 0
-
-    def u(self) -> float:
-        """Uniform on [0, 1)."""
-        if self.iu >= POOL:
-            self.us = self.gen.random(POOL).tolist()
-            self.iu = 0
-        self.iu += 1
-        return self.us[self.iu - 1]
-
-    def z(self) -> float:
-        """Standard normal."""
-        if self.iz >= POOL:
-            self.zs = self.gen.standard_normal(POOL).tolist()
-            self.iz = 0
-        self.iz += 1
-        return self.zs[self.iz - 1]
-
-    def hex16(self) -> str:
-        """A random non-zero 8-byte id in lowercase hex."""
-        if self.ih >= POOL:
-            self.hex = self.gen.bytes(8 * POOL).hex()
-            self.ih = 0
-        i = self.ih * 16
-        self.ih += 1
-        h = self.hex[i:i + 16]
-        return h if h != "0000000000000000" else "0000000000000001"
-
-    def lognorm(self, median: float, sigma: float) -> float:
-        return median * math.exp(sigma * self.z())
-
-    def expo(self, mean: float) -> float:
-        return -mean * math.log(1.0 - self.u())
-
-    def randint(self, lo: int, hi: int) -> int:
-        """Uniform integer in [lo, hi]."""
-        return lo + int(self.u() * (hi - lo + 1))
-
-    def pick(self, items: tuple[str, ...]) -> str:
-        return items[int(self.u() * len(items))]
-
-
-def network_ms(d: Dice, a: str, b: str, factor: float = 1.0) -> tuple[float, float]:
-    """Request and response transit times between tiers: lognormal jitter around the tier RTT, with a long tail."""
-    base = rtt_ms(a, b) * factor
-    rtt = d.lognorm(base, 0.22)
-    if d.u() < 0.015:
-        rtt += d.expo(base * 2.5)
-    split = 0.42 + 0.16 * d.u()
-    return rtt * split, rtt * (1.0 - split)
-
-
-def compute_ms(d: Dice, model: Model, gpu: str, in_tokens: int, out_tokens: int, items: int = 1,
-               slowdown: float = 1.0) -> float:
-    """Model execution time: grows with parameters and tokens (or items), shrinks with faster GPUs."""
-    speed = GPUS[gpu].speed
-    if model.kind == "llm":
-        work = model.params_b * (0.012 * in_tokens + 0.35 * out_tokens) + 2.0
-    elif model.kind == "speech":
-        work = model.params_b * 60.0 * items
-    else:
-        work = model.params_b * 40.0 * items + 0.6
-    return work / speed * slowdown * d.lognorm(1.0, 0.08)
-
-
 def traffic_weight(shape: str, hour_of_day: int, weekday: int) -> float:
     return DIURNAL[shape][hour_of_day] * WEEKLY[shape][weekday]
 
@@ -130,16 +48,3 @@ def utilization(host: Host, shape: str, t_h: float, weekday0: int, days: int) ->
     if host.name.startswith("ip-10-42-4-") and incident_active("gpu-starved", t_h, days):
         u *= 0.25
     return max(0.0, min(u, 0.96))
-
-
-def queue_ms(d: Dice, service_ms: float, util: float, starved: bool = False) -> float:
-    """Waiting time before a model runs: M/M/1-like growth with utilization (or a starved input pipeline)."""
-    if starved:
-        return d.expo(service_ms * 6.0)
-    if util <= 0.0:
-        return 0.0
-    return d.expo(service_ms * util / (1.0 - util) * 0.5)
-
-
-def workload_shape(w: Workload) -> str:
-    return w.diurnal

@@ -6,11 +6,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from sample_data.estate import WORKLOADS
-from sample_data.hops import Ctx
-from sample_data.physics import Dice, traffic_weight
-from sample_data.spans import Attrs, Resources, Trace
-from sample_data.workloads import BUILDERS
+from sample_data.physics import traffic_weight
+from sample_data.spans import Attrs, Resources
+from sample_data.vtrace import Batch
+from sample_data.vworkloads import VBUILDERS
+
+PROBE_TRACES = 200  # traces per workload in the probe that measures spans per trace
 
 
 @dataclass(frozen=True)
@@ -46,16 +50,14 @@ def trace_state(adjusted: float) -> str:
 
 
 def spans_per_trace(seed: int, days: int) -> dict[str, float]:
-    """Average spans per trace of each workload, measured on a fixed probe (so trace counts meet --spans)."""
+    """Average spans per trace of each workload, measured by the trace builders on a fixed probe at noon of the
+    window's first day (so trace counts meet --spans)."""
+    res = Resources(seed)
     out = {}
-    for name, build in BUILDERS.items():
-        ctx = Ctx(Dice(seed, 9), Resources(seed), days, 0, t_h=12.0, workload=name)
-        n = 0
-        for _ in range(200):
-            tr = Trace(ctx.d, 0, "", ())
-            build(tr, ctx)
-            n += len(tr.spans)
-        out[name] = n / 200
+    for wi, name in enumerate(WORKLOADS):
+        b = Batch(np.random.default_rng([seed, 9, wi]), name, np.full(PROBE_TRACES, 12.0), 0, res, 1.0, days, 0)
+        VBUILDERS[name](b)
+        out[name] = sum(len(g.idx) for g in b.groups) / PROBE_TRACES
     return out
 
 
@@ -89,13 +91,12 @@ class RunPlan:
     start: date
     t0_ns: int
     per_trace: dict[str, float]
-    legacy: bool = False
 
     @staticmethod
-    def of(out: Path, opts: Options, legacy: bool = False) -> RunPlan:
+    def of(out: Path, opts: Options) -> RunPlan:
         per_trace = spans_per_trace(opts.seed, opts.days)
         counts = plan(opts, per_trace)
         start = opts.end - timedelta(days=opts.days)
         t0_ns = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()) * 10**9
         adj = {n: WORKLOADS[n].requests_per_day * opts.days / max(1, sum(c)) for n, c in counts.items()}
-        return RunPlan(out, opts, counts, adj, start, t0_ns, per_trace, legacy)
+        return RunPlan(out, opts, counts, adj, start, t0_ns, per_trace)

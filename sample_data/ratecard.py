@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from sample_data.estate import GPUS, SITES, Site
-from sample_data.hops import EgressKey
+from sample_data.vtrace import EgressKey
 
 ORGANISATION = "Acme AI Platform"
 # Hardware price per GPU of each edge GPU type (server share included), power per GPU in kW.

@@ -1,4 +1,4 @@
-"""The generator's span model: resources (with device clock skew), instrumentation scopes and one trace's spans."""
+"""The generator's span vocabulary: span kinds, statuses, instrumentation scopes and resources (with device clock skew)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import uuid
 from dataclasses import dataclass, field
 
 from sample_data.estate import DEVICE_SKEW_MAX_MS, Host, Site
-from sample_data.physics import Dice
 
 INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER = 1, 2, 3, 4, 5
 UNSET, OK, ERROR = 0, 1, 2
@@ -88,42 +87,3 @@ class Resources:
                       ("telemetry.sdk.version", "1.45.2")]
             return Resource(tuple(attrs), 0, site.tier, site.site_id, host.resource_id if site.provider else "")
         return self._get(("h", service, version, site.site_id, host.name), make)
-
-
-# One span: (resource, scope, name, kind, span_id, parent_id, start_ns, end_ns, status, attrs, events).
-Span = tuple[int, int, str, int, str, str, int, int, int, Attrs, tuple[tuple[int, str, Attrs], ...]]
-
-
-class Trace:
-    """The spans of one trace being built, on true time in ms from the trace start."""
-
-    __slots__ = ("d", "t0_ns", "trace_id", "trace_state", "spans", "wattrs", "failed")
-
-    def __init__(self, d: Dice, t0_ns: int, trace_state: str, wattrs: Attrs) -> None:
-        self.d = d
-        self.t0_ns = t0_ns
-        self.trace_id = d.hex16() + d.hex16()
-        self.trace_state = trace_state
-        self.spans: list[Span] = []
-        self.wattrs = wattrs
-        self.failed = False
-
-    def sid(self) -> str:
-        return self.d.hex16()
-
-    def add(self, res: int, scope: int, name: str, kind: int, sid: str, parent: str, start_ms: float,
-            end_ms: float, attrs: Attrs = (), status: int = UNSET,
-            events: tuple[tuple[float, str, Attrs], ...] = ()) -> None:
-        """Record a finished span (the encoder appends the trace's workload attributes to every span)."""
-        t0 = self.t0_ns
-        s = t0 + int(start_ms * 1e6)
-        e = t0 + int(end_ms * 1e6)
-        if e < s:
-            e = s
-        evs = tuple((t0 + int(t * 1e6), n, a) for t, n, a in events) if events else ()
-        self.spans.append((res, scope, name, kind, sid, parent, s, e, status, attrs, evs))
-
-
-def error_event(at_ms: float, etype: str, message: str) -> tuple[float, str, Attrs]:
-    """The `exception` span event the SDK records for a failed operation."""
-    return (at_ms, "exception", (("exception.type", etype), ("exception.message", message)))

@@ -10,25 +10,25 @@ import numpy as np
 import orjson
 
 from sample_data import colbytes as cb
+from sample_data.fragments import (
+    STATUS_JSON,
+    STATUS_PB,
+    jattr,
+    json_resource,
+    json_scope,
+    ld,
+    pattr,
+    pb_resource,
+    pb_scope,
+    varint,
+)
 from sample_data.pieces import Fixed, Left, Part, Right, Table, Tokens, gather, index_matrix, length, pick
 from sample_data.spans import Resource
 from sample_data.vtrace import B as Bool
 from sample_data.vtrace import Batch, Choice, Int, SpanGroup, Value
-from sample_data.writer import (
-    _STATUS_JSON,
-    _STATUS_PB,
-    _jattr,
-    _ld,
-    _pattr,
-    _varint,
-    json_resource,
-    json_scope,
-    pb_resource,
-    pb_scope,
-)
 
 Ids5 = tuple[cb.U8, cb.U8, cb.U8, cb.U8, cb.U8]
-_JSON_STATUS = tuple(s.encode() for s in _STATUS_JSON)
+_JSON_STATUS = tuple(s.encode() for s in STATUS_JSON)
 # What comes between two spans of a line, by how many blocks (scope, resource, line) the first one closes.
 _JSON_BETWEEN = (b",", b"]},", b"]}]},", b']}]}]}\n{"resourceSpans":[')
 _JSON_OPEN, _JSON_CLOSE = b'{"resourceSpans":[', b"]}]}]}\n"
@@ -45,19 +45,19 @@ def _comma(parts: list[list[Part]]) -> list[Part]:
 
 @lru_cache(maxsize=4096)
 def _joptions(k: str, options: tuple[str | bool, ...]) -> tuple[bytes, ...]:
-    return tuple(_jattr((k, o)).encode() for o in options)
+    return tuple(jattr((k, o)).encode() for o in options)
 
 
 @lru_cache(maxsize=4096)
 def _poptions(k: str, options: tuple[str | bool, ...], tag: int) -> tuple[bytes, ...]:
-    return tuple(bytes((tag,)) + _pattr((k, o))[1:] for o in options)
+    return tuple(bytes((tag,)) + pattr((k, o))[1:] for o in options)
 
 
 @lru_cache(maxsize=1024)
 def _pint_prefix(k: str, tag: int) -> tuple[tuple[bytes, ...], cb.U8 | None]:
     """The bytes before an int attribute's varint, by varint length 1..10 (and as a matrix when equally long)."""
-    kb = _ld(0x0A, k.encode())
-    pre = tuple(bytes((tag,)) + _varint(len(kb) + 3 + m) + kb + bytes((0x12, 1 + m, 0x18)) for m in range(1, 11))
+    kb = ld(0x0A, k.encode())
+    pre = tuple(bytes((tag,)) + varint(len(kb) + 3 + m) + kb + bytes((0x12, 1 + m, 0x18)) for m in range(1, 11))
     if len({len(x) for x in pre}) > 1:
         return pre, None
     return pre, np.frombuffer(b"".join(pre), dtype=np.uint8).reshape(10, -1)
@@ -72,7 +72,7 @@ def _jvalue(k: str, v: Value) -> list[Part]:
         if v.dtype.kind == "f":
             return [f'{{"key":"{k}","value":{{"doubleValue":'.encode(), Right(*cb.milli(v)), b"}}"]
         return [f'{{"key":"{k}","value":{{"intValue":"'.encode(), Right(*cb.decimal(v)), b'"}}']
-    return [_jattr((k, v)).encode()]
+    return [jattr((k, v)).encode()]
 
 
 def json_group(g: SpanGroup, ids: Ids5, skew: Int, state: bytes, tail: bytes) -> list[Part]:
@@ -100,15 +100,15 @@ def _pvalue(k: str, v: Value, tag: int) -> list[Part]:
         if v.dtype == np.bool_:
             return [pick(_poptions(k, (False, True), tag), v.astype(np.int64))]
         if v.dtype.kind == "f":
-            kb = _ld(0x0A, k.encode())
+            kb = ld(0x0A, k.encode())
             f64 = (np.rint(v.astype(np.float64) * 1000.0) / 1000.0).astype(np.float64)
-            return [bytes((tag,)) + _varint(len(kb) + 11) + kb + b"\x12\x09\x21", Fixed(cb.le8(f64))]
+            return [bytes((tag,)) + varint(len(kb) + 11) + kb + b"\x12\x09\x21", Fixed(cb.le8(f64))]
         groups, n = cb.varint(np.asarray(v, dtype=np.int64))
         pre, pre_mat = _pint_prefix(k, tag)
         if pre_mat is None:
             return [pick(pre, n - 1), Left(groups, n)]
         return [Left(np.hstack([pre_mat[n - 1], groups]), n + pre_mat.shape[1])]
-    return [bytes((tag,)) + _pattr((k, v))[1:]]
+    return [bytes((tag,)) + pattr((k, v))[1:]]
 
 
 def _prefixed(tag: int, body: list[Part], n: int) -> list[Part]:
@@ -121,19 +121,19 @@ def proto_group(g: SpanGroup, ids: Ids5, skew: Int, state: bytes, tail: bytes) -
     """One length-prefixed protobuf Span message (field 2 of ScopeSpans) per row; ids = raw ids, fixed64 times."""
     tid, sid, parent, start, end = ids
     n = len(g.idx)
-    p: list[Part] = [b"\x0a\x10", Fixed(tid), b"\x12\x08", Fixed(sid), _ld(0x1A, state)]
+    p: list[Part] = [b"\x0a\x10", Fixed(tid), b"\x12\x08", Fixed(sid), ld(0x1A, state)]
     if g.parent is not None:
         p += [b"\x22\x08", Fixed(parent)]
-    p += [_ld(0x2A, g.name.encode()) + bytes((0x30, g.kind, 0x39)), Fixed(start), b"\x41", Fixed(end)]
+    p += [ld(0x2A, g.name.encode()) + bytes((0x30, g.kind, 0x39)), Fixed(start), b"\x41", Fixed(end)]
     for k, v in g.attrs:
         p += _pvalue(k, v, 0x4A)
     p.append(tail)
     for e in g.events:
-        inner: list[Part] = [b"\x09", Fixed(cb.le8(e.t_ns + skew)), _ld(0x12, e.name.encode())]
+        inner: list[Part] = [b"\x09", Fixed(cb.le8(e.t_ns + skew)), ld(0x12, e.name.encode())]
         for k, v in e.attrs:
             inner += _pvalue(k, v, 0x1A)
         p += _prefixed(0x5A, inner, n)
-    p += [pick(_STATUS_PB, g.status), b"\x85\x01" + struct.pack("<I", 768 if g.kind == 2 and g.parent is not None else 256)]
+    p += [pick(STATUS_PB, g.status), b"\x85\x01" + struct.pack("<I", 768 if g.kind == 2 and g.parent is not None else 256)]
     return _prefixed(0x12, p, n)
 
 
@@ -158,9 +158,9 @@ class Encoder:
         self.fmt, self.resources = fmt, resources
         self.states = [s.encode() for s in states]
         if fmt == "json":
-            self.tails = [",".join(_jattr(a) for a in w).encode() for w in wattrs]
+            self.tails = [",".join(jattr(a) for a in w).encode() for w in wattrs]
         else:
-            self.tails = [b"".join(_pattr(a) for a in w) for w in wattrs]
+            self.tails = [b"".join(pattr(a) for a in w) for w in wattrs]
         self._table = _TABLE
 
     def _resource(self, r: int) -> bytes:
@@ -255,8 +255,8 @@ class Encoder:
         fl, fr, fs = _firsts(n, line), _firsts(n, line, res), _firsts(n, line, res, scope)
         tok = np.zeros((n, 5), dtype=np.int64)
         tlen = np.zeros((n, 5), dtype=np.int64)
-        tok[fr, 2], tlen[fr, 2] = self._per_row(fr, res, lambda r: _ld(0x0A, self._resource(r)))
-        tok[fs, 4], tlen[fs, 4] = self._per_row(fs, scope, lambda s: _ld(0x0A, pb_scope(s)))
+        tok[fr, 2], tlen[fr, 2] = self._per_row(fr, res, lambda r: ld(0x0A, self._resource(r)))
+        tok[fs, 4], tlen[fs, 4] = self._per_row(fs, scope, lambda s: ld(0x0A, pb_scope(s)))
         s_starts, r_starts, l_starts = np.flatnonzero(fs), np.flatnonzero(fr), np.flatnonzero(fl)
         ss_body = np.add.reduceat(row_len, s_starts) + tlen[s_starts, 4]
         ss_enc = np.zeros(n, dtype=np.int64)

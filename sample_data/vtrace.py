@@ -1,4 +1,4 @@
-"""Columnar trace building: many traces of one workload at once, spans as column groups (the fast generator path)."""
+"""Trace building: many traces of one workload at once, spans as column groups (one numpy operation per column)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ F = npt.NDArray[np.float64]
 Int = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 Ids = npt.NDArray[np.uint8]
-EgressKey = tuple[int, str, str, str, str]
+EgressKey = tuple[int, str, str, str, str]  # (day, site, resource id or site, workload, direction)
 TIERS = ("device", "edge", "regional", "hyperscale")
 _RTT = np.array([[RTT_MS.get((a, b)) or RTT_MS.get((b, a), 1.0) for b in TIERS] for a in TIERS])
 SITE_IDS = tuple(SITES) + ("retail-store-31",)

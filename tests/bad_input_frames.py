@@ -11,7 +11,7 @@ from bad_input_sources import REQUESTS, Record, proto_requests
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from ingest.receiver_wire import varint
+from ingest.receiver.wire import varint
 
 
 def field(number: int, payload: bytes) -> bytes:

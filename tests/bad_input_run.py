@@ -29,7 +29,7 @@ STARTUP_S = 120.0
 
 def empty_store(directory: Path) -> Path:
     """A migrated store with nothing in it, to copy for each case (migrating costs more than most cases)."""
-    from ingest import store
+    import store
 
     db = directory / "empty.duckdb"
     con = store.connect(db)

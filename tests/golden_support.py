@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 from ingest_helpers import isolated, run_cli
 
-from ingest import store
 from queries import registry
+from queries.engines.duckdb_engine import DuckDBEngine
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -31,12 +31,12 @@ def ingest_isolated(workdir: Path, sources: Sequence[Path]) -> tuple[Path, str]:
 
 
 def run_query(db: Path, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-    """A registered query's rows, through a read-only connection as the app and CLI open it."""
-    con = store.connect(db, read_only=True)
+    """A registered query's rows, on the store opened read-only as the app and CLI open it."""
+    engine = DuckDBEngine.open(db)
     try:
-        return registry.run(con, name, params)
+        return registry.run(engine, name, params)
     finally:
-        con.close()
+        engine.close()
 
 
 def assert_golden(stem: str, frame: pl.DataFrame) -> str:

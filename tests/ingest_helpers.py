@@ -13,9 +13,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner, Result
 
+import store
 from app.cli import cli
-from ingest import derived, loader, store
-from ingest.settings import Settings, load_settings
+from ingest.sinks import loader
+from store import derived
+from store.settings import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OTLP = FIXTURES / "otlp"

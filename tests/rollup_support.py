@@ -8,7 +8,7 @@ import random
 import duckdb
 import pyarrow as pa
 
-from ingest import rollup
+from store.derived import rollup
 
 MINUTE_NS = 60_000_000_000
 HOUR_NS = 3_600_000_000_000
@@ -72,5 +72,5 @@ def load_in_batches(con: duckdb.DuckDBPyConnection, durations: dict[str, list[in
         part = table.slice(k * step, step)
         con.register("part", part)
         con.execute("INSERT INTO spans BY NAME SELECT *, 'synthetic' AS batch_key FROM part").fetchall()
-        rollup.fold_batch(con, "part")
+        con.execute(rollup.TABLE.fold_sql("part"))
         con.unregister("part")

@@ -17,7 +17,9 @@ from serve_helpers import ARGS, CHROMIUM, serving
 
 from app import charts
 from app.pages import PAGES
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic import metric as model_metric
+from store.contract import TIERS
 
 pytest.importorskip("playwright")
 from playwright.sync_api import BrowserContext, Page, sync_playwright  # noqa: E402
@@ -104,17 +106,17 @@ def test_the_sidebar_moves_between_pages_in_one_tab_keeping_the_filters(server: 
 
 
 def test_a_filter_changes_the_url_and_the_numbers(server: str, page: Page, store_db: Path) -> None:
-    con = duckdb.connect(str(store_db), read_only=True)
+    duck = DuckDBEngine.open(store_db)
     try:
         def worst(tier: str | None) -> float | None:
             where = (("tier", tier),) if tier else ()
-            cells = model_metric.run(con, model_metric.Request(("latency_p95_ms",), ("tier", "workload"), where))
+            cells = model_metric.run(duck, model_metric.Request(("latency_p95_ms",), ("tier", "workload"), where))
             return float(cells.sort("latency_p95_ms")["latency_p95_ms"][-1]) if cells.height else None
 
         worst_all = worst(None)
-        by_tier = {t: worst(t) for t in charts.TIERS}
+        by_tier = {t: worst(t) for t in TIERS}
     finally:
-        con.close()
+        duck.close()
     tier = next(t for t, v in by_tier.items() if v is not None and charts.fmt_ms(v) != charts.fmt_ms(worst_all))
     open_page(page, f"{server}/slow-paths", "Slow paths")
     assert metric(page, "slowest cell p95") == charts.fmt_ms(worst_all)

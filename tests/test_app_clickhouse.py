@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 from ingest_helpers import isolated, run_cli
 from streamlit.testing.v1 import AppTest
@@ -13,6 +12,7 @@ from test_app_pages import fresh_cache, metrics, page_script
 
 from app.pages import PAGES, PageSpec
 from queries import registry
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.units import format_value
 
 __all__ = ["fresh_cache"]  # fixture shared with test_app_pages
@@ -103,11 +103,11 @@ def test_clickhouse_pages_show_the_duckdb_apps_numbers(stores: Stores, monkeypat
         assert ch[key] == duck[key], key
     # The Overview on ClickHouse reads the registered latency_by_tier query (the semantic model runs on DuckDB only):
     # its p95s are that query's on the DuckDB store.
-    con = duckdb.connect(str(stores.duckdb_path), read_only=True)
+    duck = DuckDBEngine.open(stores.duckdb_path)
     try:
-        per_span = registry.run(con, "latency_by_tier", {})
+        per_span = registry.run(duck, "latency_by_tier", {})
     finally:
-        con.close()
+        duck.close()
     assert {k: v for k, v in ch.items() if k.startswith("overview")} == {
         f"overview: {r['tier']} p95": format_value(r["p95_ms"], "ms") for r in per_span.iter_rows(named=True)}
 

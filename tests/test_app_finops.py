@@ -5,13 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from test_app_pages import fresh_cache, metrics, open_page, rows, sample_db
 
 from app import charts, charts_finops
 from queries import decisions, recommend, savings, whatif
+from queries.engines.duckdb_engine import DuckDBEngine
 
 __all__ = ["fresh_cache", "sample_db"]  # fixtures shared with test_app_pages
 
@@ -25,11 +25,11 @@ def own_db(sample_db: Path, tmp_path: Path) -> Path:
 
 
 def engine(db: Path) -> pl.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
+    duck = DuckDBEngine.open(db)
     try:
-        return recommend.as_frame(recommend.run(con))
+        return recommend.as_frame(recommend.run(duck))
     finally:
-        con.close()
+        duck.close()
 
 
 def test_finops_totals_equal_the_billing_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,11 +100,11 @@ def test_executive_headline_and_what_if_equal_the_queries(sample_db: Path, monke
     at.selectbox(key="whatif_workload").select("kiosk-copilot").run()
     at.selectbox(key="whatif_tier").select("hyperscale").run()
     assert not at.exception, [e.value for e in at.exception]
-    con = duckdb.connect(str(sample_db), read_only=True)
+    duck = DuckDBEngine.open(sample_db)
     try:
-        move = whatif.run(con, "kiosk-copilot", "hyperscale")
+        move = whatif.run(duck, "kiosk-copilot", "hyperscale")
     finally:
-        con.close()
+        duck.close()
     shown = metrics(at)
     assert shown["Δcost per month"] == charts_finops.fmt_delta_usd(move.delta_cost_usd_month)
     assert shown["Δp95"] == f"{move.delta_p95_ms:+,.0f} ms"

@@ -18,11 +18,13 @@ from ingest_helpers import isolated, run_cli
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
+import store
 from app import charts, data, plain, state
 from app.pages import PAGES
-from ingest import store
 from queries import registry
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic import metric as model_metric
+from store.contract import TIERS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "committed"
@@ -51,11 +53,11 @@ def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def rows(db: Path, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
+    duck = DuckDBEngine.open(db)
     try:
-        return registry.run(con, name, params or {})
+        return registry.run(duck, name, params or {})
     finally:
-        con.close()
+        duck.close()
 
 
 def page_script(page: str) -> None:
@@ -101,9 +103,9 @@ def spy_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     ran: list[str] = []
     real_run, real_derive = registry.run, registry.derive
 
-    def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    def run(engine: DuckDBEngine, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
         ran.append(name)
-        return real_run(con, name, params)
+        return real_run(engine, name, params)
 
     def derive(name: str, rows: pl.DataFrame, params: dict[str, object] | None = None) -> pl.DataFrame:
         ran.append(name)
@@ -164,7 +166,7 @@ def test_a_tier_filter_narrows_cached_rows_exactly(sample_db: Path, monkeypatch:
     for name, params in (("latency_by_tier_workload", {**scope, "by_site": None}),
                          ("latency_over_time", {**scope, "bucket": "day"}),
                          ("latency_regressions", {"workload": None})):
-        for tier in charts.TIERS:
+        for tier in TIERS:
             shown = data.narrowed(name, {**params, "tier": tier})
             direct = rows(sample_db, name, {**params, "tier": tier})
             assert shown.height > 0 or name == "latency_regressions"
@@ -191,11 +193,11 @@ def test_navigation_entry_point_opens_the_overview(sample_db: Path, monkeypatch:
 
 
 def model_p95(db: Path, start_ns: int | None = None, end_ns: int | None = None) -> dict[str, str]:
-    con = duckdb.connect(str(db), read_only=True)
+    duck = DuckDBEngine.open(db)
     try:
-        rows = model_metric.run(con, model_metric.Request(("latency_p95_ms",), ("tier",), (), start_ns, end_ns))
+        rows = model_metric.run(duck, model_metric.Request(("latency_p95_ms",), ("tier",), (), start_ns, end_ns))
     finally:
-        con.close()
+        duck.close()
     return {f"{r['tier']} p95": charts.fmt_ms(r["latency_p95_ms"]) for r in rows.iter_rows(named=True)}
 
 
@@ -214,11 +216,11 @@ def test_time_range_in_the_url_changes_the_numbers(sample_db: Path, monkeypatch:
 
 
 def model_cells(db: Path, where: tuple[tuple[str, str], ...] = ()) -> pl.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
+    duck = DuckDBEngine.open(db)
     try:
-        return model_metric.run(con, model_metric.Request(("latency_p95_ms",), ("tier", "workload"), where))
+        return model_metric.run(duck, model_metric.Request(("latency_p95_ms",), ("tier", "workload"), where))
     finally:
-        con.close()
+        duck.close()
 
 
 def test_slow_paths_tier_filter_matches_the_model(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -313,7 +315,7 @@ def test_fresh_data_appears_and_a_writer_lock_is_waited_out(tmp_path: Path, monk
 
 
 def test_streamlit_lives_only_in_app_and_caching_only_in_data() -> None:
-    for folder in ("ingest", "queries", "sample_data", "bench"):
+    for folder in ("ingest", "queries", "sample_data", "store", "bench"):
         for py in (ROOT / folder).rglob("*.py"):
             text = py.read_text(encoding="utf-8")
             assert "import streamlit" not in text and "from streamlit" not in text, py

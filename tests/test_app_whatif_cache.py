@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from test_app_finops import engine
@@ -14,18 +13,19 @@ from test_app_pages import fresh_cache, metrics, open_page, rows, sample_db
 from app import charts, charts_finops, components, data, plain
 from app.state import Filters
 from queries import whatif
-from queries.scorecard import TIERS
+from queries.engines.duckdb_engine import DuckDBEngine
+from store.contract import TIERS
 
 __all__ = ["fresh_cache", "sample_db"]  # fixtures shared with test_app_pages
 
 
 def priced(db: Path, workload: str, to_tier: str, from_tier: str | None = None,
            to_site: str | None = None) -> whatif.Move:
-    con = duckdb.connect(str(db), read_only=True)
+    duck = DuckDBEngine.open(db)
     try:
-        return whatif.run(con, workload, to_tier, from_tier, to_site)
+        return whatif.run(duck, workload, to_tier, from_tier, to_site)
     finally:
-        con.close()
+        duck.close()
 
 
 def test_the_what_if_opens_on_the_top_recommendation(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,8 +15,11 @@ from golden_support import assert_golden, ingest_isolated, run_query
 from ingest_helpers import FIXTURES
 from polars.testing import assert_frame_equal
 
-from ingest import derived, store, trace_index
-from queries import critical_path, loader, registry, slow_path
+import store
+from queries import critical_path, registry, slow_path
+from queries.engines.duckdb_engine import DuckDBEngine
+from store import derived
+from store.derived import trace_index
 
 # (workload, traces): "wide" above the 2,000-trace size where the SQL ranks only the traces at a band's edges and
 # samples from under a cut on md5 (its end-to-end times repeat, so ranks at the edges are decided by trace_id), the
@@ -24,6 +27,8 @@ from queries import critical_path, loader, registry, slow_path
 WORKLOADS = (("wide", 2600), ("big", 500), ("mid", 120), ("tiny", 3), ("one", 1))
 UNNAMED = 5
 TIED = 300  # distinct end-to-end times among the wide workload's traces
+
+TRACE_INDEX = tuple(d.table for d in trace_index.TABLES)
 
 
 def _spans() -> pl.DataFrame:
@@ -70,11 +75,11 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _fetch(db: Path, name: str, **params: object) -> pl.DataFrame:
-    con = store.connect(db, read_only=True)
+    engine = DuckDBEngine.open(db)
     try:
-        return loader.fetch(con, name, **params)
+        return registry.fetch(engine, name, params)
     finally:
-        con.close()
+        engine.close()
 
 
 @pytest.mark.parametrize("band", [0.0, 0.05, 0.2])
@@ -93,12 +98,12 @@ def test_sql_bands_are_the_polars_rank_bands(db: Path, band: float) -> None:
 
 
 def test_shares_and_slow_path_equal_the_all_spans_computation(db: Path) -> None:
-    con = store.connect(db, read_only=True)
+    duck = DuckDBEngine.open(db)
     try:
-        shares = registry.run(con, "critical_path_shares", {"traces_per_band": None})
-        path = registry.run(con, "slow_path", {"traces_per_band": None})
+        shares = registry.run(duck, "critical_path_shares", {"traces_per_band": None})
+        path = registry.run(duck, "slow_path", {"traces_per_band": None})
     finally:
-        con.close()
+        duck.close()
     all_spans = _fetch(db, "trace_spans", workload=None, start_ns=None, end_ns=None).lazy()
     assert shares["traces"].to_list().count(1) >= 2  # tiny and one: the nearest trace alone
     assert_frame_equal(shares, critical_path.critical_path_shares(all_spans).collect())
@@ -130,7 +135,7 @@ def test_the_store_lists_the_traces_with_several_roots(db: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     try:
         dups = con.execute("SELECT count(*) FROM trace_root_dups").fetchall()[0][0]
-        assert trace_index.mismatches(con) == 0
+        assert derived.mismatches(con, *TRACE_INDEX) == 0
     finally:
         con.close()
     assert dups == len(range(0, 2600, 7)) + len(range(0, 500, 7))
@@ -152,15 +157,15 @@ def test_wide_band_edges_split_equal_times_by_trace_id(db: Path) -> None:
 @pytest.mark.parametrize("workload", [w for w, _ in WORKLOADS])
 def test_a_workload_filter_gives_that_workloads_rows_of_the_unfiltered_call(db: Path, workload: str) -> None:
     """So the dashboard can narrow one all-workload result instead of querying per workload (unnamed roots too)."""
-    con = store.connect(db, read_only=True)
+    duck = DuckDBEngine.open(db)
     try:
         for name in ("critical_path_shares", "slow_path"):
-            one = registry.run(con, name, {"workload": workload, "traces_per_band": 20})
-            every = registry.run(con, name, {"traces_per_band": 20})
+            one = registry.run(duck, name, {"workload": workload, "traces_per_band": 20})
+            every = registry.run(duck, name, {"traces_per_band": 20})
             assert one.height > 0
             assert_frame_equal(one, every.filter(pl.col("workload") == workload))
     finally:
-        con.close()
+        duck.close()
     if workload == "mid":  # its unnamed-root traces are in its bands: the root span row has no workload of its own
         spans = _fetch(db, "band_trace_spans", workload="mid", start_ns=None, end_ns=None, band=0.05,
                        traces_per_band=None)
@@ -195,7 +200,7 @@ def test_the_root_keys_backfill_equals_the_fold(db: Path, tmp_path: Path) -> Non
     root's fields; each trace's parts keyed alike."""
     copy = tmp_path / "copy.duckdb"
     shutil.copy(db, copy)
-    migration = Path(__file__).resolve().parents[1] / "ingest" / "migrations" / "0010_trace_keys.sql"
+    migration = Path(__file__).resolve().parents[1] / "store" / "migrations" / "0010_trace_keys.sql"
     inserts = ["INSERT INTO" + part for part in migration.read_text("utf-8").split("INSERT INTO")[1:]]
     con = duckdb.connect(str(copy))
     try:
@@ -203,10 +208,10 @@ def test_the_root_keys_backfill_equals_the_fold(db: Path, tmp_path: Path) -> Non
         con.execute("DELETE FROM trace_part_keys")
         for insert in inserts:
             con.execute(insert)
-        assert len(inserts) == 2 and trace_index.mismatches(con) == 0
+        assert len(inserts) == 2 and derived.mismatches(con, *TRACE_INDEX) == 0
         parts = con.execute("SELECT count(*) FROM trace_part_keys").fetchall()[0][0]
         con.execute("DELETE FROM trace_part_keys WHERE rowid = (SELECT min(rowid) FROM trace_part_keys)")
-        assert parts > 0 and trace_index.mismatches(con) > 0  # the check covers the keyed parts too
+        assert parts > 0 and derived.mismatches(con, *TRACE_INDEX) > 0  # the check covers the keyed parts too
         keys = con.execute("SELECT trace_key, odd_id, sample_key, workload, start_ns, duration_ns "
                            "FROM trace_root_keys").fetchall()
         roots = con.execute("SELECT trace_id, workload, start_ns, duration_ns FROM spans "
@@ -227,17 +232,18 @@ def test_clickhouse_chooses_the_same_band_traces(db: Path) -> None:
     """The wide workload's edge zones, md5 cut and duplicate roots give the same rows on ClickHouse (chdb)."""
     from test_engine_parity import assert_same_rows, copy_store
 
-    from ingest.clickhouse.client import ClickHouseClient
-    from queries import dialect, engine
+    from queries.engines import dialect, engine
+    from store.clickhouse.client import ClickHouseClient
 
-    con = store.connect(db, read_only=True)
+    duck = DuckDBEngine.open(db)
     client = ClickHouseClient("chdb://", settings=dialect.SETTINGS)
     try:
-        copy_store(con, client)
+        copy_store(duck.con, client)
+        click = engine.ClickHouseEngine(client)
         for params in ({"traces_per_band": 20}, {"traces_per_band": None, "workload": "wide"}, {"band": 0.0}):
-            duck = registry.run(engine.DuckDBEngine(con), "band_trace_spans", params)
-            assert duck.height > 0
-            assert_same_rows(duck, registry.run(engine.ClickHouseEngine(client), "band_trace_spans", params))
+            rows = registry.run(duck, "band_trace_spans", params)
+            assert rows.height > 0
+            assert_same_rows(rows, registry.run(click, "band_trace_spans", params))
     finally:
         client.close()
-        con.close()
+        duck.close()

@@ -13,11 +13,11 @@ import duckdb
 import orjson
 import pytest
 
-from ingest import store
+import store
 from ingest.billing.detect import detect
 from ingest.billing.source import install_macros
-from ingest.route import ingest_any
-from ingest.settings import load_settings
+from ingest.files.route import ingest_any
+from store.settings import load_settings
 
 FINOPS = Path(__file__).parent / "fixtures" / "finops"
 FOCUS = FINOPS / "focus-1.0-sample-1000.csv"

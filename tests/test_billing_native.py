@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest import store
+import store
 from ingest.billing.detect import detect
-from ingest.route import ingest_any
-from ingest.settings import load_settings
+from ingest.files.route import ingest_any
+from store.settings import load_settings
 
 FINOPS = Path(__file__).parent / "fixtures" / "finops"
 MCA_ACTUAL = FINOPS / "azure-mca-actualcost-reconstructed.csv"

@@ -14,12 +14,14 @@ import pyarrow.parquet as pq
 import yaml
 from hypothesis import given, settings
 
-from ingest import link_maps, store
+import store
 from ingest.billing.detect import detect
-from ingest.route import ingest_any
-from ingest.settings import load_settings
+from ingest.files.route import ingest_any
+from queries import registry
 from queries.allocation import allocate
-from queries.loader import fetch
+from queries.engines.duckdb_engine import DuckDBEngine
+from store import derived
+from store.settings import load_settings
 
 CARD = {
     "rate_card": 1, "organisation": "Acme AI Platform", "currency": "USD",
@@ -128,7 +130,8 @@ def test_gcp_jsonl_credits_lower_effective_cost_and_resources_link_to_spans(tmp_
     con.execute("INSERT INTO spans (name, kind, status_code, tier, tier_source, workload, host_name, start_ns, end_ns, "
                 "duration_ns, batch_key) VALUES ('infer', 'server', 'ok', 'regional', 'declared', 'assistant', "
                 "'//compute/gpu-node-1', 0, 1, 1, 't')")
-    link_maps.rebuild(con)  # the span was written around the loader, so fold it into cost_links' counts by hand
+    # the span was written around the loader, so fold it into cost_links' counts by hand
+    derived.rebuild(con, ["link_resource_counts", "link_site_counts"])
     res = ingest_any(con, path, load_settings(db=db, env={}))
     assert (res.status, res.accepted, res.rejected) == ("complete", 2, 1)
     got = con.execute("SELECT BilledCost, EffectiveCost, x_TransferDirection, link_workload, link_method "
@@ -143,7 +146,7 @@ def test_reconciliation_ties_source_ledger_and_allocation_out(tmp_path: Path) ->
     card.write_text(yaml.safe_dump(CARD | {"sites": [CARD["sites"][0] | {"workload": None}]}))
     focus = Path(__file__).parent / "fixtures" / "finops" / "focus-1.0-sample-1000.csv"
     con = _ingest(tmp_path / "s.duckdb", card, focus)
-    rec = fetch(con, "cost_reconciliation")
+    rec = registry.fetch(DuckDBEngine(con), "cost_reconciliation", {})
     assert rec.height >= 4
     for r in rec.iter_rows(named=True):
         assert r["source_billed_usd"] == r["ledger_billed_usd"] + r["quarantined_billed_usd"]

@@ -12,11 +12,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import store
+import store
 from ingest.billing.columns import FOCUS_12
-from ingest.route import ingest_any
-from ingest.settings import load_settings
+from ingest.files.route import ingest_any
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.focus_export import export_focus
+from store.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 FINOPS = Path(__file__).parent / "fixtures" / "finops"
@@ -65,7 +66,7 @@ def check(data: Path, tmp_path: Path) -> None:
 def test_export_has_all_57_focus_columns_then_x_columns(tmp_path: Path) -> None:
     con = store.open_writer(tmp_path / "s.duckdb")
     ingest_any(con, FINOPS / "azure-ea-actualcost-small.csv", load_settings(db=tmp_path / "s.duckdb", env={}))
-    n = export_focus(con, tmp_path / "out.csv")
+    n = export_focus(DuckDBEngine(con), tmp_path / "out.csv")
     header = (tmp_path / "out.csv").read_text().splitlines()[0].split(",")
     assert n == 11 and tuple(header[:57]) == FOCUS_12
     assert all(h.startswith("x_") for h in header[57:])
@@ -78,7 +79,7 @@ def test_sample_export_passes_focus_validator(tmp_path: Path) -> None:
     for f in sorted(FINOPS.glob("*.csv")):
         assert ingest_any(con, f, load_settings(db=db, env={})).status == "complete"
     out = tmp_path / "ledger.parquet"
-    assert export_focus(con, out) == 2853 + 14  # real samples + the reconstructed Azure MCA / FocusCost CSVs
+    assert export_focus(DuckDBEngine(con), out) == 2853 + 14  # real samples + the reconstructed Azure MCA / FocusCost CSVs
     check(out, tmp_path)
 
 
@@ -94,7 +95,7 @@ def test_generated_estate_export_passes_focus_validator(tmp_path: Path) -> None:
     for f in bills:
         assert ingest_any(con, f, load_settings(db=db, env={})).status == "complete", f
     out = tmp_path / "estate.csv"
-    assert export_focus(con, out, "csv") > 0
+    assert export_focus(DuckDBEngine(con), out, "csv") > 0
     check(out, tmp_path)
 
 

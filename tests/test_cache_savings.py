@@ -12,8 +12,9 @@ from golden_support import assert_golden, ingest_isolated, run_query
 from ingest_helpers import FIXTURES, run_cli
 from ledger_support import insert_cost
 
-from ingest import store
+import store
 from queries import registry
+from queries.engines.duckdb_engine import DuckDBEngine
 
 TINY = FIXTURES / "tiny_store"
 
@@ -53,7 +54,8 @@ def test_hits_are_weighted_by_their_sampling_and_cost_follows_the_miss_path() ->
     con = duckdb.connect(":memory:")
     store.migrate(con)
     start = 1767225600 * 10**9  # 2026-01-01
-    cols = registry.run(con, "cache_savings").columns
+    duck = DuckDBEngine(con)
+    cols = registry.run(duck, "cache_savings").columns
     assert "cost_saved_usd" in cols
     for i, (hit, ts) in enumerate(((True, "ot=th:8"), (False, None), (False, None))):
         con.execute(INSERT, {"t": f"{i:032x}", "s": f"a{i:015x}", "p": None, "tier": "edge", "start": start + i,
@@ -65,7 +67,7 @@ def test_hits_are_weighted_by_their_sampling_and_cost_follows_the_miss_path() ->
                 " end_ns, duration_ns, batch_key) VALUES ('f' || repeat('0', 31), 'c', 'op', 'server', 'unset',"
                 " 'hyperscale', 'declared', 'w', $s, $s + 1, 1, 'test')", {"s": start})
     insert_cost(con, BilledCost=60, EffectiveCost=60, ChargePeriodStart="2026-01-01", x_Tier="hyperscale")
-    (row,) = registry.run(con, "cache_savings").iter_rows(named=True)
+    (row,) = registry.run(duck, "cache_savings").iter_rows(named=True)
     assert row["hits_adjusted"] == 2.0 and row["hit_request_usd"] == 0.0
     assert row["miss_request_usd"] == pytest.approx(20.0)
     assert row["cost_saved_usd"] == pytest.approx(40.0)
@@ -95,7 +97,7 @@ def test_a_lookup_costs_its_whole_trace_and_a_trace_without_requests_costs_nothi
                            "hit": hit, "cache": cache})
     insert_cost(con, BilledCost=30, EffectiveCost=30, ChargePeriodStart="2026-01-01", x_Tier="edge")
     insert_cost(con, BilledCost=12, EffectiveCost=12, ChargePeriodStart="2026-01-01", x_Tier="hyperscale")
-    kv, sem = registry.run(con, "cache_savings").iter_rows(named=True)
+    kv, sem = registry.run(DuckDBEngine(con), "cache_savings").iter_rows(named=True)
     assert (sem["cache_name"], sem["lookups"], sem["hits"], sem["hits_adjusted"]) == ("sem", 3, 1, 1.0)
     assert sem["hit_request_usd"] == pytest.approx(27.0)            # $30 / 2 edge requests + $12 / 1 hyperscale
     assert sem["miss_request_usd"] == pytest.approx((27.0 + 0.0) / 2)

@@ -7,13 +7,13 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner, Result
 from ingest_helpers import FIXTURES, isolated
 
 from app.cli import cli
 from queries import loader, registry
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.registry_finops import FINOPS
 from queries.registry_rollup import ROLLUP
 from queries.registry_sre import SRE
@@ -93,7 +93,7 @@ HOSTILE = ("nan", "-inf", "99999999999999999999", "1e400", "-1", "zzz", "1=x", "
 def test_no_value_reaches_duckdb_unchecked(tiny_db: Path) -> None:
     """Every parameter of every query with hostile text: refused in one line naming it, or allowed; each query then
     runs once with the first hostile value each of its parameters allowed, without an error from DuckDB."""
-    con = duckdb.connect(str(tiny_db), read_only=True)
+    duck = DuckDBEngine.open(tiny_db)
     try:
         for query in registry.queries():
             allowed: dict[str, object] = {}
@@ -105,20 +105,20 @@ def test_no_value_reaches_duckdb_unchecked(tiny_db: Path) -> None:
                         assert "\n" not in str(e) and f"parameter {p.name!r}" in str(e), e
                         continue
                     allowed.setdefault(p.name, value)
-            registry.run(con, query.name, allowed)
+            registry.run(duck, query.name, allowed)
     finally:
-        con.close()
+        duck.close()
 
 
 def test_registry_checks_values_given_in_code_too(tiny_db: Path) -> None:
-    con = duckdb.connect(str(tiny_db), read_only=True)
+    duck = DuckDBEngine.open(tiny_db)
     try:
         with pytest.raises(registry.QueryError, match="parameter 'limit_count' must be a whole number"):
-            registry.run(con, "slow_traces", {"limit_count": -1})
+            registry.run(duck, "slow_traces", {"limit_count": -1})
         with pytest.raises(registry.QueryError, match="parameter 'band' must be a finite number"):
-            registry.run(con, "critical_path_shares", {"band": float("nan")})
+            registry.run(duck, "critical_path_shares", {"band": float("nan")})
     finally:
-        con.close()
+        duck.close()
 
 
 def test_every_sql_file_is_declared_with_exactly_its_params() -> None:
@@ -126,7 +126,7 @@ def test_every_sql_file_is_declared_with_exactly_its_params() -> None:
     declared = {q.sql: q for q in registry.DECLARED + SRE + FINOPS + ROLLUP if q.sql is not None}
     assert sorted(set(loader.names()) - set(declared)) == []
     for name, query in declared.items():
-        used = set(registry._PARAM_REF.findall(loader.sql(name)))
+        used = set(loader.placeholders(loader.sql(name)))
         assert used == {p.name for p in query.params}, name
 
 

@@ -12,11 +12,14 @@ import pytest
 from click.testing import CliRunner
 from ledger_support import insert_cost
 
+import store
 from app.cli import cli
-from ingest import loader, route, store
-from ingest.clickhouse import load, schema
-from ingest.clickhouse.client import ClickHouseClient
-from ingest.settings import Settings
+from ingest.files import route
+from ingest.sinks import clickhouse as load
+from ingest.sinks import loader
+from store.clickhouse import schema
+from store.clickhouse.client import ClickHouseClient
+from store.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "committed"

@@ -13,12 +13,15 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from ingest import contract, route, store
-from ingest.clickhouse import load, schema
-from ingest.clickhouse.client import ClickHouseClient
-from ingest.clickhouse.otel_layout import STR_MAP, go_string
-from ingest.settings import Settings, TierRules
-from ingest.sources import expand_paths
+import store
+from ingest.files import route
+from ingest.files.sources import expand_paths
+from ingest.sinks import clickhouse as load
+from store import contract
+from store.clickhouse import schema
+from store.clickhouse.client import ClickHouseClient
+from store.clickhouse.otel_layout import STR_MAP, go_string
+from store.settings import Settings, TierRules
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "committed"
@@ -149,8 +152,8 @@ def test_costs_equal_duckdb_costs(both: tuple[duckdb.DuckDBPyConnection, ClickHo
 
 def test_trace_profiles_view_equals_duckdb_trace_profiles(
         both: tuple[duckdb.DuckDBPyConnection, ClickHouseClient]) -> None:
-    """views.sql's trace_profiles writes the same rows and the same JSON text as migration 0009 (each sample trace
-    lies in one DuckDB batch, so both have one part per trace)."""
+    """The registry's ClickHouse trace_profiles view gives the same rows and JSON text as DuckDB's trace_profiles
+    (each sample trace lies in one DuckDB batch, so both have one part per trace)."""
     con, client = both
     columns = "trace_id, workload, start_ns, duration_ns, profile"
     duck = con.sql(f"SELECT {columns} FROM trace_profiles").pl()

@@ -11,12 +11,13 @@ import pytest
 from ingest_helpers import FIXTURES, isolated
 from ledger_support import REQUIRED
 
-from ingest import store
+import store
 from ingest.billing import ledger
-from ingest.loader import FileResult
-from ingest.route import ingest_any
-from ingest.settings import load_settings
+from ingest.files.route import ingest_any
+from ingest.sinks.loader import FileResult
 from queries import registry
+from queries.engines.duckdb_engine import DuckDBEngine
+from store.settings import load_settings
 
 SAMPLE_BILLS = Path(__file__).resolve().parents[1] / "sample_data" / "committed" / "bills"
 # every billing format tierwise reads: FOCUS, CUR legacy and 2.0 (CSV, gzip, Parquet), Azure EA/MCA actual and
@@ -179,7 +180,7 @@ def test_reingest_adds_nothing_and_money_reconciles(tmp_path: Path) -> None:
         again = [ingest_any(con, f, load_settings(db=db, env={})) for f in bills]
         assert {r.status for r in again} == {"already-ingested"} and snapshot() == first
 
-        recon = registry.run(con, "cost_reconciliation")
+        recon = registry.run(DuckDBEngine(con), "cost_reconciliation")
         assert recon["source_rows"].sum() == recon["ledger_rows"].sum() + 2 == len(first[0]) + 2  # two rejects
         for r in recon.iter_rows(named=True):
             assert r["ledger_billed_usd"] == r["linked_billed_usd"] + r["unallocated_billed_usd"]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ingest_helpers import FIXTURES
 
 from queries.critical_path import SpanNode, critical_path, critical_path_shares, path_parts
+from store.contract import TIERS
 
 CRISP = FIXTURES / "crisp"
 CASES = sorted(CRISP.glob("*.json"), key=lambda p: int(p.stem))
@@ -92,9 +93,6 @@ def test_async_child_after_parent_is_ignored_and_empty_trace_is_empty() -> None:
              SpanNode("late", "r", 20, 30, "a", "flush", "device", "producer")]
     assert [(s.span_id, s.self_ns) for s in critical_path(spans)] == [("r", 10)]
     assert critical_path([]) == []
-
-
-TIERS = ("device", "edge", "regional", "hyperscale")
 
 
 @st.composite

@@ -12,14 +12,18 @@ import pytest
 from golden_support import assert_golden, ingest_isolated, run_query
 from ingest_helpers import FIXTURES
 
-from ingest import appended, derived, hop_spans, store, trace_index
+import store
+from store import derived
+from store.derived import trace_index
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "committed"
 TINY_TRACES = FIXTURES / "tiny_store" / "traces.jsonl"
-MIGRATION = ROOT / "ingest" / "migrations" / "0006_trace_index.sql"  # trace_roots, trace_parts (0015 drops them)
-MIGRATION_0009 = ROOT / "ingest" / "migrations" / "0009_trace_profiles.sql"  # trace_profiles and its backfill
-MIGRATION_0003 = ROOT / "ingest" / "migrations" / "0003_hops_view.sql"  # the hops view as a join over spans
+MIGRATION = ROOT / "store" / "migrations" / "0006_trace_index.sql"  # trace_roots, trace_parts (0015 drops them)
+MIGRATION_0009 = ROOT / "store" / "migrations" / "0009_trace_profiles.sql"  # trace_profiles and its backfill
+MIGRATION_0003 = ROOT / "store" / "migrations" / "0003_hops_view.sql"  # the hops view as a join over spans
+
+TRACE_INDEX = tuple(d.table for d in trace_index.TABLES)
 
 
 def _split_files(work: Path) -> list[Path]:
@@ -57,7 +61,7 @@ def test_a_trace_split_over_batches_adds_up(split_db: Path) -> None:
     assert split, "the fixture must put one trace in both files"
     con = store.connect(split_db, read_only=True)
     try:
-        assert trace_index.mismatches(con) == 0
+        assert derived.mismatches(con, *TRACE_INDEX) == 0
     finally:
         con.close()
     (tid,) = split[0]
@@ -88,7 +92,7 @@ def test_the_migration_backfill_equals_the_fold(split_db: Path, tmp_path: Path, 
         _backfill(con, migration, tables)
         for table in tables:
             assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0
-        assert trace_index.mismatches(con) == 0
+        assert derived.mismatches(con, *TRACE_INDEX) == 0
     finally:
         con.close()
 
@@ -106,10 +110,10 @@ def test_0006s_backfill_gives_the_keyed_rows_and_0015_drops_its_tables(split_db:
         assert con.execute("SELECT count(*) FROM trace_roots").fetchall()[0][0] > 0
         keys = ", ".join(trace_index.TRACE_KEYS)
         merged = ("SELECT trace_key, odd_id, sum(spans)::BIGINT, bit_or(tier_bits) FROM ({}) GROUP BY ALL")
-        assert appended.differing_rows(con, "SELECT * FROM trace_root_keys",
-                                       f"SELECT {', '.join(trace_index.ROOT_KEYS)} FROM trace_roots") == 0
-        assert appended.differing_rows(con, merged.format("SELECT * FROM trace_part_keys"),
-                                       merged.format(f"SELECT {keys}, spans, tier_bits FROM trace_parts")) == 0
+        assert derived.differing_rows(con, "SELECT * FROM trace_root_keys",
+                                      f"SELECT {', '.join(trace_index.ROOT_KEYS)} FROM trace_roots") == 0
+        assert derived.differing_rows(con, merged.format("SELECT * FROM trace_part_keys"),
+                                      merged.format(f"SELECT {keys}, spans, tier_bits FROM trace_parts")) == 0
         assert store.migrate(con) == ["0015_drop_unread_trace_tables"]
         left = con.execute("SELECT table_name FROM information_schema.tables "
                            "WHERE table_name IN ('trace_roots', 'trace_parts')").fetchall()
@@ -187,11 +191,11 @@ def test_call_ends_are_exact_and_hops_pair_them_across_batches(split_db: Path) -
     """hop_clients/hop_servers equal a recomputation, and the hops view over them equals 0003's join over spans."""
     con = store.connect(split_db, read_only=True)
     try:
-        assert hop_spans.mismatches(con) == 0
+        assert derived.mismatches(con, "hop_clients", "hop_servers") == 0
         view = "SELECT * FROM hops"
         over_spans = (MIGRATION_0003.read_text("utf-8").split("CREATE VIEW hops AS", 1)[1].rstrip().rstrip(";"))
         split = "SELECT count(*) FROM hops WHERE trace_id = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1' AND from_tier = 'device'"
         assert con.execute(split).fetchall()[0][0] > 0  # its client came in the first file, its server in the second
-        assert appended.differing_rows(con, view, over_spans) == 0
+        assert derived.differing_rows(con, view, over_spans) == 0
     finally:
         con.close()

@@ -1,4 +1,4 @@
-"""Each pinned DuckDB → ClickHouse mapping in queries/dialect.py gives DuckDB's answer on chdb, on a small table."""
+"""Each pinned DuckDB → ClickHouse mapping in queries/engines/dialect.py gives DuckDB's answer on chdb, on a small table."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from ingest.clickhouse.client import ClickHouseClient
-from queries import dialect
+from queries.engines import dialect
+from store.clickhouse.client import ClickHouseClient
 
 # 1 ns-scale epoch times, NULLs, ties, a JSON attribute map with dotted keys, numbers and a missing key
 ROWS = [

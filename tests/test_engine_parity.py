@@ -14,11 +14,14 @@ import pyarrow as pa
 import pytest
 from golden_support import ingest_isolated
 
-from ingest import store
+import store
 from ingest.billing import ledger
-from ingest.clickhouse import schema
-from ingest.clickhouse.client import ClickHouseClient
-from queries import dialect, engine, registry
+from queries import registry
+from queries.engines import dialect, engine
+from queries.engines.duckdb_engine import DuckDBEngine
+from store import derived
+from store.clickhouse import schema
+from store.clickhouse.client import ClickHouseClient
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "committed"
@@ -29,7 +32,7 @@ MODEL_ONLY = {"request_entries", "span_places", "span_dups"}  # read by the sema
 PERCENTILE = re.compile(r"^p\d+_ms$")
 REL = 1e-9  # floats: money and means summed in another order may differ in the last bits, nothing more
 
-# DuckDB column types → ClickHouse (the harness copy; the Collector-fed schema lives in ingest/clickhouse/)
+# DuckDB column types → ClickHouse (the harness copy; the Collector-fed schema lives in store/clickhouse/)
 SCALAR = {"VARCHAR": "String", "JSON": "String", "BIGINT": "Int64", "UBIGINT": "UInt64", "INTEGER": "Int32",
           "UINTEGER": "UInt32", "SMALLINT": "Int16", "DOUBLE": "Float64", "FLOAT": "Float32", "BOOLEAN": "Bool",
           "DATE": "Date32", "TIMESTAMP": "DateTime64(6, 'UTC')", "TIMESTAMP WITH TIME ZONE": "DateTime64(6, 'UTC')"}
@@ -44,14 +47,16 @@ def clickhouse_type(duck: str, nullable: bool) -> str:
 
 
 def copy_store(con: duckdb.DuckDBPyConnection, client: ClickHouseClient) -> list[str]:
-    """Every table of the store as a MergeTree table with the same columns, then the views of views.sql.
+    """Every table of the store as a MergeTree table with the same columns, then the views of views.sql and the
+    derived tables' ClickHouse views (store/derived).
 
     A derived table that ClickHouse defines as a view over spans (the per-trace index) is not copied: the view is
     what a ClickHouse store has, so it is what the queries must agree with. The roll-up's day histograms are derived
     from the copied latency_rollup by the schema file that keeps them on ClickHouse.
     """
-    views = resources.files("ingest").joinpath("clickhouse", "views.sql").read_text(encoding="utf-8")
-    as_views = set(re.findall(r"CREATE OR REPLACE VIEW (\w+)", views))
+    views = resources.files("store.clickhouse").joinpath("views.sql").read_text(encoding="utf-8")
+    derived_views = derived.clickhouse_views()
+    as_views = set(re.findall(r"CREATE OR REPLACE VIEW (\w+)", views)) | {table for table, _ in derived_views}
     tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = "
                                         "'BASE TABLE' OR table_name = 'costs' ORDER BY table_name").fetchall()
               if t not in LEDGER | MODEL_ONLY and t not in as_views
@@ -64,6 +69,8 @@ def copy_store(con: duckdb.DuckDBPyConnection, client: ClickHouseClient) -> list
         data = con.sql(f'SELECT * FROM "{table}"').arrow()
         client.insert_arrow(table, data.read_all() if isinstance(data, pa.RecordBatchReader) else data)
     for statement in views.split("\n;\n"):
+        client.command(statement)
+    for _, statement in derived_views:
         client.command(statement)
     if "latency_rollup" in tables:  # what ClickHouse keeps beside it: its day rows as histograms (schema 0091)
         for statement in schema.rollup_days().statements():
@@ -79,7 +86,7 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[engine.E
     client = ClickHouseClient("chdb://", settings=dialect.SETTINGS)
     copied = copy_store(con, client)
     assert {"spans", "metric_points", "costs", "billing_source_totals"} <= set(copied)
-    yield engine.DuckDBEngine(con), engine.ClickHouseEngine(client)
+    yield DuckDBEngine(con), engine.ClickHouseEngine(client)
     client.close()
     con.close()
 
@@ -128,7 +135,7 @@ def assert_same_rows(duck: pl.DataFrame, click: pl.DataFrame) -> None:
 def filters(engines: tuple[engine.Engine, engine.Engine]) -> dict[str, object]:
     """Values a filtered run narrows to: the busiest workload and site, edge tier, the middle half of the window."""
     duck = engines[0]
-    assert isinstance(duck, engine.DuckDBEngine)
+    assert isinstance(duck, DuckDBEngine)
     workload, site, lo, hi = duck.con.execute(
         "SELECT (SELECT mode(workload) FROM spans), (SELECT mode(site) FROM spans), min(start_ns), max(start_ns) "
         "FROM spans").fetchall()[0]
@@ -185,13 +192,13 @@ def test_the_comparison_can_fail(engines: tuple[engine.Engine, engine.Engine]) -
 
 
 def test_per_engine_files_exist_only_for_registered_queries() -> None:
-    """queries/clickhouse/<name>.sql replaces a transpiled query; each must have its DuckDB original (tested above)."""
-    folder = resources.files("queries").joinpath("clickhouse")
+    """queries/engines/clickhouse/<name>.sql replaces a transpiled query; each must have its DuckDB original (tested above)."""
+    folder = resources.files("queries.engines").joinpath("clickhouse")
     overrides = [e.name.removesuffix(".sql") for e in folder.iterdir() if e.name.endswith(".sql")]
     assert overrides, "expected at least trust_zone_violations"
     for name in overrides:
         assert registry.get(name).sql == name
-        assert engine.clickhouse_sql(name).strip().startswith("--")
+        assert engine.clickhouse_sql(name, registry.sql_types(name)).strip().startswith("--")
 
 
 def test_clickhouse_never_uses_sampled_quantiles() -> None:
@@ -201,7 +208,7 @@ def test_clickhouse_never_uses_sampled_quantiles() -> None:
         name = query.sql or query.source
         assert name is not None
         try:
-            text = engine.clickhouse_sql(name)
+            text = engine.clickhouse_sql(name, registry.sql_types(name))
         except dialect.DialectError:
             continue
         assert not sampled.search(text), f"{name} uses a sampled quantile"
@@ -236,7 +243,7 @@ def test_cli_query_on_clickhouse_prints_what_duckdb_prints(tmp_path: Path) -> No
 
 
 def test_clickhouse_urls_never_carry_a_password() -> None:
-    from ingest.clickhouse.client import ClickHouseError, parse_url
+    from store.clickhouse.client import ClickHouseError, parse_url
 
     server = parse_url("clickhouse://tierwise@ch.internal:8123/otel")
     assert (server.kind, server.host, server.port, server.username, server.database) == \

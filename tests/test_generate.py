@@ -15,9 +15,9 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ingest import contract as c
-from ingest.settings import load_settings
 from sample_data.generate import Options, generate
+from store import contract as c
+from store.settings import load_settings
 
 END = date(2026, 11, 28)
 PATTERNS = {"on-device-first", "edge-filters-cloud-decides", "cloud-trains-edge-serves", "cdn-assisted"}

@@ -14,10 +14,10 @@ import duckdb
 import orjson
 import pytest
 
-from ingest.settings import load_settings
 from sample_data.bills import instance_rate_usd, running_hours
 from sample_data.estate import SITES
 from sample_data.generate import MANIFEST, Options, generate
+from store.settings import load_settings
 
 END = date(2026, 11, 28)
 DAYS = 3
@@ -121,9 +121,10 @@ def test_bills_ingest_and_every_cost_links_to_a_workload(estate: Path, tmp_path:
     assert con.execute("SELECT count(*) FROM cost_links WHERE link_method = 'unallocated'").fetchone() == (0,)
     tiers = {r[0] for r in con.execute("SELECT DISTINCT link_tier FROM cost_links").fetchall()}
     assert tiers == {"device", "edge", "regional", "hyperscale"}
-    from queries.loader import fetch
+    from queries import registry
+    from queries.engines.duckdb_engine import DuckDBEngine
 
-    by_tier = fetch(con, "cost_by_tier")
+    by_tier = registry.fetch(DuckDBEngine(con), "cost_by_tier", {})
     assert by_tier["tier"].to_list() == ["device", "edge", "regional", "hyperscale"]
     total = con.execute("SELECT sum(EffectiveCost)::DOUBLE FROM costs").fetchall()[0][0]
     assert by_tier["cost_usd"].sum() == pytest.approx(total) and by_tier["cost_usd"].min() > 0

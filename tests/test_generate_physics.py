@@ -10,9 +10,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingest.settings import load_settings
 from sample_data.generate import Options, generate
 from sample_data.physics import incident_active
+from store.settings import load_settings
 
 END = date(2026, 11, 28)
 DAYS = 4

@@ -7,8 +7,8 @@ import pytest
 
 from sample_data import colbytes as cb
 from sample_data import pieces
+from sample_data.fragments import varint
 from sample_data.pieces import Fixed, Left, Part, Pick, Right, Table, Tokens, gather, index_matrix, pick
-from sample_data.writer import _varint
 
 
 def _plain(parts: list[Part], i: int) -> bytes:
@@ -77,10 +77,10 @@ def test_number_columns_match_python_formatting() -> None:
     mat, lens = cb.decimal(ints)
     assert [mat[i, mat.shape[1] - lens[i]:].tobytes() for i in range(len(ints))] == [str(v).encode() for v in ints]
     mat, lens = cb.varint(ints)
-    assert [mat[i, :lens[i]].tobytes() for i in range(len(ints))] == [_varint(int(v)) for v in ints]
+    assert [mat[i, :lens[i]].tobytes() for i in range(len(ints))] == [varint(int(v)) for v in ints]
     mat, lens = cb.tagged_varint(0x5A, ints)
     assert [mat[i, mat.shape[1] - lens[i]:].tobytes() for i in range(len(ints))] == \
-        [b"\x5a" + _varint(int(v)) for v in ints]
+        [b"\x5a" + varint(int(v)) for v in ints]
     ms = np.concatenate([[0.0, 0.0004, 0.0005, 1.0, 12.3456, 999.9995], g.random(200) * 5000])
     mat, lens = cb.milli(ms)
     assert [mat[i, mat.shape[1] - lens[i]:].tobytes() for i in range(len(ms))] == \

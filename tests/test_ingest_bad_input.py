@@ -11,7 +11,7 @@ import orjson
 import pytest
 from ingest_helpers import FIXTURES, count, ingest, rows, run_cli
 
-from ingest.otlp_values import Issue, parse_id
+from ingest.otlp.otlp_values import Issue, parse_id
 
 BAD = FIXTURES / "bad"
 T = "1700000000000000000"

@@ -9,8 +9,8 @@ import orjson
 import pytest
 from ingest_helpers import rows, run_cli
 
-from ingest.contract import derive_tier
-from ingest.settings import TierRules, load_settings
+from store.contract import derive_tier
+from store.settings import TierRules, load_settings
 
 T = "1700000000000000000"
 

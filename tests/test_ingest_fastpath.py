@@ -16,9 +16,11 @@ import otel_sdk_data as sdk
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ingest import fast_json, fast_proto, loader, store
-from ingest.settings import Settings, TierRules
-from ingest.sources import Record
+import store
+from ingest.files import fast_json, fast_proto
+from ingest.files.sources import Record
+from ingest.sinks import loader
+from store.settings import Settings, TierRules
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES = {"spans": "", "metric_points": "", "quarantine": "EXCLUDE (quarantined_at)",

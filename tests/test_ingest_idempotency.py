@@ -14,7 +14,7 @@ import orjson
 import pytest
 from ingest_helpers import OTLP, count, ingest, rows, run_cli
 
-from ingest import store
+import store
 
 SPANS_PER_LINE = 10
 

@@ -11,9 +11,11 @@ import orjson
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ingest import loader, parallel, store
-from ingest.settings import Settings
-from ingest.sources import SourceError
+import store
+from ingest.files import parallel
+from ingest.files.sources import SourceError
+from ingest.sinks import loader
+from store.settings import Settings
 
 SMALL_BATCH = 20_000  # bytes: several batches from a file of a few hundred kB
 

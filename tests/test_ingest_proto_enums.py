@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ingest import otlp_proto
-from ingest.rows import SpanColumns
-from ingest.settings import Settings
+from ingest.otlp import otlp_proto
+from ingest.otlp.rows import SpanColumns
+from store.settings import Settings
 
 
 def _request(kind: int, status: int) -> ExportTraceServiceRequest:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,10 @@ import pytest
 from ingest_helpers import frozen_backfill
 from ledger_support import insert_cost
 
-from ingest import derived, link_maps, loader, store
-from ingest.settings import Settings
+import store
+from ingest.sinks import loader
+from store import derived
+from store.settings import Settings
 
 SMALL_BATCH = 6_000  # bytes: each file spans several batches
 WORKLOADS = ("assistant", "vision", "search")
@@ -77,20 +78,19 @@ def test_incremental_counts_equal_a_full_recompute(tmp_path: Path, monkeypatch: 
     _ingest(db, copy)
 
     # a file whose third batch dies mid-commit: the derived tables roll back with the spans, then it resumes
-    real: tuple[Callable[[duckdb.DuckDBPyConnection, str], None], ...] = derived.STEPS
+    real = derived.refresh
     calls = {"n": 0}
 
     def crash_on_third(con: duckdb.DuckDBPyConnection, view: str) -> None:
         calls["n"] += 1
-        for step in real:
-            step(con, view)
+        real(con, view)
         if calls["n"] == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(derived, "STEPS", (crash_on_third,))
+    monkeypatch.setattr(derived, "refresh", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         _ingest(db, _file(tmp_path / "b.jsonl", 2))
-    monkeypatch.setattr(derived, "STEPS", real)
+    monkeypatch.setattr(derived, "refresh", real)
     resumed = _ingest(db, tmp_path / "b.jsonl")
     assert resumed.batches_resumed == 2 and resumed.status == "complete"
 
@@ -100,7 +100,7 @@ def test_incremental_counts_equal_a_full_recompute(tmp_path: Path, monkeypatch: 
         assert spans == (3 * 24 * 8,)
         incremental = _tables(con)
         assert len(incremental["link_resource_counts"]) > 20 and len(incremental["link_site_counts"]) > 10
-        link_maps.rebuild(con)
+        derived.rebuild(con, ["link_resource_counts", "link_site_counts"])
         assert _tables(con) == incremental
     finally:
         con.close()
@@ -150,7 +150,7 @@ def test_rebuild_is_migration_0004s_backfill(tmp_path: Path) -> None:
     _ingest(db, _file(tmp_path / "b.jsonl", 2))
     con = duckdb.connect(str(db))
     try:
-        link_maps.rebuild(con)
+        derived.rebuild(con, ["link_resource_counts", "link_site_counts"])
         ours = _tables(con)
         for table in ("link_resource_counts", "link_site_counts"):
             frozen = frozen_backfill(con, "0004_link_maps.sql", table)

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from ingest_helpers import FIXTURES
 
 from app.cli import cli
-from ingest.loader import quarantined
+from ingest.sinks.loader import quarantined
 
 TINY = FIXTURES / "tiny_store"
 

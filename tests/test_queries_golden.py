@@ -13,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_helpers import run_cli, tiny_store
 
-from ingest import derived, store
+import store
 from queries import loader, registry
+from queries.engines.duckdb_engine import DuckDBEngine
+from store import derived
 
 # (golden file stem, query, parameters): one at least per query this suite owns.
 CASES: list[tuple[str, str, dict[str, object]]] = [
@@ -66,12 +68,12 @@ def _float_columns(stem: str) -> list[str]:
 
 def test_hand_computed_numbers(tiny_db: Path) -> None:
     """A few numbers worked out on paper from the fixture's timestamps."""
-    con = store.connect(tiny_db, read_only=True)
+    duck = DuckDBEngine.open(tiny_db)
     try:
-        hops = registry.run(con, "hops_by_tier_pair").rows_by_key(["from_tier", "to_tier"], named=True, unique=True)
-        shares = registry.run(con, "critical_path_shares")
+        hops = registry.run(duck, "hops_by_tier_pair").rows_by_key(["from_tier", "to_tier"], named=True, unique=True)
+        shares = registry.run(duck, "critical_path_shares")
     finally:
-        con.close()
+        duck.close()
     # device→edge: client minus server is 96-80, 190-170 and 110-90 ms; the 2 s device skew does not matter.
     assert hops[("device", "edge")]["hops"] == 3
     assert hops[("device", "edge")]["mean_ms"] == pytest.approx(56 / 3)
@@ -103,7 +105,7 @@ def test_every_sql_file_is_registered_with_its_parameters() -> None:
         assert q is not None, f"queries/{name}.sql is not in the registry"
         text = loader.sql(name)
         declared = {p.name for p in q.params}
-        used = set(registry._PARAM_REF.findall(text))
+        used = set(loader.placeholders(text))
         assert used == declared, f"{name}: SQL uses {sorted(used)}, registry declares {sorted(declared)}"
         assert text.startswith("--"), f"{name}.sql needs a header comment"
     for q in registered.values():
@@ -142,8 +144,9 @@ def test_percentiles_are_ordered(durations: list[int]) -> None:
     for i, d in enumerate(durations):
         con.execute(INSERT, {"t": f"{i:032x}", "s": f"{i:016x}", "p": None, "k": "server", "tier": "edge",
                              "site": "s", "start": 10**18 + i, "end": 10**18 + i + d})
+    duck = DuckDBEngine(con)
     for name, params in (("latency_by_tier", {}), ("latency_by_group", {"bucket": "month"})):
-        for row in registry.run(con, name, params).iter_rows(named=True):
+        for row in registry.run(duck, name, params).iter_rows(named=True):
             assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
             assert min(durations) / 1e6 - 1e-9 <= row["p50_ms"] and row["p99_ms"] <= max(durations) / 1e6 + 1e-9
 
@@ -161,8 +164,9 @@ def test_hop_overhead_is_never_negative(calls: list[tuple[int, int, int]]) -> No
         con.execute(INSERT, {"t": f"{i:032x}", "s": f"s{i:015x}", "p": f"c{i:015x}", "k": "server",
                              "tier": "edge", "site": "b", "start": start + offset, "end": start + offset + server_ns})
     derived.rebuild(con)  # written around the loader: the hops view reads the derived call-end tables
+    duck = DuckDBEngine(con)
     for name in ("hops_by_tier_pair", "hops_by_site_pair"):
-        (row,) = registry.run(con, name).iter_rows(named=True)
+        (row,) = registry.run(duck, name).iter_rows(named=True)
         assert row["hops"] == len(calls)
         assert 0 <= row["p50_ms"] <= row["p95_ms"] and row["mean_ms"] >= 0
         assert row["negative_raw_count"] == sum(s > c for c, s, _ in calls)

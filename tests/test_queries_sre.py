@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from ingest_helpers import FIXTURES, run_cli
 from polars.testing import assert_frame_equal
 
-from ingest import store
+import store
 from queries import loader, policy, registry, slow_path
+from queries.engines.duckdb_engine import DuckDBEngine
 
 TINY = FIXTURES / "tiny_store"
 SOURCES = ("traces.jsonl", "metrics.jsonl", "bills-focus.csv")
@@ -211,11 +212,12 @@ def test_percentiles_are_ordered_and_constant_days_never_regress(rows: list[tupl
     for i, (d, hit, day) in enumerate(rows):
         con.execute(INSERT, {"t": f"{i:032x}", "start": 1_700_000_000 * 10**9 + day * 86_400 * 10**9 + i, "d": d,
                              "hit": hit})
-    for row in registry.run(con, "cache_hit_rate").iter_rows(named=True):
+    duck = DuckDBEngine(con)
+    for row in registry.run(duck, "cache_hit_rate").iter_rows(named=True):
         for side in ("hit", "miss"):
             if row[f"{side}_e2e_p50_ms"] is not None:
                 assert row[f"{side}_e2e_p50_ms"] <= row[f"{side}_e2e_p95_ms"]
-    for row in registry.run(con, "latency_budgets").iter_rows(named=True):
+    for row in registry.run(duck, "latency_budgets").iter_rows(named=True):
         assert row["p95_ms"] <= max(d for d, _, _ in rows) / 1e6 + 1e-9
     con.execute("UPDATE spans SET duration_ns = 5000000, end_ns = start_ns + 5000000")
-    assert not registry.run(con, "latency_regressions", {"min_requests": 1})["regressed"].any()
+    assert not registry.run(duck, "latency_regressions", {"min_requests": 1})["regressed"].any()

@@ -35,12 +35,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from receiver_helpers import TIERWISE, start_receiver
 from serve_helpers import free_port
 
-from ingest import store
-from ingest.receiver import Receiver, ReceiverConfig
-from ingest.receiver_decode import accept
-from ingest.receiver_wire import HttpError, decompress
-from ingest.settings import load_settings
-from ingest.spool import Folder, Spool, default_spool_dir
+import store
+from ingest.receiver.decoders import accept
+from ingest.receiver.server import Receiver, ReceiverConfig
+from ingest.receiver.spool import Folder, Spool, default_spool_dir
+from ingest.receiver.wire import HttpError, decompress
+from store.settings import load_settings
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 

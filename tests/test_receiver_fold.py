@@ -11,11 +11,13 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 from test_receiver import json_span, post, receiver, rows, traces_doc
 
-from ingest import derived, loader, store
-from ingest import spool as spool_module
-from ingest.receiver_decode import Decoders, accept
-from ingest.settings import load_settings
-from ingest.spool import FAILED_DIR, Folder, Spool
+import store
+from ingest.receiver import spool as spool_module
+from ingest.receiver.decoders import Decoders, accept
+from ingest.receiver.spool import FAILED_DIR, Folder, Spool
+from ingest.sinks import loader
+from store import derived
+from store.settings import load_settings
 
 
 def _requests(n: int) -> list[bytes]:

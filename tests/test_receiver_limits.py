@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_receiver import json_span, post, receiver, rows, traces_doc
 
-from ingest.receiver import InflightBudget, Receiver
+from ingest.receiver.server import InflightBudget, Receiver
 
 
 def test_bearer_scheme_is_case_insensitive(db_path: Path) -> None:

@@ -19,7 +19,7 @@ from receiver_helpers import STOP_SIGNALS, start_receiver
 from serve_helpers import free_port
 from test_receiver import json_span, post, rows, sdk_spans, traces_doc
 
-from ingest.spool import default_spool_dir
+from ingest.receiver.spool import default_spool_dir
 
 
 def stop(proc: subprocess.Popen[bytes], sig: int) -> int:

@@ -14,9 +14,11 @@ from hypothesis import strategies as st
 from ingest_helpers import tiny_store
 from rollup_support import BOUND, HOUR_NS, T0, assert_within, distributions, load_in_batches, quantile_cont, span_table
 
-from ingest import rollup, store
-from queries import loader as query_loader
+import store
 from queries import registry
+from queries.engines.duckdb_engine import DuckDBEngine
+from store import derived
+from store.derived import rollup
 
 
 def test_percentiles_within_one_percent_of_quantile_cont(tmp_path: Path) -> None:
@@ -24,10 +26,11 @@ def test_percentiles_within_one_percent_of_quantile_cont(tmp_path: Path) -> None
     con = store.open_writer(tmp_path / "s.duckdb")
     try:
         load_in_batches(con, values, 45, 4)
-        assert rollup.mismatches(con) == 0
-        got = registry.run(con, "latency_rollup_by_tier", {"workload_class": "all"}).rows_by_key(
+        assert derived.mismatches(con, "latency_rollup") == 0
+        duck = DuckDBEngine(con)
+        got = registry.run(duck, "latency_rollup_by_tier", {"workload_class": "all"}).rows_by_key(
             "tier", named=True, unique=True)
-        exact = registry.run(con, "latency_by_tier", {"workload_class": "all"}).rows_by_key(
+        exact = registry.run(duck, "latency_by_tier", {"workload_class": "all"}).rows_by_key(
             "tier", named=True, unique=True)
     finally:
         con.close()
@@ -46,8 +49,9 @@ def test_small_groups_per_minute_within_the_bound(tmp_path: Path) -> None:
     con = store.open_writer(tmp_path / "s.duckdb")
     try:
         load_in_batches(con, distributions(400), 31, 3)  # 31 minutes × 3 operations × 4 tiers, about 4 spans each
-        got = registry.run(con, "latency_rollup_by_group", {"bucket": "minute"})
-        exact = registry.run(con, "latency_by_group", {"bucket": "minute"})
+        duck = DuckDBEngine(con)
+        got = registry.run(duck, "latency_rollup_by_group", {"bucket": "minute"})
+        exact = registry.run(duck, "latency_by_group", {"bucket": "minute"})
     finally:
         con.close()
     joined = got.with_columns(pl.from_epoch("bucket_start_ns", "ns").alias("bucket_start")).join(
@@ -67,10 +71,12 @@ def test_any_durations_within_the_bound(durations: list[int]) -> None:
     con = duckdb.connect()
     con.register("part", span_table({"edge": durations}, 1))
     con.execute("CREATE TABLE latency_rollup AS " + rollup.histogram_sql("part")).fetchall()
-    row = query_loader.fetch(con, "latency_rollup_by_tier", start_ns=None, end_ns=None, tier=None, workload=None,
-                             workload_class="all").row(0, named=True)
-    groups = query_loader.fetch(con, "latency_rollup_by_group", bucket="week", start_ns=None, end_ns=None, tier=None,
-                                site=None, workload=None, workload_class="all")
+    duck = DuckDBEngine(con)
+    row = registry.fetch(duck, "latency_rollup_by_tier", {"start_ns": None, "end_ns": None, "tier": None,
+                                                          "workload": None, "workload_class": "all"}).row(0, named=True)
+    groups = registry.fetch(duck, "latency_rollup_by_group", {"bucket": "week", "start_ns": None, "end_ns": None,
+                                                              "tier": None, "site": None, "workload": None,
+                                                              "workload_class": "all"})
     con.close()
     assert row["requests"] == len(durations) == groups["requests"].sum()
     for q, col in ((0.5, "p50_ms"), (0.95, "p95_ms"), (0.99, "p99_ms")):
@@ -82,23 +88,24 @@ def test_any_durations_within_the_bound(durations: list[int]) -> None:
 
 
 @pytest.fixture(scope="module")
-def three_days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+def three_days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEngine]:
     """Spans over 3 days and 7 minutes, folded in 2 batches (one store for every window below)."""
     con = store.open_writer(tmp_path_factory.mktemp("days") / "s.duckdb")
     load_in_batches(con, distributions(800), 3 * 1440 + 7, 2)
-    yield con
-    con.close()
+    duck = DuckDBEngine(con)
+    yield duck
+    duck.close()
 
 
 @pytest.mark.parametrize(("start_h", "end_h"), [(None, None), (24, 72), (3, 53), (None, 29), (30, None), (5, 6)])
-def test_windows_read_whole_days_and_minute_edges(three_days: duckdb.DuckDBPyConnection,
+def test_windows_read_whole_days_and_minute_edges(three_days: DuckDBEngine,
                                                   start_h: int | None, end_h: int | None) -> None:
     """Windows aligned to days or not: the same spans as the exact query, percentiles within the bound."""
-    con = three_days
+    duck = three_days
     window = {"start_ns": None if start_h is None else T0 + start_h * HOUR_NS,
               "end_ns": None if end_h is None else T0 + end_h * HOUR_NS}
-    got = registry.run(con, "latency_rollup_by_tier", {**window, "workload_class": "all"})
-    exact = registry.run(con, "latency_by_tier", {**window, "workload_class": "all"})
+    got = registry.run(duck, "latency_rollup_by_tier", {**window, "workload_class": "all"})
+    exact = registry.run(duck, "latency_by_tier", {**window, "workload_class": "all"})
     assert got["tier"].to_list() == exact["tier"].to_list()
     assert got["requests"].to_list() == exact["requests"].to_list()
     assert got["mean_ms"].to_list() == pytest.approx(exact["mean_ms"].to_list(), rel=1e-12)
@@ -106,14 +113,14 @@ def test_windows_read_whole_days_and_minute_edges(three_days: duckdb.DuckDBPyCon
         for est, ex in zip(got[col], exact[col], strict=True):
             assert_within(est, ex)
     for bucket in ("hour", "day", "week"):
-        over = registry.run(con, "latency_rollup_over_time", {**window, "bucket": bucket})
-        ex = registry.run(con, "latency_over_time", {**window, "bucket": bucket})
+        over = registry.run(duck, "latency_rollup_over_time", {**window, "bucket": bucket})
+        ex = registry.run(duck, "latency_over_time", {**window, "bucket": bucket})
         assert over["requests"].to_list() == ex["requests"].to_list()
         assert [b * 1000 for b in over["bucket_start_ns"].to_list()] == [
             int(t.timestamp() * 1e6) * 1_000_000 for t in ex["bucket_start"].to_list()]
         for est, e in zip(over["p95_ms"], ex["p95_ms"], strict=True):
             assert_within(est, e)
-    groups = registry.run(con, "latency_rollup_by_group", {**window, "bucket": "day"})
+    groups = registry.run(duck, "latency_rollup_by_group", {**window, "bucket": "day"})
     assert groups["requests"].sum() == sum(exact["requests"].to_list())  # the per-group view counts the same spans
 
 

@@ -12,13 +12,16 @@ import pyarrow as pa
 import pytest
 from rollup_support import BOUND, HOUR_NS, T0, distributions, load_in_batches
 
-from ingest import rollup, store
-from ingest.clickhouse import schema as ch_schema
-from ingest.clickhouse.client import ClickHouseClient
-from queries import dialect, engine
+import store
+from queries import registry
+from queries.engines import dialect, engine
+from queries.engines.duckdb_engine import DuckDBEngine
+from store.clickhouse import schema as ch_schema
+from store.clickhouse.client import ClickHouseClient
+from store.derived import rollup
 
 ROOT = Path(__file__).parents[1]
-SCHEMA = ROOT / "ingest"
+SCHEMA = ROOT / "store"
 QUERIES = ("latency_rollup_by_tier", "latency_rollup_over_time", "latency_rollup_by_group")
 
 
@@ -81,7 +84,7 @@ def test_every_engine_file_uses_the_same_bucket_expression() -> None:
     assert 2 / (1 + rollup.GAMMA) == 0.9900000000000001
     representative = "* 0.020000666706669435) * 0.9900000000000001"
     files = [ROOT / "queries" / f"{name}.sql" for name in QUERIES]
-    files += [p for p in (ROOT / "queries" / "clickhouse").glob("latency_rollup_*.sql")]
+    files += [p for p in (ROOT / "queries" / "engines" / "clickhouse").glob("latency_rollup_*.sql")]
     assert len(files) >= 5
     for path in files:
         text = path.read_text("utf-8")
@@ -178,7 +181,7 @@ def test_schema_0091_copies_the_day_rows_once_and_its_views_keep_them(tmp_path: 
 
 
 def test_clickhouse_forms_of_the_queries_equal_duckdb_on_day_windows(tmp_path: Path) -> None:
-    """The per-engine ClickHouse files (queries/clickhouse/latency_rollup_*) on windows that read day histograms or
+    """The per-engine ClickHouse files (queries/engines/clickhouse/latency_rollup_*) on windows that read day histograms or
     minute rows, with groups of one span up to hundreds, over two unmerged parts: the same rows as DuckDB, p* to 1e-9
     relative."""
     pytest.importorskip("chdb")
@@ -194,7 +197,7 @@ def test_clickhouse_forms_of_the_queries_equal_duckdb_on_day_windows(tmp_path: P
         for half in (rows.slice(0, rows.num_rows // 2), rows.slice(rows.num_rows // 2)):  # two inserts: two parts
             client.insert_arrow("latency_rollup", half)
         assert assert_day_tables_hold_the_day_rows(client) > 1000
-        duck, click = engine.DuckDBEngine(con), engine.ClickHouseEngine(client)
+        duck, click = DuckDBEngine(con), engine.ClickHouseEngine(client)
         compared = 0
         for name in QUERIES:
             for bucket in ("minute", "day", "week"):
@@ -202,7 +205,7 @@ def test_clickhouse_forms_of_the_queries_equal_duckdb_on_day_windows(tmp_path: P
                     params = {"bucket": bucket, "tier": None, "site": None, "workload": None, "workload_class": "all",
                               "start_ns": None if start_h is None else T0 + start_h * HOUR_NS,
                               "end_ns": None if end_h is None else T0 + end_h * HOUR_NS}
-                    d, c = duck.fetch(name, params), click.fetch(name, params)
+                    d, c = registry.fetch(duck, name, params), registry.fetch(click, name, params)
                     assert c.columns == d.columns and c.height == d.height > 0, (name, bucket, start_h)
                     exact = [x for x in d.columns if not x.endswith("_ms") and x != "error_rate"]
                     counts = {x: pl.Int64 for x in ("requests", "errors") if x in exact}

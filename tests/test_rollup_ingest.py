@@ -9,8 +9,10 @@ import duckdb
 import pytest
 from ingest_helpers import FIXTURES, ingest
 
-from ingest import derived, rollup, store
-from ingest.settings import load_settings
+import store
+from store import derived
+from store.derived import rollup
+from store.settings import load_settings
 
 TINY = FIXTURES / "tiny_store" / "traces.jsonl"
 
@@ -28,7 +30,7 @@ def test_ingest_and_reingest_keep_the_rollup_exact(db_path: Path) -> None:
     assert first.accepted == 56 and second.status == "already-ingested"
     con = store.connect(db_path, read_only=True)
     try:
-        assert rollup.mismatches(con) == 0
+        assert derived.mismatches(con, "latency_rollup") == 0
         spans, rolled = _selected(con)
         assert spans == rolled > 0
         # one row per key and bucket: the merge compacts partial rows from different batches
@@ -45,7 +47,7 @@ def test_mismatches_sees_a_wrong_row(db_path: Path) -> None:
     con = store.connect(db_path)
     try:
         con.execute("UPDATE latency_rollup SET n = n + 1 WHERE rowid = (SELECT min(rowid) FROM latency_rollup)")
-        assert rollup.mismatches(con) == 2  # the stored row, and the fresh row it no longer equals
+        assert derived.mismatches(con, "latency_rollup") == 2  # the stored row, and the fresh row it no longer equals
     finally:
         con.close()
 
@@ -54,13 +56,15 @@ def test_resumed_file_is_not_counted_twice(db_path: Path, monkeypatch: pytest.Mo
     """A load that fails after some batches committed, then resumes: every span is in the roll-up once."""
     small = dataclasses.replace(load_settings(db=db_path, env={}), batch_bytes=10_000, commit_spans=1)
     calls = {"n": 0}
+    real = derived.refresh
 
     def crash_on_third(con: duckdb.DuckDBPyConnection, view: str) -> None:
         calls["n"] += 1
+        real(con, view)
         if calls["n"] == 3:
             raise RuntimeError("simulated crash inside the third batch's transaction")
 
-    monkeypatch.setattr(derived, "STEPS", (*derived.STEPS, crash_on_third))
+    monkeypatch.setattr(derived, "refresh", crash_on_third)
     with pytest.raises(RuntimeError, match="simulated crash"):
         ingest(db_path, TINY, small, workers=1)
     con = store.connect(db_path, read_only=True)
@@ -68,12 +72,12 @@ def test_resumed_file_is_not_counted_twice(db_path: Path, monkeypatch: pytest.Mo
     con.close()
     assert 0 < partial[0] == partial[1] < 56
 
-    monkeypatch.setattr(derived, "STEPS", tuple(s for s in derived.STEPS if s is not crash_on_third))
+    monkeypatch.setattr(derived, "refresh", real)
     resumed = ingest(db_path, TINY, small, workers=1)
     assert resumed.status == "complete" and resumed.batches_resumed > 0
     con = store.connect(db_path, read_only=True)
     try:
-        assert rollup.mismatches(con) == 0
+        assert derived.mismatches(con, "latency_rollup") == 0
         spans, rolled = _selected(con)
         assert spans == rolled
     finally:
@@ -89,6 +93,6 @@ def test_migration_backfills_existing_spans(tmp_path: Path) -> None:
         con.execute("DROP TABLE latency_rollup").fetchall()
         con.execute("DELETE FROM schema_migrations WHERE version = 5").fetchall()
         assert store.migrate(con) == ["0005_latency_rollup"]
-        assert rollup.mismatches(con) == 0
+        assert derived.mismatches(con, "latency_rollup") == 0
     finally:
         con.close()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_helpers import FIXTURES, run_cli
 
-from ingest import store
+import store
 from queries import decisions, forecast
 from queries.cost_by_workload_day import cost_by_workload_day
 

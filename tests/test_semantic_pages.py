@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_pages import fresh_cache, open_page, sample_db  # noqa: F401  (fixtures shared with the page tests)
 
 from app import charts
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic import metric as metrics
 from queries.units import format_value
 
@@ -121,10 +122,10 @@ def test_random_filters_agree_on_every_page(sample_db: Path, monkeypatch: pytest
 
 def test_the_dashboard_and_the_cli_read_one_model(sample_db: Path) -> None:  # noqa: F811
     """The Overview's request counts are the model's, not a second definition: entries by tier equal metrics.run."""
-    con = duckdb.connect(str(sample_db), read_only=True)
+    duck = DuckDBEngine.open(sample_db)
     try:
-        frame = metrics.run(con, metrics.Request(("requests",), ("tier",)))
+        frame = metrics.run(duck, metrics.Request(("requests",), ("tier",)))
     finally:
-        con.close()
+        duck.close()
     rows = cli_metric(sample_db, "requests", "tier", {})
     assert [r["requests"] for r in rows] == pytest.approx(frame["requests"].to_list(), rel=1e-12)

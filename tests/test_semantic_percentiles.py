@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.store import migrate
+from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic import metric
+from store import migrate
 
 ROWS = st.lists(st.tuples(st.sampled_from(["edge", "device", "regional"]),
                           st.one_of(st.integers(-5_000, 5_000), st.integers(0, 10**12), st.sampled_from([0, 1, 7, 10**9])),
@@ -40,10 +41,11 @@ def test_bucketed_percentiles_equal_brute_force(con: duckdb.DuckDBPyConnection,
     con.execute("DELETE FROM request_entries")
     con.executemany("INSERT INTO request_entries (is_root, tier, name, start_ns, duration_ns, status_code, w, "
                     "parent_found) VALUES (true, $1, 'op', 0, $2, 'ok', $3, false)", [list(r) for r in rows])
-    got = metric.run(con, metric.Request(("latency_p50_ms", "latency_p95_ms", "latency_p99_ms"), ("tier",)))
+    duck = DuckDBEngine(con)
+    got = metric.run(duck, metric.Request(("latency_p50_ms", "latency_p95_ms", "latency_p99_ms"), ("tier",)))
     for r in got.iter_rows(named=True):
         mine = [(d, w) for t, d, w in rows if t == r["tier"]]
         assert (r["latency_p50_ms"], r["latency_p95_ms"], r["latency_p99_ms"]) == pytest.approx(
             (brute(mine, 0.5), brute(mine, 0.95), brute(mine, 0.99)), rel=0, abs=0)
-    whole = metric.run(con, metric.Request(("latency_p95_ms",))).row(0, named=True)
+    whole = metric.run(duck, metric.Request(("latency_p95_ms",))).row(0, named=True)
     assert whole["latency_p95_ms"] == brute([(d, w) for _, d, w in rows], 0.95)

@@ -10,10 +10,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingest import derived, store, trace_index
-from queries import loader
+import store
+from queries import registry
+from queries.engines.duckdb_engine import DuckDBEngine
+from store import derived
+from store.derived import trace_index
 
 N_TRACES = 300
+
+TRACE_INDEX = tuple(d.table for d in trace_index.TABLES)
 
 
 def _spans() -> pl.DataFrame:
@@ -71,7 +76,7 @@ def split_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             con.execute(f"CREATE OR REPLACE TEMP VIEW batch AS SELECT * FROM spans WHERE batch_key = '{key}'")
             derived.refresh(con, "batch")
             con.execute("COMMIT")
-        assert trace_index.mismatches(con) == 0
+        assert derived.mismatches(con, *TRACE_INDEX) == 0
     finally:
         con.close()
     return path
@@ -116,8 +121,8 @@ def test_counts_match_the_per_trace_definition(db: Path, split_db: Path, split: 
                                                start_ns: int | None, end_ns: int | None) -> None:
     con = store.connect(split_db if split else db, read_only=True)
     try:
-        got = loader.fetch(con, "slow_attribute_counts", workload=workload, start_ns=start_ns, end_ns=end_ns,
-                           slow_quantile=0.8)
+        got = registry.fetch(DuckDBEngine(con), "slow_attribute_counts", {"workload": workload, "start_ns": start_ns,
+                                                                          "end_ns": end_ns, "slow_quantile": 0.8})
         merged = con.execute("SELECT count(*) FROM (SELECT trace_id FROM trace_profiles GROUP BY trace_id "
                              "HAVING min(profile) <> max(profile))").fetchall()[0][0]
     finally:

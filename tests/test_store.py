@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import store
+import store
 
 
 def test_migrate_is_idempotent(db_path: Path) -> None:

@@ -10,10 +10,14 @@ import orjson
 import pytest
 from ingest_helpers import dying_refresh, frozen_backfill, ingest
 
-from ingest import loader, trace_index
-from ingest.settings import Settings
+from ingest.sinks import loader
+from store import derived
+from store.derived import trace_index
+from store.settings import Settings
 
 SMALL_BATCH = 1_500  # bytes: each file spans several batches, a few requests each
+
+TRACE_INDEX = tuple(d.table for d in trace_index.TABLES)
 
 
 def _span(trace: str, span: str, parent: str | None, start: int) -> dict[str, Any]:
@@ -66,10 +70,10 @@ def test_the_listed_traces_are_those_with_several_roots(tmp_path: Path, monkeypa
         # files 1 and 2 share all 12 traces (each listed once, however many roots); file 3 adds its n % 3 == 0 ones
         want = sorted([(n + 1, None) for n in range(12)] + [(3000 + n, None) for n in range(0, 12, 3)])
         assert _dups(con) == want
-        assert trace_index.mismatches(con) == 0
+        assert derived.mismatches(con, *TRACE_INDEX) == 0
         con.execute("DELETE FROM trace_root_dups WHERE trace_key = 3000")
-        assert trace_index.mismatches(con) == 1  # the check covers the list
-        trace_index.rebuild_dups(con)
+        assert derived.mismatches(con, *TRACE_INDEX) == 1  # the check covers the list
+        derived.rebuild(con, ["trace_root_dups"])
         assert _dups(con) == want
         assert frozen_backfill(con, "0012_trace_root_dups.sql", "trace_root_dups") == want
     finally:

@@ -10,8 +10,11 @@ import orjson
 import pytest
 from ingest_helpers import dying_refresh, frozen_backfill, ingest
 
-from ingest import loader, store, usage_rollup
-from ingest.settings import Settings
+import store
+from ingest.sinks import loader
+from store import derived
+from store.derived import usage_rollup
+from store.settings import Settings
 
 SMALL_BATCH = 6_000  # bytes: each file spans several batches
 DAY_NS = 86_400_000_000_000
@@ -97,11 +100,11 @@ def test_folded_rollup_equals_a_recompute(tmp_path: Path, monkeypatch: pytest.Mo
                           "max(weight / spans), min(token_weight), max(model_weight_ns) FROM usage_rollup").fetchall()
         days, no_workload, max_mean_w, _, model_ns = row[0]
         assert days == 2 and no_workload > 0 and max_mean_w > 1.0 and model_ns > 0
-        assert usage_rollup.mismatches(con) == 0
+        assert derived.mismatches(con, "usage_rollup") == 0
         con.execute("UPDATE usage_rollup SET spans = spans + 1 WHERE rowid = (SELECT min(rowid) FROM usage_rollup)")
-        assert usage_rollup.mismatches(con) == 1  # the check itself can fail
-        usage_rollup.rebuild(con)
-        assert usage_rollup.mismatches(con) == 0 and _keys_once(con)
+        assert derived.mismatches(con, "usage_rollup") == 1  # the check itself can fail
+        derived.rebuild(con, ["usage_rollup"])
+        assert derived.mismatches(con, "usage_rollup") == 0 and _keys_once(con)
     finally:
         con.close()
 
@@ -114,7 +117,7 @@ def test_rebuild_is_migration_0011s_backfill(tmp_path: Path) -> None:
     con = duckdb.connect(str(db))
     try:
         con.execute("SET threads = 1")  # one summation order on both sides, so the doubles match to the bit
-        usage_rollup.rebuild(con)
+        derived.rebuild(con, ["usage_rollup"])
         ours = con.execute("SELECT * FROM usage_rollup ORDER BY ALL").fetchall()
         frozen = frozen_backfill(con, "0011_usage_rollup.sql", "usage_rollup")
         assert len(frozen) > 20 and frozen == ours
@@ -146,13 +149,14 @@ USAGE = ("workload", "tier", "workload_type", "data_class", "budget_ms", "reques
 def test_scorecard_inputs_reads_what_every_span_gives(tmp_path: Path) -> None:
     """The roll-up backs the same usage columns, busiest site and span days as the per-span SQL it replaced."""
     from queries import registry
+    from queries.engines.duckdb_engine import DuckDBEngine
 
     db = tmp_path / "store.duckdb"
     _ingest(db, _file(tmp_path / "a.jsonl", 1))
     _ingest(db, _file(tmp_path / "b.jsonl", 2))
     con = store.connect(db, read_only=True)
     try:
-        got = registry.run(con, "scorecard_inputs").select(USAGE).sort("workload", "tier").rows()
+        got = registry.run(DuckDBEngine(con), "scorecard_inputs").select(USAGE).sort("workload", "tier").rows()
         want = sorted(con.execute(f"SELECT {', '.join(USAGE)} FROM ({OVER_SPANS})").fetchall(),
                       key=lambda r: (r[0], r[1]))
     finally:

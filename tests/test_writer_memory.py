@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from ingest_helpers import run_cli
 
-from ingest import store
-from ingest.settings import DEFAULT_WRITER_MEMORY, ENV_WRITER_MEMORY, load_settings
+import store
+from store.settings import DEFAULT_WRITER_MEMORY, ENV_WRITER_MEMORY, load_settings
 
 
 def _limit_bytes(db: Path, memory: str | None) -> int:

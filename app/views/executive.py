@@ -8,8 +8,9 @@ import streamlit as st
 from app import charts, charts_finops, components, data, plain
 from app.state import Filters
 from app.views import common
-from queries.scorecard import FACTORS, TIERS
+from queries.scorecard import FACTORS
 from queries.units import format_value
+from store.contract import TIERS
 
 HEADING = "Executive ROI"
 AUTO = "auto"  # the what-if picks the portion to move (queries/whatif.default_from)

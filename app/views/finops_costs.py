@@ -8,11 +8,12 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from app import charts, charts_finops, components, data
+from app import charts_finops, components, data
 from app.state import Filters
 from queries.semantic import metric as metrics
 from queries.semantic import present
 from queries.units import format_value
+from store.contract import TIERS
 
 BREAKDOWN = ("workload", "tier", "provider", "cloud_service", "service_category", "site", "account", "charge_category")
 
@@ -120,7 +121,7 @@ def unit_costs_section(f: Filters) -> None:
     rows = data.metric(("effective_cost", "requests", "tokens", "cost_per_1k_requests", "cost_per_1m_tokens"), keys,
                        f.where(), f.start_ns, f.end_ns)
     for currency in rows["currency"].drop_nulls().unique().sort().to_list():
-        part = rows.filter(pl.col("currency") == currency, pl.col("tier").is_in(charts.TIERS))
+        part = rows.filter(pl.col("currency") == currency, pl.col("tier").is_in(TIERS))
         if part.height:
             components.chart(charts_finops.unit_costs(part, "cost_per_1k_requests", "cost_per_1m_tokens", currency),
                              f"finops_units_{currency}")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import charts, components, data, plain, state
 from app.views import common
+from store.contract import TIERS
 
 HEADING = "Trace view"
 
@@ -44,7 +45,7 @@ def view() -> None:
     layout = data.trace_layout(tid)
     root = spans.filter(spans["parent_span_id"].is_null())
     e2e = (root if root.height else spans).sort("duration_ms", descending=True)["duration_ms"][0]
-    tiers = [t for t in (*charts.TIERS, "unknown") if t in set(spans["tier"])]
+    tiers = [t for t in (*TIERS, "unknown") if t in set(spans["tier"])]
     components.kpi_row([("end-to-end", charts.fmt_ms(e2e), "root span duration"),
                         ("spans", f"{spans.height}", None), ("tiers", f"{len(tiers)}", " → ".join(tiers)),
                         ("critical path spans", f"{len(layout.path)}", "spans that held the end-to-end time")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 
-from ingest.settings import Settings
+from store.settings import Settings
 
 DEFAULT_WORKLOAD_TAGS = ("tierwise.workload", "tierwise_workload", "workload", "app", "application")
 DEFAULT_TIER_TAGS = ("tierwise.tier", "tierwise_tier", "tier")

@@ -12,6 +12,9 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 
+from ingest.billing import signatures
+from ingest.files.sources import OTLP_LINE
+
 RATE_CARD_LINE = re.compile(rb"^rate_card:\s*1\s*$", re.MULTILINE)
 HEAD_BYTES = 1 << 20
 
@@ -20,7 +23,7 @@ HEAD_BYTES = 1 << 20
 class Detected:
     """A recognised billing file: its format, container and header columns."""
 
-    fmt: str                 # focus | aws-cur-legacy | aws-cur2 | azure-cost | gcp-billing | oci-cost | rate-card
+    fmt: str                 # a signatures.SIGNATURES format; "" when the file is refused (`problem`)
     container: str           # csv | csv.gz | parquet | jsonl | yaml
     columns: tuple[str, ...]
     version: str = ""        # FOCUS version the header matches (focus files only)
@@ -39,23 +42,10 @@ def _focus_version(cols: set[str]) -> str:
 
 def classify(columns: tuple[str, ...]) -> tuple[str, str] | None:
     """(format, version) for a header, or None when it is not a billing header we know."""
-    cols = set(columns)
-    lower = {c.lower() for c in columns}
-    if {"BilledCost", "ChargePeriodStart"} <= cols and ({"ProviderName", "ServiceProviderName"} & cols):
-        return "focus", _focus_version(cols)
-    if {"lineItem/UnblendedCost", "lineItem/LineItemType"} <= cols:
-        return "aws-cur-legacy", ""
-    if {"line_item_unblended_cost", "line_item_line_item_type"} <= cols:
-        return "aws-cur2", ""
-    if {"lineItem/referenceNo", "cost/myCost"} <= cols:
-        return "oci-cost", ""
-    if {"metercategory", "chargetype", "date"} <= lower and ({"costinbillingcurrency", "cost"} & lower):
-        return "azure-cost", ""
-    if {"billing_account_id", "cost", "usage_start_time"} <= cols and ({"sku", "service"} & cols):
-        return "gcp-billing", ""
-    if {"rate_card", "kind", "id"} <= cols:
-        return "rate-card", ""
-    return None
+    fmt = signatures.recognise(columns)
+    if fmt is None:
+        return None
+    return fmt, _focus_version(set(columns)) if fmt == "focus" else ""
 
 
 def _csv_header(text: str) -> tuple[str, ...]:
@@ -133,8 +123,8 @@ def read_header(path: Path) -> tuple[str, tuple[str, ...], str] | None:
         return ("jsonl", tuple(doc), problem) if isinstance(doc, dict) else None
     if container == "csv" and RATE_CARD_LINE.search(head):
         return "yaml", ("rate_card",), ""
-    if b"\x00" in head[:4096]:
-        return None
+    if b"\x00" in head[:4096] or any(OTLP_LINE.match(line) for line in head.split(b"\n")[1:21]):
+        return None  # binary, or OTLP JSON lines whose first line is damaged: the telemetry loader reads them
     cols = _csv_header(head.split(b"\n", 1)[0].decode("utf-8", "replace"))
     return (container, cols, problem) if len(cols) >= 3 else None
 
@@ -154,6 +144,8 @@ def detect(path: Path) -> Detected | None:
         return Detected("", container, cols, problem=problem)
     kind = classify(cols)
     if kind is None:
+        if container in ("csv", "csv.gz") and signatures.looks_tabular(cols):
+            return Detected("", container, cols, problem=signatures.unknown_header(cols, container))
         return None
     if container == "jsonl" and kind[0] not in ("gcp-billing", "focus"):
         return None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
-from ingest.billing import charges, csv_rows, egress, ledger, ratecard, rejects
+from ingest.billing import charges, csv_rows, dates, egress, ledger, ratecard, rejects
 from ingest.billing.config import CostSettings, cost_settings
 from ingest.billing.detect import Detected, gzip_damage
 from ingest.billing.formats import FORMATS
@@ -24,9 +24,9 @@ from ingest.billing.source import (
     project_src,
     tags_from_columns,
 )
-from ingest.loader import FileResult, batch_key, sha256_file
-from ingest.rows import Rejection
-from ingest.settings import Settings
+from ingest.otlp.rows import Rejection
+from ingest.sinks.loader import FileResult, batch_key, sha256_file
+from store.settings import Settings
 
 # Service → FOCUS ServiceCategory lookups, each exposed as a one-row relation holding a map (`lookup_map`): a mapping reads
 # `(SELECT lookup_map FROM tw_aws_category)[code]`, which keeps the plan order-preserving (no join), so DuckDB can use its
@@ -66,11 +66,12 @@ def _link_sql(cs: CostSettings, settings: Settings) -> tuple[str, str, dict[str,
     return f"coalesce({', '.join(wl)})", f"coalesce({', '.join(tier)})", params
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, lenient: bool) -> str:
-    """Create SRC_VIEW for the file and return its mapping SELECT; raises BillingFileError on a bad header."""
+def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, lenient: bool) -> tuple[str, dates.Order]:
+    """Create SRC_VIEW for the file and return its mapping SELECT with the day/month order its dates are read in;
+    raises BillingFileError on a bad header."""
     if det.fmt == "rate-card":
         con.register(SRC_VIEW, ratecard.compile_file(path))
-        return f"SELECT * FROM {SRC_VIEW}"
+        return f"SELECT * FROM {SRC_VIEW}", dates.settle(con, None)
     fmt = FORMATS[det.fmt]
     present = open_raw(con, path, det, fmt.reads if det.container == "jsonl" else (), keep_maps=det.fmt == "aws-cur2",
                        lenient=lenient)
@@ -84,7 +85,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, lenient:
     elif det.fmt == "aws-cur2":
         extra = _cur2_maps(con)
     project_src(con, present, fmt.reads, extra, params)
-    return fmt.sql
+    return fmt.sql, dates.settle(con, fmt)
 
 
 def _cur2_maps(con: duckdb.DuckDBPyConnection) -> str:
@@ -121,6 +122,7 @@ class _Job:
     computed: str
     params: dict[str, object]
     source: dict[str, object]   # x_SourceFile, x_SourceFormat, batch_key
+    order: dates.Order          # the order of day and month the mapping reads slash dates in
 
 
 def _rows_sql(job: _Job, exclude: Sequence[str], extra: str, where: str) -> str:
@@ -178,6 +180,8 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, sha: str, 
         broken = csv_rows.broken_count(con) > 0
         rejects.collect(con, job.view, rejects.may_exist(path, det, written, last_row), broken,
                         _place(con, key) if broken else None)
+        dates.recheck(con, FORMATS.get(det.fmt), job.order, rejects.REJECTS)
+        dates.explain(con, FORMATS.get(det.fmt), job.order, rejects.REJECTS)
         fp = charges.fingerprint(con, key, rejects.REJECTS)
         same_as = charges.same_charges(con, sha, fmt, det.container, fp) or ""
         skipped = fp[1] if same_as else 0
@@ -207,13 +211,20 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, sha: str, 
 def _load(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, det: Detected, sha: str, fmt_label: str,
           lenient: bool) -> _Written:
     """Map and write the file: narrow when its per-file columns agree, else wide."""
-    mapping = _prepare(con, path, det, lenient)
+    mapping, order = _prepare(con, path, det, lenient)
     xfer, params = egress.case_sql("v.__xfer_text")
     wl, tier, link_params = _link_sql(cost_settings(settings), settings)
     job = _Job(f"(SELECT m.*, {rejects.REJECT_SQL} AS __reject FROM ({mapping}) m)",
                f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier",
                params | link_params, {"x_SourceFile": str(path), "x_SourceFormat": fmt_label,
-                                      "batch_key": batch_key(sha, 0)})
+                                      "batch_key": batch_key(sha, 0)}, order)
+    try:
+        return _write_either(con, path, det, sha, job)
+    except dates.OrderChanged as e:  # later rows decide the day/month order the first ones left open
+        return _write_either(con, path, det, sha, replace(job, order=dates.use(con, e.order)))
+
+
+def _write_either(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, sha: str, job: _Job) -> _Written:
     try:
         return _write(con, path, det, sha, job, narrow=True)
     except duckdb.Error as e:

@@ -13,10 +13,14 @@ from ingest.billing.source import MAX_AMOUNT
 
 REJECTS = "tw_billing_rejects"
 # The first field that keeps a mapped row out of the ledger, or NULL. Amounts must be summable (source.MAX_AMOUNT);
-# a Tags cell that is not JSON would otherwise vanish silently and take the row's workload and tier with it.
+# charge and billing periods must lie in the years bills cover (dates.py: a date read for sure, never a guess); a Tags
+# cell that is not JSON would otherwise vanish silently and take the row's workload and tier with it.
 REJECT_SQL = f"""CASE WHEN BilledCost IS NULL OR abs(BilledCost) >= {MAX_AMOUNT} THEN 'BilledCost'
     WHEN EffectiveCost IS NULL OR abs(EffectiveCost) >= {MAX_AMOUNT} THEN 'EffectiveCost'
-    WHEN ChargePeriodStart IS NULL THEN 'ChargePeriodStart'
+    WHEN ChargePeriodStart IS NULL OR NOT tw_period_ok(ChargePeriodStart) THEN 'ChargePeriodStart'
+    WHEN NOT tw_period_ok(ChargePeriodEnd) THEN 'ChargePeriodEnd'
+    WHEN NOT tw_period_ok(BillingPeriodStart) THEN 'BillingPeriodStart'
+    WHEN NOT tw_period_ok(BillingPeriodEnd) THEN 'BillingPeriodEnd'
     WHEN ChargeCategory IS NULL OR ChargeCategory NOT IN ('Usage', 'Purchase', 'Tax', 'Credit', 'Adjustment')
         THEN 'ChargeCategory'
     WHEN ProviderName IS NULL THEN 'ProviderName'
@@ -37,7 +41,8 @@ REASON_SQL = f"""CASE
     WHEN __reject = 'BilledCost' AND tw_grouped(__billed_text) IS NOT NULL
         THEN {_TEXT} || ' has thousands separators; write it as ' || replace(trim(__billed_text), ',', '')
     WHEN __reject IN ('BilledCost', 'EffectiveCost') THEN 'missing or not a decimal number'
-    WHEN __reject = 'ChargePeriodStart' THEN 'missing or not a date-time; write it like 2025-11-01T00:00:00Z'
+    WHEN __reject IN ('ChargePeriodStart', 'ChargePeriodEnd', 'BillingPeriodStart', 'BillingPeriodEnd')
+        THEN 'missing, not a date-time, or outside the years 2000 to 2100; write it like 2025-11-01T00:00:00Z'
     WHEN __reject = 'ChargeCategory' THEN 'missing or not one of Usage, Purchase, Tax, Credit, Adjustment'
     WHEN __reject = 'Tags' THEN 'not JSON, so the row''s workload and tier tags cannot be read; write them as a JSON '
         || 'object such as {{"app": "search"}} or leave the cell empty'
@@ -69,12 +74,14 @@ def collect(con: duckdb.DuckDBPyConnection, view: str, scan: bool, broken: bool,
     """Create REJECTS from the mapped rows with a reject reason (read only when `scan`) and, when `broken`, the CSV rows
     that did not split, booked under `place` (the file's one provider and billing period) if it has one.
 
-    Each keeps the BilledCost it states when that can be summed: a number, or one written with thousands separators.
+    Each keeps the BilledCost it states when that can be summed: a number, or one written with thousands separators,
+    and its billing period when that is one a bill can have (dates.py), else none.
     """
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTS} AS SELECT x_SourceRow, __reject, {REASON_SQL} AS __reason, "
         f"left(CASE __reject WHEN 'Tags' THEN __tags_text ELSE __excerpt END, 200) AS __excerpt, ProviderName, "
-        f"BillingPeriodStart, tw_summable(coalesce(__source_billed, tw_grouped(__billed_text))) AS __source_billed "
+        f"CASE WHEN tw_period_ok(BillingPeriodStart) THEN BillingPeriodStart END AS BillingPeriodStart, "
+        f"tw_summable(coalesce(__source_billed, tw_grouped(__billed_text))) AS __source_billed "
         f"FROM {view} WHERE {'true' if scan else 'false'} AND __reject IS NOT NULL")
     if broken:
         provider, period = place or (None, None)

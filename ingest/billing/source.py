@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.billing import dates
 from ingest.billing.csv_rows import open_csv
 from ingest.billing.detect import Detected
 
@@ -17,20 +18,6 @@ MAX_AMOUNT = 10**15  # larger than any bill line in any currency; below it, 10^8
 # Static helper macros used by the mapping files in ingest/billing/formats/.
 MACROS: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO tw_num(x) AS TRY_CAST(x AS DECIMAL(38, 15))",
-    # UTC TIMESTAMP from a typed column or text: typed columns cast directly (typeof folds per query), text
-    # without a UTC offset parses as naive UTC, text with one goes through TIMESTAMPTZ, m/d/Y text last
-    # a trailing UTC offset, when there is one, within the zones that exist: -12:00 to +14:00, minutes below 60
-    "CREATE OR REPLACE TEMP MACRO tw_offset_ok(t) AS CASE WHEN regexp_matches(trim(t), '[+-][0-9]{2}:?[0-9]{2}$') "
-    "THEN TRY_CAST(regexp_extract(trim(t), '([+-])([0-9]{2}):?([0-9]{2})$', 2) AS INTEGER) <= 14 "
-    "AND TRY_CAST(regexp_extract(trim(t), '([+-])([0-9]{2}):?([0-9]{2})$', 3) AS INTEGER) < 60 ELSE true END",
-    "CREATE OR REPLACE TEMP MACRO tw_ts(x) AS CASE "
-    "WHEN typeof(x) IN ('TIMESTAMP', 'DATE', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S') THEN TRY_CAST(x AS TIMESTAMP) "
-    "WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' THEN timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)) "
-    "WHEN NOT tw_offset_ok(x::VARCHAR) THEN NULL "  # `+25:00` is no zone's offset: a guess, never a stored date
-    "ELSE coalesce(CASE WHEN contains(substr(x::VARCHAR, 11), '+') OR contains(substr(x::VARCHAR, 11), '-') "
-    "THEN timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)) ELSE TRY_CAST(x AS TIMESTAMP) END, "
-    "timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)), "  # zone names, e.g. BigQuery's `2026-02-03 08:00:00 UTC`
-    "try_strptime(trim(x::VARCHAR), ['%m/%d/%Y', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %I:%M:%S %p'])) END",
     # canonical casing of an enum value; the lower-cased list is a constant folded once per query, not per row
     "CREATE OR REPLACE TEMP MACRO tw_canon(x, allowed) AS CASE WHEN list_contains(allowed, x) THEN x ELSE "
     "coalesce(allowed[list_position(list_transform(allowed, lambda a: lower(a)), lower(trim(x)))], nullif(trim(x), '')) END",
@@ -60,7 +47,7 @@ def ident(name: str) -> str:
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET TimeZone = 'UTC'")
-    for m in MACROS:
+    for m in (*dates.MACROS, *MACROS):
         con.execute(m)
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 from queries import registry, scorecard
-from queries.engine import Engine
 from queries.recommend import (
     batch_to_hyperscale,
     cache_fix,
@@ -19,6 +18,9 @@ from queries.recommend import (
     trust_inward,
 )
 from queries.recommend.model import Evidence, Recommendation, Rule, Thresholds
+
+if TYPE_CHECKING:
+    from queries.engines.engine import Engine
 
 RULES: tuple[Rule, ...] = (
     Rule(latency_closer.NAME, "latency-critical p95 over budget mostly through network → a closer tier",
@@ -32,16 +34,16 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def collect(con: duckdb.DuckDBPyConnection | Engine, cfg: scorecard.ScorecardConfig | None = None,
+def collect(engine: Engine, cfg: scorecard.ScorecardConfig | None = None,
             thresholds: Thresholds | None = None) -> Evidence:
     """Every frame the rules read, each queried once."""
     conf = cfg or scorecard.configured()
-    inputs = registry.run(con, "scorecard_inputs")
-    return Evidence(inputs, scorecard.scorecard(inputs.lazy(), conf).collect(), registry.run(con, "scorecard_hops"),
-                    registry.run(con, "critical_path_shares"), registry.run(con, "latency_budgets"),
-                    registry.run(con, "trust_zone_violations"), registry.run(con, "gpu_idle_hours"),
-                    registry.run(con, "cache_hit_rate"), conf, thresholds or Thresholds(),
-                    registry.run(con, "gpu_starved_hosts"))
+    inputs = registry.run(engine, "scorecard_inputs")
+    return Evidence(inputs, scorecard.scorecard(inputs.lazy(), conf).collect(), registry.run(engine, "scorecard_hops"),
+                    registry.run(engine, "critical_path_shares"), registry.run(engine, "latency_budgets"),
+                    registry.run(engine, "trust_zone_violations"), registry.run(engine, "gpu_idle_hours"),
+                    registry.run(engine, "cache_hit_rate"), conf, thresholds or Thresholds(),
+                    registry.run(engine, "gpu_starved_hosts"))
 
 
 def value(rec: Recommendation, ev: Evidence) -> float:
@@ -80,9 +82,9 @@ def as_frame(recs: list[Recommendation]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def run(con: duckdb.DuckDBPyConnection | Engine) -> list[Recommendation]:
-    """Ranked recommendations for an open store, with the configured scorecard and default thresholds."""
-    return recommend(collect(con))
+def run(engine: Engine) -> list[Recommendation]:
+    """Ranked recommendations on an engine, with the configured scorecard and default thresholds."""
+    return recommend(collect(engine))
 
 
 def to_json(recs: list[Recommendation]) -> str:

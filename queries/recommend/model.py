@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from queries.scorecard import ScorecardConfig
+from store.contract import TIERS
 
-TIER_ORDER = {"device": 0, "edge": 1, "regional": 2, "hyperscale": 3}
+TIER_ORDER = {tier: i for i, tier in enumerate(TIERS)}
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import polars as pl
 
-from ingest.contract import TIERS
 from queries.semantic import model
 from queries.semantic.model import GRAINS, Dimension, Measure, ModelError
 from queries.semantic.sql import Call, compile_call
+from store.contract import TIERS
+
+if TYPE_CHECKING:
+    from queries.engines.engine import Engine
 
 TIER_ORDER = (*TIERS, "unknown", "unallocated")
 
@@ -108,9 +110,11 @@ def explain(req: Request, copies: bool = True) -> list[tuple[str, dict[str, obje
     return calls
 
 
-def run(con: duckdb.DuckDBPyConnection, req: Request) -> pl.DataFrame:
-    """One row per group: the `by` dimensions, `currency` when a measure is money, then the measures asked for."""
+def run(engine: Engine, req: Request) -> pl.DataFrame:
+    """One row per group: the `by` dimensions, `currency` when a measure is money, then the measures asked for. The
+    model's SQL is DuckDB's: on another engine, DuckDBOnly (queries/engines/duckdb_engine.py)."""
     measures, by, _ = _plan(req)
+    con = engine.duckdb_connection("measures")
     keys = [d.name for d in by]
     copies = bool({m.family for m in _base(measures)} & {"usage", "hops"}) and bool(
         con.execute("SELECT count(*) FROM (SELECT 1 FROM span_dups LIMIT 1)").fetchall()[0][0])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
 
 from ingest.billing.columns import FOCUS_12, FOCUS_13_ADDED, X_COLUMNS
 
@@ -18,6 +20,7 @@ class BillingFormat:
     required: tuple[str, ...]          # a file without one of these is rejected as a whole
     tag_prefix: str = ""               # one-column-per-tag headers (`resourceTags/`, `tags/`)
     tag_strip: tuple[str, ...] = ()    # prefixes dropped from tag keys (`user:`)
+    day_order: str = ""                # mdy | dmy: the order of day and month the format documents for slash dates
 
     @property
     def sql(self) -> str:
@@ -28,10 +31,21 @@ class BillingFormat:
         """Every native column the mapping refers to (absent optional ones read as NULL)."""
         return _reads(self.name)
 
+    @property
+    def dates(self) -> Mapping[str, str]:
+        """Ledger date-time column → the native column its mapping reads it from (through `tw_ts`)."""
+        return _dates(self.name)
+
 
 @cache
 def _sql(name: str) -> str:
     return resources.files("ingest.billing.formats").joinpath(f"{name}.sql").read_text("utf-8")
+
+
+@cache
+def _dates(name: str) -> Mapping[str, str]:
+    found = (re.search(r'tw_ts\(("?)([^")]+)\1\).*\bAS (\w+)', line) for line in _sql(name).splitlines())
+    return MappingProxyType({m[3]: m[2] for m in found if m})
 
 
 AZURE_COLUMNS = (
@@ -42,6 +56,11 @@ AZURE_COLUMNS = (
     "consumedservice", "resourcelocation", "meterregion", "availabilityzone", "resourceid", "resourcename",
     "productid", "partnumber", "metername", "meterid", "unitofmeasure", "benefitid", "reservationid", "benefitname",
     "reservationname", "tags", "metersubcategory", "servicefamily",
+)
+AZURE_LEGACY_COLUMNS = (  # pay-as-you-go usage details, schema 2019-11-01
+    "subscriptionguid", "resourcegroup", "resourcelocation", "usagedatetime", "metercategory", "metersubcategory",
+    "meterid", "metername", "meterregion", "usagequantity", "resourcerate", "pretaxcost", "consumedservice",
+    "resourcetype", "instanceid", "tags", "servicename", "currency", "unitofmeasure",
 )
 GCP_COLUMNS = (
     "billing_account_id", "service", "sku", "usage_start_time", "usage_end_time", "project", "labels", "location",
@@ -57,6 +76,8 @@ def _reads(name: str) -> tuple[str, ...]:
         return (*FOCUS_12, *FOCUS_13_ADDED, *X_COLUMNS, "x_SkuMeterCategory")
     if name == "azure-cost":
         return AZURE_COLUMNS
+    if name == "azure-usage-legacy":
+        return AZURE_LEGACY_COLUMNS
     if name == "gcp-billing":
         return GCP_COLUMNS
     if name == "aws-cur2":
@@ -72,7 +93,8 @@ FORMATS: dict[str, BillingFormat] = {f.name: f for f in (
                   tag_prefix="resourceTags/", tag_strip=("user:",)),
     BillingFormat("aws-cur2", ("line_item_unblended_cost", "line_item_line_item_type", "line_item_usage_start_date",
                                "bill_billing_period_start_date", "line_item_currency_code")),
-    BillingFormat("azure-cost", ("chargetype", "date", "metercategory", "billingperiodstartdate")),
+    BillingFormat("azure-cost", ("ChargeType", "Date", "MeterCategory", "BillingPeriodStartDate"), day_order="mdy"),
+    BillingFormat("azure-usage-legacy", ("PreTaxCost", "UsageDateTime", "MeterCategory", "Currency"), day_order="mdy"),
     BillingFormat("gcp-billing", ("billing_account_id", "cost", "cost_type", "usage_start_time", "invoice", "currency")),
     BillingFormat("oci-cost", ("cost/myCost", "lineItem/intervalUsageStart", "cost/currencyCode"),
                   tag_prefix="tags/"),

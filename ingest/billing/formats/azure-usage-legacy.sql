@@ -1,0 +1,50 @@
+-- Azure pay-as-you-go (MOSP) cost and usage details, usage only, schema 2019-11-01 (column names matched
+-- case-insensitively) → ledger. Pay-as-you-go usage carries no commitment discounts, so PreTaxCost is the invoiced,
+-- effective, contracted and list cost alike, and ResourceRate the unit price. The file has no charge type, billing
+-- account or billing period: every row is usage of its subscription, billed in the calendar month of its day.
+SELECT
+    __row AS x_SourceRow,
+    tw_num(pretaxcost) AS BilledCost,
+    tw_num(pretaxcost) AS EffectiveCost,
+    tw_num(pretaxcost) AS ContractedCost,
+    tw_num(pretaxcost) AS ListCost,
+    tw_num(resourcerate) AS ContractedUnitPrice,
+    tw_num(resourcerate) AS ListUnitPrice,
+    'Usage' AS ChargeCategory,
+    'Usage-Based' AS ChargeFrequency,
+    concat_ws(' ', metercategory, metersubcategory, metername) AS ChargeDescription,
+    tw_ts(usagedatetime) AS ChargePeriodStart,
+    tw_ts(usagedatetime) + INTERVAL 1 DAY AS ChargePeriodEnd,  -- daily granularity
+    tw_month_start(tw_ts(usagedatetime)) AS BillingPeriodStart,
+    tw_month_end(tw_ts(usagedatetime)) AS BillingPeriodEnd,
+    subscriptionguid AS BillingAccountId,
+    upper(trim(currency)) AS BillingCurrency,
+    'Microsoft' AS InvoiceIssuerName,
+    'Microsoft' AS ProviderName,
+    'Microsoft' AS PublisherName,
+    subscriptionguid AS SubAccountId,
+    coalesce(metercategory, servicename) AS ServiceName,
+    coalesce((SELECT lookup_map FROM tw_azure_category)[lower(consumedservice)], 'Other') AS ServiceCategory,
+    lower(resourcelocation) AS RegionId,
+    meterregion AS RegionName,
+    instanceid AS ResourceId,
+    CASE WHEN contains(instanceid, '/') THEN regexp_extract(instanceid, '[^/]+$') ELSE instanceid END AS ResourceName,
+    resourcetype AS ResourceType,
+    metername AS SkuMeter,
+    meterid AS SkuPriceId,
+    tw_num(usagequantity) AS ConsumedQuantity,
+    unitofmeasure AS ConsumedUnit,
+    tw_num(usagequantity) AS PricingQuantity,
+    unitofmeasure AS PricingUnit,
+    'Standard' AS PricingCategory,
+    tw_json(tags) AS Tags,
+    NULL::VARCHAR AS x_Tier, NULL::VARCHAR AS x_SiteId, NULL::VARCHAR AS x_Workload,
+    NULL::VARCHAR AS x_TransferDirection, 'cloud' AS x_CostComponent, NULL::VARCHAR AS x_ToRegionId,
+    concat_ws(' / ', metercategory, metersubcategory, metername) AS x_UsageType,
+    tw_num(pretaxcost) AS __source_billed,
+    CASE WHEN metercategory = 'Bandwidth'
+              OR regexp_matches(lower(concat_ws(' ', metersubcategory, metername)), 'data transfer|egress|ingress|peering')
+         THEN lower(concat_ws(' | ', metercategory, metersubcategory, metername)) END AS __xfer_text,
+    pretaxcost::VARCHAR AS __billed_text, tags AS __tags_text,
+    concat_ws(',', pretaxcost, usagedatetime, metercategory, instanceid) AS __excerpt
+FROM tw_billing_src
