@@ -32,8 +32,6 @@ QUERIES = [q.name for q in registry.queries()]
 ROLLUP_QUERIES = ("latency_rollup_by_tier", "latency_rollup_over_time", "latency_rollup_by_group")
 # Queries whose rows differ in one column for a reason outside tierwise's ClickHouse store: query → (column, why).
 # The column is left out of the comparison; every other column must match.
-UNORDERED = {"egress_cost_by_direction": ("consumed_unit", "any_value(ConsumedUnit) over a group mixing '1 GB' and "
-                                                           "'GB' rows: which comes first depends on the store")}
 ROLLUP_KEYS = "width_ns, period_ns, tier, site, workload, workload_type, service_name, name, bucket"
 
 
@@ -131,10 +129,11 @@ def fed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 
 def same_rows(name: str, duck: pl.DataFrame, click: pl.DataFrame) -> None:
-    """assert_same_rows, without the column UNORDERED names for this query."""
-    if name in UNORDERED:
-        duck, click = duck.drop(UNORDERED[name][0]), click.drop(UNORDERED[name][0])
-    assert_same_rows(duck, click)
+    """assert_same_rows, naming the query on a difference."""
+    try:
+        assert_same_rows(duck, click)
+    except AssertionError as e:
+        raise AssertionError(f"{name}: {e}") from e
 
 
 def rollup_rows(duck: engine.DuckDBEngine, click: engine.ClickHouseEngine) -> tuple[list[Any], list[Any]]:
