@@ -36,10 +36,11 @@ def _literal(tier: str) -> str:
     return f"'{tier}'"
 
 
-def case(values: Mapping[str, int], other: int) -> str:
-    """`CASE t WHEN 'device' THEN 1 … ELSE other END`: the one body both engines' functions share (NULL is `other`)."""
+def case(values: Mapping[str, int], other: int, arg: str = "t") -> str:
+    """`CASE arg WHEN 'device' THEN 1 … ELSE other END`: the one body both engines' functions share (NULL is
+    `other`), and the expression of the derived tables that store a tier's bit."""
     whens = " ".join(f"WHEN {_literal(tier)} THEN {value}" for tier, value in values.items())
-    return f"CASE t {whens} ELSE {other} END"
+    return f"CASE {arg} {whens} ELSE {other} END"
 
 
 def duckdb_macros() -> tuple[str, ...]:

@@ -115,7 +115,9 @@ def test_the_scan_catches_what_it_looks_for() -> None:
 def test_functions_follow_the_contract_and_the_trace_index() -> None:
     assert list(tier_sql.RANKS) == list(TIERS) == list(tier_sql.BITS)
     assert list(tier_sql.RANKS.values()) == list(range(1, len(TIERS) + 1))
-    assert tier_sql.BITS == trace_index.TIER_BITS and tier_sql.OTHER_BIT == trace_index.OTHER_TIER_BIT
+    bits = duckdb.sql(f"SELECT {trace_index.TIER_BIT_SQL} FROM (SELECT unnest($t) AS tier)",
+                      params={"t": [*TIERS, "unknown"]}).fetchall()
+    assert [b for (b,) in bits] == [*tier_sql.BITS.values(), tier_sql.OTHER_BIT]
 
 
 def test_duckdb_store_connections_order_tiers_as_the_contract(tmp_path: Path) -> None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from store.contract import TIERS
+from store import tier_sql
 from store.derived.model import Derived, Kind
 
-# A tier's bit in trace_part_keys.tier_bits: the contract's tiers in order, then one bit for any other tier.
-TIER_BITS = {tier: 1 << i for i, tier in enumerate(TIERS)}
-OTHER_TIER_BIT = 1 << len(TIERS)
-TIER_BIT_CLICKHOUSE = ("multiIf(" + ", ".join(f"tier = '{t}', {b}" for t, b in TIER_BITS.items())
-                       + f", {OTHER_TIER_BIT})")
-TIER_BIT_SQL = ("CASE tier " + " ".join(f"WHEN '{t}' THEN {b}" for t, b in TIER_BITS.items())
-                + f" ELSE {OTHER_TIER_BIT} END")
+# A span's bit in trace_part_keys.tier_bits, as tier_bit() gives it; spelled out rather than called, so that the fold
+# also runs on connections opened without the macros. The same CASE runs on both engines.
+TIER_BIT_SQL = tier_sql.case(tier_sql.BITS, tier_sql.OTHER_BIT, "tier")
 
 
 # trace_root_keys (migration 0010): a lowercase-hex trace id as the number it spells (so it orders as the id), any
@@ -97,7 +93,7 @@ SELECT {_CH_KEYS},
 FROM spans
 WHERE parent_span_id IS NULL AND trace_id IS NOT NULL"""
 CLICKHOUSE_PART_KEYS = f"""
-SELECT {_CH_KEYS}, toInt64(count()) AS spans, toUInt8(groupBitOr({TIER_BIT_CLICKHOUSE})) AS tier_bits
+SELECT {_CH_KEYS}, toInt64(count()) AS spans, toUInt8(groupBitOr({TIER_BIT_SQL})) AS tier_bits
 FROM spans
 WHERE trace_id IS NOT NULL
 GROUP BY trace_id"""
