@@ -127,7 +127,7 @@ def test_rebuild_is_migration_0011s_backfill(tmp_path: Path) -> None:
 
 # scorecard_inputs' usage columns as the query computed them over every span before migration 0011
 OVER_SPANS = """
-WITH weights AS (""" + usage_rollup.WEIGHTS_SQL.format(source="spans") + """),
+WITH weights AS (""" + usage_rollup.weights_sql("spans") + """),
 sp AS (SELECT s.*, coalesce(wt.w, 1.0) AS w FROM spans s LEFT JOIN weights wt ON wt.trace_state = s.trace_state
        WHERE s.workload IS NOT NULL),
 busiest AS (SELECT workload, tier, site, row_number() OVER (PARTITION BY workload, tier ORDER BY count(*) DESC, site) AS r

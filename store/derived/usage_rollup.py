@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from store.derived.model import Derived, Kind
+from store.derived.request_entries import THRESHOLD, WEIGHT
 from store.derived.rollup import DAY_NS, REQUESTS_SQL
 
-# A span's adjusted-count weight from its trace_state threshold (OpenTelemetry probability sampling, ot=...th:T):
-# 2^56 / (2^56 - T), 1 without one. The regex runs once per distinct trace_state of the relation.
-WEIGHTS_SQL = (
-    "SELECT trace_state, CASE WHEN th = '' THEN 1.0 ELSE 72057594037927936.0 / "
-    "(72057594037927936.0 - ('0x' || rpad(th, 14, '0'))::UBIGINT::DOUBLE) END AS w "
-    "FROM (SELECT trace_state, regexp_extract(trace_state, 'ot=[^,]*th:([0-9a-f]{{1,14}})', 1) AS th "
-    "FROM (SELECT DISTINCT trace_state FROM {source} WHERE trace_state IS NOT NULL))"
-)
+
+# A span's adjusted-count weight (request_entries' WEIGHT: 2^56 / (2^56 - T) for a trace_state threshold ot=...th:T,
+# 1 without one), computed once per distinct trace_state of the relation.
+def weights_sql(source: str) -> str:
+    """SELECT: (trace_state, w) for each distinct trace_state of relation `source`."""
+    return (f"SELECT trace_state, {WEIGHT} AS w FROM (SELECT trace_state, {THRESHOLD} AS th "
+            f"FROM (SELECT DISTINCT trace_state FROM {source} WHERE trace_state IS NOT NULL))")
 KEYS = ("day_ns", "workload", "tier", "site", "workload_type", "data_class", "latency_budget_ms")
 SUMS = ("spans", "weight", "request_weight", "token_weight", "model_weight_ns")
 COLUMNS = (*KEYS, "spans", "max_duration_ns", *SUMS[1:])
@@ -22,7 +22,7 @@ def rows_sql(source: str) -> str:
     """SELECT: the roll-up rows of the spans of relation `source` (a batch view or `spans`)."""
     w = "coalesce(wt.w, 1.0)"
     return (
-        f"WITH weights AS ({WEIGHTS_SQL.format(source=source)}) "
+        f"WITH weights AS ({weights_sql(source)}) "
         f"SELECT s.start_ns - s.start_ns % {DAY_NS} AS day_ns, s.workload, s.tier, s.site, s.workload_type, "
         "s.data_class, s.latency_budget_ms, count(*) AS spans, max(s.duration_ns) AS max_duration_ns, "
         f"sum({w}) AS weight, "
