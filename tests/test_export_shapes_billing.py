@@ -88,6 +88,18 @@ def test_a_table_matching_no_billing_format_says_which_formats_were_tried_and_wh
     assert f"{CONSOLE}: unreadable file, 0 rows kept: a CSV file whose 17 columns" in listed
 
 
+def test_a_two_column_table_gets_the_billing_message_not_the_otlp_one(tmp_path: Path) -> None:
+    """A lookup table shaped like the FinOps Open Cost and Usage Spec's category mappings (`product_code,
+    ServiceCategory`) is a CSV, so it is refused as a table matching no billing format."""
+    table = tmp_path / "category_mapping.csv"
+    table.write_text("product_code,ServiceCategory\nAWSCleanRooms,Analytics\nAmazonEC2,Compute\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    assert run_cli("ingest", "--quiet", "--db", str(db), str(table)).exit_code == 1
+    [(status, message)] = _query(db, "SELECT status, message FROM ingest_files")
+    assert status == "unreadable" and "a CSV file whose 2 columns match no billing format" in str(message)
+    assert "not JSON" not in str(message)
+
+
 def test_the_nearest_format_comes_first_with_exactly_what_it_lacks() -> None:
     cols = [c for c in next(csv.reader(LEGACY.read_text(encoding="utf-8-sig").splitlines())) if c != "UsageDateTime"]
     text = unknown_header(cols, "csv")

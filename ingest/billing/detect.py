@@ -126,7 +126,7 @@ def read_header(path: Path) -> tuple[str, tuple[str, ...], str] | None:
     if b"\x00" in head[:4096] or any(OTLP_LINE.match(line) for line in head.split(b"\n")[1:21]):
         return None  # binary, or OTLP JSON lines whose first line is damaged: the telemetry loader reads them
     cols = _csv_header(head.split(b"\n", 1)[0].decode("utf-8", "replace"))
-    return (container, cols, problem) if len(cols) >= 3 else None
+    return (container, cols, problem) if len(cols) >= 2 else None
 
 
 def detect(path: Path) -> Detected | None:

@@ -82,10 +82,10 @@ def recognise(cols: Sequence[str]) -> str | None:
 
 
 def looks_tabular(cols: Sequence[str]) -> bool:
-    """Whether a first line reads as a table's header (three or more distinct column names), not as damaged JSON or
-    text that happens to hold commas: only such a file is refused as a bill whose format is unknown."""
+    """Whether a first line reads as a table's header (two or more distinct column names, none holding JSON's braces
+    or quotes), not as damaged JSON: only such a file is refused as a bill whose format is unknown."""
     names = [c for c in cols if c]  # an empty name (a trailing comma) names nothing, and is no sign of damage
-    return len(names) >= 3 and len({c.lower() for c in names}) == len(names) and all(
+    return len(names) >= 2 and len({c.lower() for c in names}) == len(names) and all(
         COLUMN_NAME.fullmatch(c) for c in names)
 
 
