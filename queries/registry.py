@@ -28,6 +28,7 @@ from queries.catalog import (
     workload_class,
 )
 from queries.registry_finops import FINOPS
+from queries.registry_mapping import MAPPING
 from queries.registry_rollup import ROLLUP
 from queries.registry_sre import SRE
 from queries.timeparse import parse_instant_ns
@@ -65,7 +66,7 @@ DECLARED: tuple[Query, ...] = (
 
 @cache
 def _catalogue() -> dict[str, Query]:
-    return {q.name: q for q in DECLARED + SRE + FINOPS + ROLLUP}
+    return {q.name: q for q in DECLARED + SRE + FINOPS + ROLLUP + MAPPING}
 
 
 def queries() -> list[Query]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from store.map_rules import Rule, parse
+
 DEFAULT_DB = "tierwise.duckdb"
 DEFAULT_CONFIG = "tierwise.toml"
 ENV_DB = "TIERWISE_DB"
@@ -66,6 +68,8 @@ class Settings:
     writer_memory: str = DEFAULT_WRITER_MEMORY
     engine: str = "duckdb"  # where queries run: the DuckDB store or ClickHouse at clickhouse_url
     clickhouse_url: str | None = None
+    map_rules: tuple[Rule, ...] = ()  # [[map]]: tier, site, workload and data class of spans and metric points
+    cost_rules: tuple[Rule, ...] = ()  # [[cost_map]]: workload, tier and site of ledger rows
 
 
 def _memory(value: object) -> str:
@@ -133,6 +137,8 @@ def load_settings(
                               or DEFAULT_WRITER_MEMORY),
         engine=chosen,
         clickhouse_url=clickhouse_url or environ.get(ENV_CLICKHOUSE_URL) or None,
+        map_rules=parse(raw.get("map"), "map", str(config_path)),
+        cost_rules=parse(raw.get("cost_map"), "cost_map", str(config_path)),
     )
 
 

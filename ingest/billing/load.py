@@ -25,7 +25,9 @@ from ingest.billing.source import (
     tags_from_columns,
 )
 from ingest.otlp.rows import Rejection
+from ingest.remap.costs import remap_costs
 from ingest.sinks.loader import FileResult, batch_key, sha256_file
+from store.map_rules import Rule
 from store.settings import Settings
 
 # Service → FOCUS ServiceCategory lookups, each exposed as a one-row relation holding a map (`lookup_map`): a mapping reads
@@ -123,6 +125,7 @@ class _Job:
     params: dict[str, object]
     source: dict[str, object]   # x_SourceFile, x_SourceFormat, batch_key
     order: dates.Order          # the order of day and month the mapping reads slash dates in
+    rules: tuple[Rule, ...] = ()  # [[cost_map]]: set the rows' x_Map* columns as `tierwise map apply` would
 
 
 def _rows_sql(job: _Job, exclude: Sequence[str], extra: str, where: str) -> str:
@@ -190,6 +193,8 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, det: Detected, sha: str, 
             rejects.clear(con)
             written = 0
         rejected = rejects.record(con, sha, src)
+        if job.rules and written:
+            remap_costs(con, job.rules, key)
         con.execute(
             f"INSERT INTO billing_source_totals SELECT $sha, $src, $fmt, coalesce(ProviderName, '(unknown)'), "
             f"BillingPeriodStart, count(*), coalesce(sum(billed), 0), $key FROM ("
@@ -217,7 +222,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, det: D
     job = _Job(f"(SELECT m.*, {rejects.REJECT_SQL} AS __reject FROM ({mapping}) m)",
                f"coalesce(v.x_TransferDirection, {xfer}) AS x_TransferDirection, {wl} AS x_Workload, {tier} AS x_Tier",
                params | link_params, {"x_SourceFile": str(path), "x_SourceFormat": fmt_label,
-                                      "batch_key": batch_key(sha, 0)}, order)
+                                      "batch_key": batch_key(sha, 0)}, order, settings.cost_rules)
     try:
         return _write_either(con, path, det, sha, job)
     except dates.OrderChanged as e:  # later rows decide the day/month order the first ones left open

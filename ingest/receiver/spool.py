@@ -15,6 +15,7 @@ import duckdb
 
 import store
 from ingest.receiver import spooled
+from ingest.remap.batches import place_decoded
 from ingest.sinks import loader
 from store.settings import Settings
 
@@ -162,7 +163,7 @@ def _fold_group(con: duckdb.DuckDBPyConnection, group: list[Path], settings: Set
             log.error("spool file %s is unreadable (%s): moved to %s/", path.name, e, FAILED_DIR)
             bad.append((path, size))
             continue
-        parts.append((loader.Part(held.sha256, str(path), 0, held.decoded), size))
+        parts.append((loader.Part(held.sha256, str(path), 0, place_decoded(held.decoded, settings.map_rules)), size))
         done.append((path, size))
     seen = loader.complete_shas(con, [p.sha for p, _ in parts])
     fresh: list[tuple[loader.Part, int]] = []

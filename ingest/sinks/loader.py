@@ -17,7 +17,9 @@ from ingest.files.sources import Opened, Record, SourceError, iter_records, open
 from ingest.otlp.decode import Decoded, decode_batch
 from ingest.otlp.rows import Rejection
 from ingest.receiver import spooled
+from ingest.remap.batches import place_decoded
 from store import derived
+from store.map_rules import Rule
 from store.settings import Settings
 
 __all__ = ["BATCH_BYTES", "Decoded", "FileResult", "Progress", "batch_key", "commit_batch", "commit_batches",
@@ -242,6 +244,11 @@ class DuckDBSink:
         _record_file(self.con, result, size)
 
 
+def decode_placed(records: list[Record], fmt: str, settings: Settings, signal: str | None = None) -> Decoded:
+    """decode_batch, then the settings' [[map]] rules over the batch (in the decoding worker)."""
+    return place_decoded(decode_batch(records, fmt, settings, signal), settings.map_rules)
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection | Sink, path: Path, settings: Settings, signal: str | None = None,
                 progress: Progress | None = None, workers: int | None = None) -> FileResult:
     """Load one OTLP file into a store (a DuckDB connection or any Sink); a rerun resumes after the last committed batch.
@@ -252,7 +259,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection | Sink, path: Path, settings: Set
     sink = DuckDBSink(con) if isinstance(con, duckdb.DuckDBPyConnection) else con
     source = str(path)
     if path.suffix == spooled.SUFFIX:
-        return _ingest_spooled(sink, path)
+        return _ingest_spooled(sink, path, settings.map_rules)
     sha = sha256_file(path)
     size = path.stat().st_size
     if sink.file_status(sha) == "complete":
@@ -278,7 +285,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection | Sink, path: Path, settings: Set
             pending.clear()
 
     try:
-        decode = functools.partial(decode_batch, fmt=opened.fmt, settings=settings, signal=signal)
+        decode = functools.partial(decode_placed, fmt=opened.fmt, settings=settings, signal=signal)
         for index, batch in parallel.decoded(_batches(iter_records(opened), settings.batch_bytes), decode, done, workers):
             if progress:
                 progress(raw_position(opened))
@@ -308,7 +315,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection | Sink, path: Path, settings: Set
     return res
 
 
-def _ingest_spooled(sink: Sink, path: Path) -> FileResult:
+def _ingest_spooled(sink: Sink, path: Path, rules: Sequence[Rule]) -> FileResult:
     """A receiver spool file named directly (recovery by hand: `tierwise ingest <db>.spool`)."""
     size = path.stat().st_size
     try:
@@ -319,7 +326,7 @@ def _ingest_spooled(sink: Sink, path: Path) -> FileResult:
         return res
     if sink.file_status(held.sha256) == "complete":
         return FileResult(str(path), held.sha256, "already-ingested", message="same request was ingested before")
-    part = Part(held.sha256, str(path), 0, held.decoded)
+    part = Part(held.sha256, str(path), 0, place_decoded(held.decoded, rules))
     if 0 not in sink.committed_batches(held.sha256):
         sink.commit_batches(part.sha, part.source, [(0, part.batch)])
     res = _spooled_result(part)

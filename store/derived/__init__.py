@@ -57,22 +57,26 @@ def _readers(names: set[str]) -> set[str]:
     return grown
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None) -> list[str]:
+def rebuild(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None, own_transactions: bool = True
+            ) -> list[str]:
     """Recompute the named derived tables (all by default) and the tables that read them from every span, each
-    in its own transaction, and record their definitions; returns the tables rebuilt."""
+    in its own transaction (or all in the caller's), and record their definitions; returns the tables rebuilt."""
     names = _readers(set(tables)) if tables is not None else {d.table for d in REGISTRY}
     done = []
     for d in ordered(REGISTRY):
         if d.table not in names:
             continue
-        con.execute("BEGIN TRANSACTION")
+        if own_transactions:
+            con.execute("BEGIN TRANSACTION")
         try:
             for stmt in d.rebuild_sql():
                 con.execute(stmt)
             _record(con, d)
-            con.execute("COMMIT")
+            if own_transactions:
+                con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if own_transactions:
+                con.execute("ROLLBACK")
             raise
         done.append(d.table)
     return done
