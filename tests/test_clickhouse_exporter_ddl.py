@@ -156,5 +156,7 @@ def test_one_view_that_fails_does_not_keep_the_others_from_being_created(
 
 def test_files_that_replace_earlier_ones_say_so() -> None:
     """0101 replaces the views of 0005/0006 (which fail over whole-second metric tables), 0102 replaces 0100 (which
-    altered the Collector's tables): a store that has not applied the earlier files records them without running them."""
-    assert {f.version: f.supersedes for f in schema.files() if f.supersedes} == {101: (5, 6), 102: (100,)}
+    altered the Collector's tables), 0104 replaces 0101's views (semantic-convention tier rules): a store that has not
+    applied the earlier files records them without running them."""
+    assert {f.version: f.supersedes for f in schema.files() if f.supersedes} == {101: (5, 6), 102: (100,),
+                                                                                104: (101,)}

@@ -12,10 +12,12 @@ import orjson
 import polars as pl
 import pyarrow as pa
 import pytest
+import tier_corpus
 
 import store
 from ingest.files import route
 from ingest.files.sources import expand_paths
+from ingest.otlp.rows import resource_context
 from ingest.sinks import clickhouse as load
 from store import contract
 from store.clickhouse import schema
@@ -236,6 +238,37 @@ def test_tier_derivation_in_the_view_follows_the_contract(chdb_client: ClickHous
         assert (got[i]["tier"], got[i]["tier_source"]) == expected, resource
         assert (got[i]["kind"], got[i]["status_code"]) == ("server", "ok")
         assert got[i]["site"] == (resource.get("tierwise.site") or resource.get("cloud.region"))
+
+
+def test_the_resource_corpus_gets_the_same_tier_and_site_in_both_engines(chdb_client: ClickHouseClient) -> None:
+    """Every resource of tests/fixtures/resources (SDK and detector attribute sets, the gateway pitfall, zone-only
+    GKE, Consul regions, …) as the Collector's exporter writes it: the spans and metric_points views give the tier,
+    tier_source and site that ingest gives DuckDB, under rules that map an edge node, an edge cluster and a region."""
+    cases = tier_corpus.load()
+    rules = TierRules(edge_hosts=frozenset().union(*(c.rules.edge_hosts for c in cases)),
+                      region_tiers=tuple(sorted({r for c in cases for r in c.rules.region_tiers})))
+    schema.write_rules(chdb_client, rules)
+    g = EXPORTER_ROWS["otel_metrics_gauge"]
+    for i, case in enumerate(cases):
+        resource = {k: go_string(v) for k, v in case.resource.items()}
+        _insert_exporter_span(chdb_client, dict(EXPORTER_ROWS["otel_traces"], ResourceAttributes=resource,
+                                                SpanAttributes={}, SpanId=f"{i:016x}"))
+        chdb_client.insert_arrow("otel_metrics_gauge", pa.table({
+            "ResourceAttributes": pa.array([list(resource.items())], STR_MAP), "MetricName": [f"m{i}"],
+            "Attributes": pa.array([[]], STR_MAP), "TimeUnix": pa.array([g["TimeUnix_ns"]], pa.timestamp("ns")),
+            "StartTimeUnix": pa.array([g["TimeUnix_ns"]], pa.timestamp("ns")), "Value": [1.0]}))
+    spans = {int(r["span_id"], 16): r for r in chdb_client.query_arrow(
+        "SELECT span_id, tier, tier_source, site FROM spans").to_pylist()}
+    points = {int(r["metric_name"][1:]): r for r in chdb_client.query_arrow(
+        "SELECT metric_name, tier, tier_source, site FROM metric_points").to_pylist()}
+    assert len(spans) == len(points) == len(cases)
+    sources = set()
+    for i, case in enumerate(cases):
+        ctx = resource_context(dict(case.resource), Settings(tier_rules=rules))
+        for got in (spans[i], points[i]):
+            assert (got["tier"], got["tier_source"], got["site"]) == (ctx.tier, ctx.tier_source, ctx.site), case.id
+        sources.add(ctx.tier_source)
+    assert sources == set(contract.TIER_SOURCES) - {contract.SOURCE_DECLARED}
 
 
 def test_collector_written_metric_points_map_to_the_contract(chdb_client: ClickHouseClient) -> None:

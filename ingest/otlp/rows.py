@@ -161,7 +161,8 @@ def resource_context(attrs: dict[str, Any], settings: Settings) -> ResourceConte
         service_name=service,
         tier=tier,
         tier_source=source,
-        site=as_str(attrs.get(c.ATTR_SITE)) or as_str(attrs.get(c.ATTR_CLOUD_REGION)),
+        site=(as_str(attrs.get(c.ATTR_SITE)) or as_str(attrs.get(c.ATTR_CLOUD_REGION))
+              or c.zone_region(attrs.get(c.ATTR_CLOUD_ZONE), attrs.get(c.ATTR_CLOUD_PROVIDER))),
         workload=as_str(attrs.get(c.ATTR_WORKLOAD)) or service,
         workload_type=c.normalize_enum(attrs.get(c.ATTR_WORKLOAD_TYPE), c.WORKLOAD_TYPES),
         data_class=c.normalize_enum(attrs.get(c.ATTR_DATA_CLASS), c.DATA_CLASSES),
