@@ -31,6 +31,7 @@ from queries.registry_finops import FINOPS
 from queries.registry_mapping import MAPPING
 from queries.registry_rollup import ROLLUP
 from queries.registry_sre import SRE
+from queries.registry_traces import TRACES
 from queries.timeparse import parse_instant_ns
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ DECLARED: tuple[Query, ...] = (
 
 @cache
 def _catalogue() -> dict[str, Query]:
-    return {q.name: q for q in DECLARED + SRE + FINOPS + ROLLUP + MAPPING}
+    return {q.name: q for q in DECLARED + SRE + FINOPS + ROLLUP + MAPPING + TRACES}
 
 
 def queries() -> list[Query]:

@@ -39,7 +39,7 @@ class DuckDBEngine:
         text = loader.sql(query)
         named = set(loader.placeholders(text))
         sql = f"SELECT count(*) FROM (\n{_statement(text)}\n)" if counted else text
-        return self.con.sql(sql, params={k: v for k, v in params.items() if k in named})
+        return self.con.sql(sql, params={k: params.get(k) for k in named})  # missing ones are NULL
 
     def fetch(self, query: str, params: Mapping[str, object], types: Mapping[str, ParamType]) -> pl.DataFrame:
         """Rows of queries/<query>.sql. DuckDB types each value as Python gives it (the catalogue has checked it
