@@ -16,6 +16,9 @@ import polars as pl
 
 from queries import registry
 from queries.registry_traces import MAX_LIMIT, SLACK_NS
+
+__all__ = ["COLUMNS", "MAX_LIMIT", "PRESETS", "SORTS", "STATUSES", "Condition", "TraceFilter", "checked", "parse_condition",
+           "search", "window"]
 from queries.timeparse import parse_instant_ns
 from store.contract import TIERS
 
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 OPS = ("!=", ">=", "<=", "=", ">", "<")  # longest first, so `a>=1` is not read as `a>` `=1`
 SORTS = ("recent", "slowest")
 STATUSES = ("error", "ok")
-PRESETS_S = {"15m": 900, "1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
+PRESETS = ("15m", "1h", "6h", "24h", "7d", "30d")  # the windows a time picker offers, ending now
 COLUMNS = ("trace_id", "start", "duration_ms", "root_service", "root_operation", "span_count", "tiers", "error_count")
 _DURATION = re.compile(r"([0-9]+)\s*(m|h|d)", re.ASCII)
 
@@ -119,8 +122,8 @@ def checked(f: TraceFilter) -> TraceFilter:
         raise ValueError(f"limit {f.limit} is not between 1 and {MAX_LIMIT}")
     if f.min_ms is not None and f.max_ms is not None and f.max_ms < f.min_ms:
         raise ValueError(f"the longest duration ({f.max_ms} ms) is below the shortest ({f.min_ms} ms)")
-    return replace(f, **{k: (v or None) for k, v in (("service", f.service), ("operation", f.operation),
-                                                   ("site", f.site), ("workload", f.workload))})
+    return replace(f, service=f.service or None, operation=f.operation or None, site=f.site or None,
+                   workload=f.workload or None)
 
 
 def search(engine: Engine, f: TraceFilter) -> pl.DataFrame:
