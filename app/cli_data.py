@@ -54,7 +54,10 @@ def migrate(db: str | None, engine_name: str | None, clickhouse_url: str | None)
 def ingest(paths: tuple[Path, ...], db: str | None, config: str | None, signal: str | None,
            store_content: bool | None, quiet: bool, engine: str, clickhouse_url: str | None) -> None:
     """Load OTLP files or folders (JSON lines, JSON, protobuf; gzip or zstd) into the store."""
-    settings = load_settings(db=db, config=config, store_content=store_content)
+    try:
+        settings = load_settings(db=db, config=config, store_content=store_content)
+    except ValueError as e:  # a [[map]] / [[cost_map]] rule (RuleError) or a setting that cannot be used
+        raise click.UsageError(str(e)) from None
     if engine == "clickhouse":
         from ingest.sinks import clickhouse as ch_load
 
@@ -162,7 +165,10 @@ def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: 
     from ingest.files.parallel import usable_cores
     from ingest.receiver.server import Receiver, ReceiverConfig
 
-    settings = load_settings(db=db, config=config, store_content=store_content, token=token)
+    try:
+        settings = load_settings(db=db, config=config, store_content=store_content, token=token)
+    except ValueError as e:  # a [[map]] / [[cost_map]] rule (RuleError) or a setting that cannot be used
+        raise click.UsageError(str(e)) from None
     rc = ReceiverConfig(host=host, port=port, spool_dir=spool_dir, max_body_bytes=max_body_bytes,
                         max_backlog_bytes=max_backlog_bytes, fold_interval_s=fold_interval,
                         max_inflight_bytes=max_inflight_bytes,

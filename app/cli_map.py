@@ -42,7 +42,7 @@ def suggest(db: str | None, fmt: str, limit: int) -> None:
         click.echo("everything is placed: no span of tier unknown and no unallocated money")
         return
     for s in found:
-        size = f"{s.size:,.0f} spans" if s.kind == "telemetry" else f"{s.size:,.2f} {s.unit}"
+        size = f"{s.size:,.0f} span{'' if s.size == 1 else 's'}" if s.kind == "telemetry" else f"{s.size:,.2f} {s.unit}"
         click.echo(f"# {s.kind}: {s.group}: {size}\n{s.toml}")
     click.echo("Add the rules you want to tierwise.toml, then run `tierwise map apply`.")
 
@@ -63,7 +63,7 @@ def apply(db: str | None, config: str | None) -> None:
         raise click.UsageError(str(e)) from None
     if not settings.db_path.is_file():
         raise click.ClickException(f"{settings.db_path}: no store here (run `tierwise ingest` first)")
-    con = store.open_writer(settings.db_path)
+    con = store.open_writer(settings.db_path, settings.writer_memory)
     try:
         store.check_current(con)
         done = run(con, settings)

@@ -6,7 +6,7 @@ WITH counted AS (
            count(*)::DOUBLE AS total
     FROM spans
     UNION ALL
-    SELECT 'requests', 'requests', count(*) FILTER (WHERE tier <> 'unknown'), count(*)
+    SELECT 'requests', 'requests', count(*) FILTER (WHERE tier <> 'unknown')::DOUBLE, count(*)::DOUBLE
     FROM spans WHERE kind IN ('server', 'consumer') OR parent_span_id IS NULL
     UNION ALL
     SELECT 'money', coalesce(BillingCurrency, '(no currency)'),

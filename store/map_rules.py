@@ -28,6 +28,9 @@ KINDS = ("exact", "glob", "regex", "cidr")
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
 class RuleError(ValueError):
     """A rule that cannot be used, named by table, position and field."""
 
@@ -82,12 +85,14 @@ class Rule:
 
     def toml(self, table: str = "map") -> str:
         """The rule as tierwise.toml text (what `tierwise map suggest` prints and the Mapping view shows)."""
-        def literal(text: str) -> str:
-            return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        def literal(text: str) -> str:  # a TOML basic string: control characters may not appear as they are
+            return '"' + "".join(_ESCAPES.get(ch) or (f"\\u{ord(ch):04x}" if ch < " " or ch == "\x7f" else ch)
+                                 for ch in text) + '"'
 
         def cond(c: Condition) -> str:
             shown = literal(c.pattern)
-            plain = c.kind == "glob" or (c.kind == "exact" and not any(ch in c.pattern for ch in "*?["))
+            globbing = any(ch in c.pattern for ch in "*?[")  # how parse reads a plain string back
+            plain = (c.kind == "glob" and globbing) or (c.kind == "exact" and not globbing)
             return shown if plain else f"{{ {c.kind} = {shown} }}"
 
         when = ", ".join(f"{literal(c.key)} = {cond(c)}" for c in self.when)
@@ -109,7 +114,7 @@ def referenced_keys(rules: Sequence[Rule]) -> tuple[str, ...]:
 
 
 def _condition(key: str, raw: Any, where: str) -> Condition:
-    if isinstance(raw, bool | int | float) or isinstance(raw, str):
+    if isinstance(raw, bool | int | float | str):
         text = ("true" if raw else "false") if isinstance(raw, bool) else str(raw)
         kind = "glob" if isinstance(raw, str) and any(ch in text for ch in "*?[") else "exact"
         return Condition(key, kind, text)
@@ -169,6 +174,7 @@ def parse(raw: Any, table: str, config: str = "tierwise.toml") -> tuple[Rule, ..
             raise RuleError(f"{where}: unknown field {unknown[0]!r} (a rule has name, when and set)")
         if not isinstance(name, str) or not name.strip():
             raise RuleError(f"{where}: `name` must be a non-empty string (it becomes the tier_source)")
+        name = name.strip()  # as stored: the checks below see the name rows will carry
         if name in RESERVED_SOURCES or name.startswith("derived:") or name in {r.name for r in rules}:
             raise RuleError(f"{where}: name {name!r} is taken (built-in tier_source or an earlier rule)")
         when = entry.get("when")
@@ -180,6 +186,6 @@ def parse(raw: Any, table: str, config: str = "tierwise.toml") -> tuple[Rule, ..
                 raise RuleError(f"{where}: when[{bad[0]!r}] is not a ledger column ({', '.join(COST_KEYS)}) "
                                 f"or {TAG_PREFIX}<key>")
         conditions = tuple(_condition(str(k), v, where) for k, v in when.items())
-        rules.append(Rule(name.strip(), conditions,
+        rules.append(Rule(name, conditions,
                           _sets(entry.get("set"), COST_TARGETS if cost else TELEMETRY_TARGETS, where)))
     return tuple(rules)

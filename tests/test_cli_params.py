@@ -14,9 +14,6 @@ from ingest_helpers import FIXTURES, isolated
 from app.cli import cli
 from queries import loader, registry
 from queries.engines.duckdb_engine import DuckDBEngine
-from queries.registry_finops import FINOPS
-from queries.registry_rollup import ROLLUP
-from queries.registry_sre import SRE
 
 TINY = FIXTURES / "tiny_store"
 
@@ -123,7 +120,7 @@ def test_registry_checks_values_given_in_code_too(tiny_db: Path) -> None:
 
 def test_every_sql_file_is_declared_with_exactly_its_params() -> None:
     """No parameter is typed by guessing from its name: each SQL file has a declared entry naming all its `$params`."""
-    declared = {q.sql: q for q in registry.DECLARED + SRE + FINOPS + ROLLUP if q.sql is not None}
+    declared = {q.sql: q for q in registry.queries() if q.sql is not None}
     assert sorted(set(loader.names()) - set(declared)) == []
     for name, query in declared.items():
         used = set(loader.placeholders(loader.sql(name)))
