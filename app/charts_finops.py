@@ -1,4 +1,4 @@
-"""Plotly figure builders for the FinOps, Executive and Recommendations pages: pure functions of query rows.
+"""Plotly figure builders for the FinOps, Executive, Recommendations and Mapping pages: pure functions of query rows.
 
 Names from bills and telemetry (tiers, workloads, services, hosts) enter a figure through plain.label(s): Plotly would
 render their `<a>`, `<b>` and `<br>` tags.
@@ -164,3 +164,45 @@ def cost_by_dimension(rows: pl.DataFrame, dim: str, label: str, currency: str) -
     return _base(fig, max(260, 26 * len(order) + 120), barmode="stack", title=f"Effective cost by {label.lower()}",
                  legend=LEGEND, xaxis={"title": f"Effective cost ({currency})", "rangemode": "tozero"},
                  yaxis={"categoryorder": "array", "categoryarray": plain.labels(order)})
+
+
+NO_CURRENCY = "(no currency)"  # mapping_coverage's unit for money whose bill named no currency
+
+
+def coverage_label(row: dict[str, object]) -> str:
+    """What one mapping_coverage row counts: spans, requests, or one currency's money ("USD money")."""
+    unit = str(row["unit"])
+    if row["kind"] != "money":
+        return unit
+    return "money with no currency" if unit == NO_CURRENCY else f"{unit} money"
+
+
+def coverage_number(row: dict[str, object], column: str) -> str:
+    """One mapping_coverage row's `mapped` or `total` as text without its unit: a count, or money to the cent."""
+    return format_value(row[column], "money" if row["kind"] == "money" else "count")
+
+
+def coverage_amounts(row: dict[str, object]) -> str:
+    """One mapping_coverage row's placed amount of its total, in its unit: "190 of 340 spans", "0.00 of 1.26 CAD"."""
+    unit = str(row["unit"])
+    return f"{coverage_number(row, 'mapped')} of {coverage_number(row, 'total')} {unit}"
+
+
+def coverage(rows: pl.DataFrame) -> go.Figure:
+    """mapping_coverage as one bar per row (spans, requests, money per currency): the placed share and the rest, each
+    bar labelled with the share and the placed amount of the total in its unit."""
+    shown = [r for r in rows.iter_rows(named=True) if r["mapped_pct"] is not None]
+    names = [plain.label(coverage_label(r)) for r in shown]
+    placed = [float(r["mapped_pct"]) for r in shown]
+    notes = [plain.label(f"{format_value(p, 'pct')} placed · {coverage_amounts(r)}") for p, r in zip(placed, shown,
+                                                                                                  strict=True)]
+    fig = go.Figure()
+    fig.add_bar(y=names, x=placed, name="placed", orientation="h", marker_color="#7FD1C9", customdata=notes,
+                hovertemplate="%{y}: %{customdata}<extra></extra>")
+    fig.add_bar(y=names, x=[max(0.0, 100.0 - p) for p in placed], name="not placed", orientation="h",
+                marker_color="#E3E5E8", hovertemplate="%{y}: %{x:.1f} % not placed<extra></extra>")
+    for name, note in zip(names, notes, strict=True):  # written over the bar, so a 0 % share still reads
+        fig.add_annotation(x=1, y=name, text=note, showarrow=False, xanchor="left", font={"color": "#1F2328"})
+    return _base(fig, max(200, 44 * len(shown) + 110), barmode="stack", title="Placed share of the whole store",
+                 legend={**LEGEND, "traceorder": "normal"}, xaxis={"title": "share (%)", "range": [0, max([100.0, *placed])]},
+                 yaxis={"autorange": "reversed"})

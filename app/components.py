@@ -72,7 +72,7 @@ def readable(frame: pl.DataFrame, given: Mapping[str, Any] | None = None) -> dic
     what the caller configured (which keeps its own label, or gets this one); the frame (and so its CSV) keeps the
     names and values as the query returns them."""
     money_beside = "currency" in frame.columns
-    pct = set(present.percent_columns(frame.columns))
+    pct, hundredths = set(present.percent_columns(frame.columns)), set(present.pct_columns(frame.columns))
     out: dict[str, Any] = {}
     for name, dtype in frame.schema.items():
         label = present.header(name, money_beside)
@@ -85,7 +85,8 @@ def readable(frame: pl.DataFrame, given: Mapping[str, Any] | None = None) -> dic
             out[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
         elif dtype.is_numeric():
             money = "_usd" in name and not dtype.is_integer()  # cents with separators: USD, or its row's currency
-            fmt = "percent" if name in pct else ("accounting" if money_beside else "dollar") if money else "localized"
+            fmt = ("percent" if name in pct else "%.1f %%" if name in hundredths
+                   else ("accounting" if money_beside else "dollar") if money else "localized")
             out[name] = st.column_config.NumberColumn(label, format=fmt)
         else:
             out[name] = label

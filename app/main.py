@@ -7,7 +7,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from app import auth, components, data
 from app.pages import AUDIENCES, PAGES, PageSpec, by_path
-from app.views import common
+from app.views import common, mapping
 
 
 def _navigation() -> StreamlitPage:
@@ -38,6 +38,8 @@ def run(only: str | None = None) -> None:
     page = None if spec else _navigation()
     common.sidebar(data.dimensions())
     st.sidebar.caption(f"Store: `{status.path.name}` (read-only). Refresh the page to see newly ingested data.")
+    here = spec.url_path if spec else page.url_path if page else ""
+    mapping.strip(link=here != "mapping")  # the placed share of spans, requests and money, above every page
     with components.engine_gaps():  # a query ClickHouse refuses ends the page with a notice, not a traceback
         if spec:
             spec.view()

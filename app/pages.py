@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.views import executive, finops, overview, recommendations, slow_paths, trace
+from app.views import executive, finops, mapping, overview, recommendations, slow_paths, trace
 
 # Navigation sections, in menu order. A page joins the menu by being listed in PAGES; a page is listed only once
 # the queries it shows exist (FinOps, Executive and Recommendations wait for the scorecard and billing analyses).
@@ -33,6 +33,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("Estate overview", ":material/hub:", "Overview", overview.view, "overview", overview.HEADING, default=True),
+    PageSpec("Mapping", ":material/rule:", "Overview", mapping.view, "mapping", mapping.HEADING),
     PageSpec("Slow paths", ":material/speed:", "SRE", slow_paths.view, "slow-paths", slow_paths.HEADING,
              lazy_tabs=True),
     PageSpec("Trace view", ":material/timeline:", "SRE", trace.view, "trace", trace.HEADING),

@@ -17,11 +17,12 @@ def warm_pages() -> list[tuple[str, float]]:
     drawn (components.every_tab), so opening one at default filters waits for no query. Expanders stay closed."""
     from app import components, data  # imported here: the app's modules load once the server's Runtime exists
     from app.pages import PAGES
-    from app.views import common, executive, finops
+    from app.views import common, executive, finops, mapping
 
     if data.status().state != "ok":
         return []
     common.sidebar(data.dimensions())
+    mapping.strip()  # drawn above every page by app/main.py
     took = []
     for spec in PAGES:
         t = time.perf_counter()

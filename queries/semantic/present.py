@@ -106,5 +106,10 @@ def header(column: str, currency_column: bool = False) -> str:
 
 
 def percent_columns(columns: Sequence[str]) -> list[str]:
-    """Columns holding fractions that are read as percentages (`_ratio`, `_pct` and `error_rate` hold 0–1)."""
-    return [c for c in columns if c.endswith(("_ratio", "_pct")) or c == "error_rate"]
+    """Columns holding fractions that are read as percentages (`_ratio` and `error_rate` hold 0–1)."""
+    return [c for c in columns if c.endswith("_ratio") or c == "error_rate"]
+
+
+def pct_columns(columns: Sequence[str]) -> list[str]:
+    """Columns already in percent (`_pct` holds 0–100, as the semantic model's `pct` unit does)."""
+    return [c for c in columns if c.endswith("_pct")]
