@@ -11,16 +11,17 @@ from typing import Any
 import orjson
 import polars as pl
 import pytest
+import tier_corpus
 from click.testing import CliRunner
 from test_clickhouse_exporter_ddl import create_exporter_tables, create_table_texts
 from test_clickhouse_exporter_writer import read_docs, write
-from test_clickhouse_store import SPAN_COLUMNS, assert_frames_equal
+from test_clickhouse_store import SPAN_COLUMNS, assert_frames_equal, corpus_rules, insert_corpus_spans, rollup_tiers, span_tiers
 
 import store
 from app.cli import cli
 from ingest.sinks import clickhouse as load
 from ingest.sinks import loader
-from store.clickhouse import backfill
+from store.clickhouse import backfill, schema
 from store.clickhouse.client import ClickHouseClient
 from store.settings import Settings
 
@@ -169,3 +170,29 @@ def test_migrate_records_each_day_once_per_roll_up_definition(tmp_path: Path) ->
     with ClickHouseClient(url) as client:
         rows = client.query_arrow("SELECT day, definition FROM rollup_backfill_days FINAL").to_pylist()
     assert rows == [{"day": dt.date(2026, 10, 1), "definition": backfill.definition()}]
+
+
+def test_migrate_rebuilds_a_roll_up_kept_under_the_tier_rules_before_0105(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store migrated before 0105 kept latency_rollup with 0090's own copy of the old tier rules; the migrate that
+    applies 0105 replaces the view and, the roll-up definition having changed, backfills the day again: the roll-up
+    then puts every corpus span under the `spans` view's tier and site, and `tierwise check` finds nothing."""
+    url = f"chdb://{tmp_path / 'ch'}"
+    cases = tier_corpus.load()
+    settings = Settings(tier_rules=corpus_rules(cases))
+    older = tuple(f for f in schema.files() if f.version < schema.ROLLUP_VERSION)
+    with monkeypatch.context() as m, ClickHouseClient(url) as client:
+        m.setattr(schema, "files", lambda: older)
+        schema.apply(client)
+        schema.write_rules(client, settings.tier_rules)
+        insert_corpus_spans(client, cases)
+        stale = rollup_tiers(client)
+        assert len(stale) == len(cases) and stale != span_tiers(client)  # 0090's rules place some spans elsewhere
+    result = load.migrate(url, settings)
+    assert [n[:4] for n in result.schema.applied] == [f"{schema.ROLLUP_VERSION:04d}"] and not result.schema.failed
+    assert result.backfill is not None and len(result.backfill.done) == 1 and result.backfill.rows_changed > 0
+    with ClickHouseClient(url) as client:
+        assert rollup_tiers(client) == span_tiers(client)
+        insert_corpus_spans(client, cases)  # later inserts reach the roll-up through the replaced view
+    assert differing(url) == dict.fromkeys(differing(url), 0)  # under the rules of the backfill's SELECT, 0105's
+    assert rollup_total(url) == 2 * len(cases)

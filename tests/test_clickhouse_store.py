@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from ingest.files.sources import expand_paths
 from ingest.otlp.rows import resource_context
 from ingest.sinks import clickhouse as load
 from store import contract
-from store.clickhouse import schema
+from store.clickhouse import backfill, schema
 from store.clickhouse.client import ClickHouseClient
 from store.clickhouse.otel_layout import STR_MAP, go_string
 from store.settings import Settings, TierRules
@@ -240,19 +241,52 @@ def test_tier_derivation_in_the_view_follows_the_contract(chdb_client: ClickHous
         assert got[i]["site"] == (resource.get("tierwise.site") or resource.get("cloud.region"))
 
 
+def corpus_rules(cases: list[tier_corpus.Case]) -> TierRules:
+    """The corpus's rules together: an edge node, an edge cluster and a region mapped."""
+    return TierRules(edge_hosts=frozenset().union(*(c.rules.edge_hosts for c in cases)),
+                     region_tiers=tuple(sorted({r for c in cases for r in c.rules.region_tiers})))
+
+
+def insert_corpus_spans(client: ClickHouseClient, cases: list[tier_corpus.Case]) -> None:
+    """One server span per corpus resource, as the Collector's exporter writes it: span id i, operation `c{i}`."""
+    for i, case in enumerate(cases):
+        resource = {k: go_string(v) for k, v in case.resource.items()}
+        _insert_exporter_span(client, dict(EXPORTER_ROWS["otel_traces"], ResourceAttributes=resource,
+                                           SpanAttributes={}, SpanId=f"{i:016x}", SpanName=f"c{i}",
+                                           SpanKind="Server"))  # a server span: one the roll-up counts
+
+
+def span_tiers(client: ClickHouseClient) -> dict[int, tuple[str, str | None]]:
+    """Span id → (tier, site) in the spans view."""
+    return {int(r["span_id"], 16): (r["tier"], r["site"])
+            for r in client.query_arrow("SELECT span_id, tier, site FROM spans").to_pylist()}
+
+
+def rollup_tiers(client: ClickHouseClient) -> dict[int, tuple[str, str | None]]:
+    """Operation `c{i}` → (tier, site) in latency_rollup, each width holding one span of it under one key."""
+    rows = client.query_arrow("SELECT width_ns, name, toString(tier) AS tier, site, sum(n) AS n FROM latency_rollup "
+                              "GROUP BY width_ns, name, tier, site HAVING n != 0").to_pylist()
+    keys = [(r["width_ns"], r["name"]) for r in rows]
+    assert len(keys) == len(set(keys)) and {r["n"] for r in rows} == {1}
+    by_width = {w: {int(r["name"][1:]): (r["tier"], r["site"]) for r in rows if r["width_ns"] == w}
+                for w in (60_000_000_000, 86_400_000_000_000)}
+    assert by_width[60_000_000_000] == by_width[86_400_000_000_000]
+    return by_width[86_400_000_000_000]
+
+
 def test_the_resource_corpus_gets_the_same_tier_and_site_in_both_engines(chdb_client: ClickHouseClient) -> None:
     """Every resource of tests/fixtures/resources (SDK and detector attribute sets, the gateway pitfall, zone-only
     GKE, Consul regions, …) as the Collector's exporter writes it: the spans and metric_points views give the tier,
-    tier_source and site that ingest gives DuckDB, under rules that map an edge node, an edge cluster and a region."""
+    tier_source and site that ingest gives DuckDB, under rules that map an edge node, an edge cluster and a region;
+    latency_rollup, kept from the same inserts by its materialized view (0105), puts each span under the view's tier
+    and site, and so does the backfill's recomputation (`tierwise check` finds nothing)."""
     cases = tier_corpus.load()
-    rules = TierRules(edge_hosts=frozenset().union(*(c.rules.edge_hosts for c in cases)),
-                      region_tiers=tuple(sorted({r for c in cases for r in c.rules.region_tiers})))
+    rules = corpus_rules(cases)
     schema.write_rules(chdb_client, rules)
     g = EXPORTER_ROWS["otel_metrics_gauge"]
+    insert_corpus_spans(chdb_client, cases)
     for i, case in enumerate(cases):
         resource = {k: go_string(v) for k, v in case.resource.items()}
-        _insert_exporter_span(chdb_client, dict(EXPORTER_ROWS["otel_traces"], ResourceAttributes=resource,
-                                                SpanAttributes={}, SpanId=f"{i:016x}"))
         chdb_client.insert_arrow("otel_metrics_gauge", pa.table({
             "ResourceAttributes": pa.array([list(resource.items())], STR_MAP), "MetricName": [f"m{i}"],
             "Attributes": pa.array([[]], STR_MAP), "TimeUnix": pa.array([g["TimeUnix_ns"]], pa.timestamp("ns")),
@@ -269,6 +303,8 @@ def test_the_resource_corpus_gets_the_same_tier_and_site_in_both_engines(chdb_cl
             assert (got["tier"], got["tier_source"], got["site"]) == (ctx.tier, ctx.tier_source, ctx.site), case.id
         sources.add(ctx.tier_source)
     assert sources == set(contract.TIER_SOURCES) - {contract.SOURCE_DECLARED}
+    assert rollup_tiers(chdb_client) == span_tiers(chdb_client)
+    assert [c.differing for c in backfill.check(chdb_client)] == [0, 0, 0]
 
 
 def test_collector_written_metric_points_map_to_the_contract(chdb_client: ClickHouseClient) -> None:
@@ -316,3 +352,58 @@ def test_collector_written_metric_points_map_to_the_contract(chdb_client: ClickH
     assert (hist["count"], hist["sum"], hist["min"], hist["max"]) == (1, 1.0, 0.0, 1.0)
     assert (hist["bucket_counts"], hist["explicit_bounds"]) == ([0, 0, 0, 1, 0], [0.0] * 5)
     assert hist["value"] is None and hist["temporality"] is None
+
+
+_SPANS_VIEW = re.compile(r"CREATE OR REPLACE VIEW spans AS\nWITH\n(?P<with>.*?)\nSELECT\n(?P<columns>.*?)\n"
+                         r"FROM \(\n    SELECT\n        \*,\n(?P<inner>.*)\n    FROM tierwise_otel_traces\n\)", re.DOTALL)
+_ROLLUP_VIEW = re.compile(r"CREATE (?:OR REPLACE )?MATERIALIZED VIEW (?:IF NOT EXISTS )?latency_rollup_mv TO "
+                          r"latency_rollup AS\nWITH\n(?P<with>.*?)\nSELECT\n(?P<rollup>.*?)\nFROM \(\nSELECT\n"
+                          r"(?P<columns>.*?)\nFROM \(\n    SELECT\n(?P<inner>.*)\n    FROM otel_traces\n\)\n\)\n"
+                          r"(?P<tail>WHERE .*)", re.DOTALL)
+
+
+def _statement(version: int, pattern: re.Pattern[str]) -> re.Match[str]:
+    """The one statement of schema file `version` that `pattern` matches whole (comment lines left out)."""
+    found = [m for f in schema.files() if f.version == version for s in f.statements()
+             if (m := pattern.fullmatch(s)) is not None]
+    assert len(found) == 1, version
+    return found[0]
+
+
+def _select_list(text: str) -> dict[str, str]:
+    """A SELECT list's items by alias (`expr AS alias`), split at the commas outside brackets and quotes."""
+    items, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(text):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch in "([":
+            depth += 1
+        elif not quoted and ch in ")]":
+            depth -= 1
+        elif not quoted and depth == 0 and ch == ",":
+            items.append(text[start:i].strip())
+            start = i + 1
+    items.append(text[start:].strip())
+    named = {item.rsplit(" AS ", 1)[-1].strip(): item for item in items}
+    assert len(named) == len(items), "an alias twice"
+    return named
+
+
+def test_the_rollup_view_repeats_the_spans_views_rules_character_for_character() -> None:
+    """latency_rollup_mv is triggered by inserts into otel_traces, not by the `spans` view, so 0105 repeats the view's
+    expressions: its WITH clause and its inner SELECT (every tier rule) are 0104's `spans` but for the table read, each
+    of its columns is the `spans` column of that name, and what it rolls up (widths, keys, bucket, filter) is 0090's.
+    The corpus test checks the outcome; this catches a rule edited in one place on machines without chdb too."""
+    assert schema.ROLLUP_VERSION == 105
+    view = _statement(104, _SPANS_VIEW)
+    mv = _statement(schema.ROLLUP_VERSION, _ROLLUP_VIEW)
+    old = _statement(90, _ROLLUP_VIEW)
+    assert mv["with"] == view["with"]
+    assert mv["inner"] == "        *,\n" + view["inner"]
+    columns, view_columns = _select_list(mv["columns"]), _select_list(view["columns"])
+    assert {"tier", "site", "workload", "workload_type", "service_name", "name", "kind", "parent_span_id"} <= set(columns)
+    assert {alias: view_columns.get(alias) for alias in columns} == columns
+    assert set(columns) == set(_select_list(old["columns"]))
+    assert (mv["rollup"], mv["tail"]) == (old["rollup"], old["tail"])
+    assert columns["site"] != _select_list(old["columns"])["site"]  # 0104's site: the region of a zone as well
+    assert backfill.day_rollup_sql().count("FROM otel_traces WHERE Timestamp >=") == 1

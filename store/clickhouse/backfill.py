@@ -1,13 +1,13 @@
 """The roll-ups' backfill on ClickHouse: latency_rollup and its day tables made equal, one UTC day at a time, to a
 recomputation over the spans otel_traces already holds.
 
-The materialized views of 0090/0091 count only the inserts made after they exist, so spans the Collector wrote before
-`tierwise migrate` are missing from the roll-ups. For each day the backfill runs the view's own SELECT over that
-day's spans and, in the same query, subtracts what the roll-up holds for the day, then inserts the difference: spans
-the views already counted cancel out, so nothing is counted twice, and a rerun inserts nothing. The day
-tables are then brought to their source the same way (latency_rollup's day rows, then the day groups). A day is
-recorded in `rollup_backfill_days` once done; the next run skips it. Days without spans (dropped by the exporter's
-TTL) keep the roll-up rows they have.
+The materialized views of 0090/0091 (latency_rollup_mv as 0105 re-creates it) count only the inserts made after they
+exist, so spans the Collector wrote before `tierwise migrate` are missing from the roll-ups. For each day the backfill
+runs the view's own SELECT over that day's spans and, in the same query, subtracts what the roll-up holds for the day,
+then inserts the difference: spans the views already counted cancel out, so nothing is counted twice, and a rerun
+inserts nothing. The day tables are then brought to their source the same way (latency_rollup's day rows, then the day
+groups). A day is recorded in `rollup_backfill_days` once done; the next run skips it. Days without spans (dropped by
+the exporter's TTL) keep the roll-up rows they have.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from store.clickhouse.client import ClickHouseClient
 
 DAY_NS = 86_400_000_000_000
 LEDGER = "rollup_backfill_days"
-_MV_HEAD = "CREATE MATERIALIZED VIEW IF NOT EXISTS latency_rollup_mv TO latency_rollup AS"
+_MV_HEAD = "CREATE OR REPLACE MATERIALIZED VIEW latency_rollup_mv TO latency_rollup AS"
 _DAY = ("FROM otel_traces WHERE Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) "
         "AND Timestamp < fromUnixTimestamp64Nano({hi:Int64})")
 _ROLLUP_KEYS = "width_ns, period_ns, tier, site, workload, workload_type, service_name, name, bucket"
@@ -70,18 +70,20 @@ class RollupCheck:
 
 
 def definition() -> str:
-    """A digest of the roll-up definition (0090 and 0091): a day done under another definition is done again."""
+    """A digest of the roll-up definition (latency_rollup_mv's file, 0105, and 0091): a day done under another
+    definition is done again, so a store whose roll-up was kept under 0090's tier rules is backfilled anew."""
     text = "".join(f.sql for f in schema.files() if f.version in (schema.ROLLUP_VERSION, schema.ROLLUP_DAYS_VERSION))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def day_rollup_sql() -> str:
-    """latency_rollup_mv's SELECT (schema 0090) over the spans of one day, [{lo}, {hi}) in Unix nanoseconds."""
+    """latency_rollup_mv's SELECT (schema 0105) over the spans of one day, [{lo}, {hi}) in Unix nanoseconds."""
     ddl = next(s for f in schema.files() if f.version == schema.ROLLUP_VERSION for s in f.statements()
                if s.startswith(_MV_HEAD))
     select = ddl[len(_MV_HEAD):].strip()
     if select.count("FROM otel_traces\n") != 1:
-        raise RuntimeError("schema 0090's view no longer reads otel_traces once: update the backfill")
+        raise RuntimeError(f"schema {schema.ROLLUP_VERSION:04d}'s view no longer reads otel_traces once: update the "
+                           "backfill")
     return select.replace("FROM otel_traces\n", _DAY + "\n")
 
 

@@ -17,7 +17,9 @@ from store.settings import TierRules
 
 MIGRATIONS_TABLE = "tierwise_schema_migrations"
 OWNED_TABLE = "tierwise_owned_tables"
-ROLLUP_VERSION = 90
+# the file whose materialized view latency_rollup_mv is current (0090's, replaced by 0105 with 0104's tier rules): the
+# backfill runs its SELECT, its text is part of the roll-up definition, and applying it starts a backfill
+ROLLUP_VERSION = 105
 ROLLUP_DAYS_VERSION = 91
 ADAPTERS_BEFORE = 101  # files from this version on read the exporter's tables through layouts.py's adapter views
 DEDUP_WINDOW = 10000
