@@ -12,7 +12,7 @@ TRACES: tuple[Query, ...] = (
           "status, duration and start time; most recent or slowest first.",
           (Param("service", str, "a span of this service"), Param("operation", str, "a span of this operation"),
            TIER, SITE, WORKLOAD,
-           Param("where", str, 'attribute conditions on the same span, as JSON: [{"k": "$.\\"key\\"", "op": "=", "v": "x"}]'),
+           Param("where", str, 'attribute conditions on the same span, as JSON: [{"k": "key", "op": "=", "v": "x"}]'),
            Param("status", str, "error: a span failed; ok: none did", choices=("error", "ok")),
            Param("min_ms", float, "trace at least this long (ms)", low=0.0),
            Param("max_ms", float, "trace at most this long (ms)", low=0.0), START, END,

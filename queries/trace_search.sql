@@ -1,6 +1,6 @@
 -- One row per trace matching a search, most recent (or slowest) first: the Jaeger/Tempo trace list.
 -- Parameters: span conditions, all on one span: $service, $operation, $tier, $site, $workload, and $where (a JSON
--- list of {k: JSON path, op: '=', '!=', '>', '>=', '<' or '<=', v: text}; span attribute, else resource attribute);
+-- list of {k: attribute key, op: '=', '!=', '>', '>=', '<' or '<=', v: text}; span attribute, else resource attribute);
 -- trace conditions: $status ('error': a span failed, 'ok': none did), $min_ms / $max_ms (trace duration),
 -- $start_ns / $end_ns (trace start, Unix ns; spans more than $slack_ns outside the window are not searched);
 -- $sort ('recent' or 'slowest'), $limit_count. Units: start_ns Unix ns, duration_ms ms, counts.
@@ -72,15 +72,20 @@ top AS (
 ),
 detail AS (
     SELECT trace_id, count(*) AS span_count, count(*) FILTER (WHERE status_code = 'error') AS error_count,
-           list(DISTINCT tier ORDER BY tier_rank(tier)) AS tiers,
-           arg_min(service_name, start_ns) FILTER (WHERE parent_span_id IS NULL) AS root_service,
-           arg_min(name, start_ns) FILTER (WHERE parent_span_id IS NULL) AS root_operation
+           list_sort(list(DISTINCT tier_rank(tier))) AS ranks
     FROM spans
     WHERE trace_id IN (SELECT trace_id FROM top)
     GROUP BY trace_id
+),
+root_names AS (  -- the earliest root's service and operation
+    SELECT trace_id, arg_min(service_name, start_ns) AS root_service, arg_min(name, start_ns) AS root_operation
+    FROM spans
+    WHERE parent_span_id IS NULL AND trace_id IN (SELECT trace_id FROM top)
+    GROUP BY trace_id
 )
-SELECT t.trace_id, t.start_ns, t.duration_ns / 1e6 AS duration_ms, d.root_service, d.root_operation,
-       d.span_count::BIGINT AS span_count, d.tiers, d.error_count::BIGINT AS error_count
+SELECT t.trace_id, t.start_ns, t.duration_ns / 1e6 AS duration_ms, r.root_service, r.root_operation,
+       d.span_count::BIGINT AS span_count, d.ranks AS tier_ranks, d.error_count::BIGINT AS error_count
 FROM top t
 JOIN detail d USING (trace_id)
+LEFT JOIN root_names r USING (trace_id)
 ORDER BY CASE WHEN $sort = 'slowest' THEN -t.duration_ns ELSE -t.start_ns END, t.trace_id

@@ -20,7 +20,7 @@ from queries.registry_traces import MAX_LIMIT, SLACK_NS
 __all__ = ["COLUMNS", "MAX_LIMIT", "PRESETS", "SORTS", "STATUSES", "Condition", "TraceFilter", "checked", "parse_condition",
            "search", "window"]
 from queries.timeparse import parse_instant_ns
-from store.contract import TIERS
+from store.contract import TIERS, UNKNOWN_TIER
 
 if TYPE_CHECKING:
     from queries.engines.engine import Engine
@@ -69,7 +69,7 @@ class TraceFilter:
                 "workload": self.workload, "status": self.status, "min_ms": self.min_ms, "max_ms": self.max_ms,
                 "start_ns": self.start_ns, "end_ns": self.end_ns, "sort": self.sort, "limit_count": self.limit,
                 "slack_ns": SLACK_NS,
-                "where": orjson.dumps([{"k": "$." + orjson.dumps(c.key).decode(), "op": c.op, "v": c.value}
+                "where": orjson.dumps([{"k": c.key, "op": c.op, "v": c.value}
                                        for c in self.where]).decode() if self.where else None}
 
 
@@ -129,5 +129,8 @@ def checked(f: TraceFilter) -> TraceFilter:
 def search(engine: Engine, f: TraceFilter) -> pl.DataFrame:
     """The matching traces (COLUMNS), most recent or slowest first; `start` is a UTC datetime."""
     rows = registry.fetch(engine, "trace_search", checked(f).params())
-    return rows.with_columns(pl.from_epoch(pl.col("start_ns"), time_unit="ns").dt.replace_time_zone("UTC")
-                             .alias("start")).select(COLUMNS)
+    names = pl.Series([*TIERS, UNKNOWN_TIER])  # tier_rank 1..n, then n + 1: the contract knows no other tier
+    return rows.with_columns(
+        pl.from_epoch(pl.col("start_ns"), time_unit="ns").dt.replace_time_zone("UTC").alias("start"),
+        pl.col("tier_ranks").list.eval(pl.element().cast(pl.Int64).clip(1, len(names)) - 1)
+        .list.eval(pl.lit(names).gather(pl.element())).alias("tiers")).select(COLUMNS)

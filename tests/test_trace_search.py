@@ -81,7 +81,7 @@ def _ids(db: Path, *args: str) -> list[str]:
     return [r["trace_id"] for r in json.loads(result.output)]
 
 
-@pytest.mark.parametrize(("args", "expected"), [
+CASES: list[tuple[tuple[str, ...], list[str]]] = [
     ((), [T6, T5, T4, T3, T2, T1]),                                             # most recent first
     (("--sort", "slowest"), [T4, T1, T2, T6, T3, T5]),
     (("--service", "llm"), [T2, T1]),                                           # any span of the trace
@@ -103,13 +103,31 @@ def _ids(db: Path, *args: str) -> list[str]:
     (("--service", "llm", "--where", "gen_ai.request.model=mistral"), [T2]),
     (("--from", "2026-11-30T01:50:00Z", "--to", "2026-11-30T04:00:00Z"), [T4, T3, T2]),
     (("--limit", "2",), [T6, T5]),
-])
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), CASES)
 def test_each_filter_finds_exactly_its_traces(db: Path, args: tuple[str, ...], expected: list[str]) -> None:
     limit = ("--limit", "50") if "--limit" not in args else ()
     with isolated(db.parent):
         result = run_cli("traces", "--db", str(db), "--format", "json", *limit, *args)
     assert result.exit_code == 0, result.output
     assert [r["trace_id"] for r in json.loads(result.output)] == expected
+
+
+def test_clickhouse_finds_the_same_traces_with_the_same_rows(db: Path) -> None:
+    """queries/engines/clickhouse/trace_search.sql, on the same estate loaded into chdb, gives DuckDB's rows."""
+    url = f"chdb://{db.parent / 'ch'}"
+    with isolated(db.parent):
+        loaded = run_cli("ingest", "--quiet", "--engine", "clickhouse", "--clickhouse-url", url,
+                         str(db.parent / "estate.jsonl"))
+        assert loaded.exit_code == 0, loaded.output
+        for args, expected in CASES:
+            limit = ("--limit", "50") if "--limit" not in args else ()
+            got = [run_cli("traces", *where, "--format", "json", *limit, *args).output
+                   for where in (("--db", str(db)), ("--engine", "clickhouse", "--clickhouse-url", url))]
+            assert got[0] == got[1], args
+            assert [r["trace_id"] for r in json.loads(got[1])] == expected, args
 
 
 def test_json_rows_say_what_a_trace_list_shows(db: Path) -> None:
@@ -156,7 +174,7 @@ def test_table_and_csv_forms(db: Path) -> None:
 
 def test_golden_rows(db: Path) -> None:
     def flat(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(pl.col("tiers").list.join(" "))
+        return frame.with_columns(pl.col("tier_ranks").cast(pl.List(pl.String)).list.join(" "))
 
     assert_golden("trace_search", flat(run_query(db, "trace_search", {"sort": "slowest"})))
     assert_golden("trace_search__llm_errors",

@@ -70,8 +70,9 @@ def _discrete_quantile(q: exp.Expression, x: exp.Expression, cond: exp.Expressio
     return exp.If(this=exp.EQ(this=n.copy(), expression=exp.Literal.number(0)), true=exp.null(), false=at(q))
 
 
-def _json_key(path: exp.Expression) -> str:
-    """Our JSON columns are flat attribute maps: `->>'a.b'` and `'$."a.b"'` both name the one key `a.b`."""
+def _json_key(path: exp.Expression) -> str | exp.Expression:
+    """Our JSON columns are flat attribute maps: `->>'a.b'` and `'$."a.b"'` both name the one key `a.b`; a column or
+    lambda variable (never a `$` path: DuckDB reads plain text as one key) is that key as is."""
     if isinstance(path, exp.JSONPath):
         keys = [str(k.this) for k in path.expressions if isinstance(k, exp.JSONPathKey)]
         if len(keys) != len(path.expressions) - 1:
@@ -80,16 +81,21 @@ def _json_key(path: exp.Expression) -> str:
     if isinstance(path, exp.Literal) and path.is_string:
         text = str(path.this)
         return text[2:].strip('"') if text.startswith("$.") else text
+    if isinstance(path, exp.Column | exp.Dot | exp.Identifier):
+        return path.copy()
     raise DialectError(f"JSON path {path.sql()} is not a constant key")
 
 
-def _json_text(doc: exp.Expression, key: str) -> exp.Expression:
+def _json_text(doc: exp.Expression, key: str | exp.Expression) -> exp.Expression:
     """DuckDB `json_extract_string`/`->>`: the string itself, a number's text, NULL when missing or null."""
-    kind = _fn("JSONType", doc.copy(), key)
+    def k() -> str | exp.Expression:
+        return key.copy() if isinstance(key, exp.Expression) else key
+
+    kind = _fn("JSONType", doc.copy(), k())
     return exp.Anonymous(this="multiIf", expressions=[
-        exp.EQ(this=kind, expression=exp.Literal.string("String")), _fn("JSONExtractString", doc.copy(), key),
+        exp.EQ(this=kind, expression=exp.Literal.string("String")), _fn("JSONExtractString", doc.copy(), k()),
         exp.In(this=kind.copy(), expressions=[exp.Literal.string(t) for t in ("Int64", "UInt64", "Double", "Bool")]),
-        _fn("JSONExtractRaw", doc.copy(), key),
+        _fn("JSONExtractRaw", doc.copy(), k()),
         exp.null(),
     ])
 
