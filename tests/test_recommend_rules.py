@@ -134,6 +134,10 @@ def test_semantic_cache_rule_on_a_collapsed_cache() -> None:
     # the origin's scorecard total: compute $3000 per 30 days scaled to 730 h + downtime (1 − 0.9995) × 730 h × $500
     assert rec.delta_cost_usd_month == pytest.approx(-0.4 * (3000 * 730 / 720 + 0.0005 * 730 * 500), rel=1e-3)
     assert cache_fix.rule(evidence(rows, cache=cache.with_columns(hit_ratio=pl.lit(0.5)))) == []
+    # a window whose lookups all missed has no hit latency: the move stands, with no latency gain claimed
+    [blind] = cache_fix.rule(evidence(rows, cache=cache.with_columns(hit_ratio=pl.lit(0.0),
+                                                                      hit_e2e_p50_ms=pl.lit(None, pl.Float64))))
+    assert blind.delta_p95_ms == 0 and "no hit in the window to compare latency with" in blind.reasons
 
 
 def test_top_latency_edge_takes_the_busiest_at_risk_portion_first() -> None:

@@ -27,9 +27,13 @@ def rule(ev: Evidence) -> list[Recommendation]:
         m = move(ev, c["workload"], origin, c["tier"])
         gain = max(TARGET_HIT - float(c["hit_ratio"]), 0.0)
         origin_cost = m.current_usd_month
-        gap = float(c["miss_e2e_p50_ms"] or 0.0) - float(c["hit_e2e_p50_ms"] or 0.0)
+        miss, hit = c["miss_e2e_p50_ms"], c["hit_e2e_p50_ms"]
+        both = miss is not None and hit is not None  # a window with no hit (or no miss) has no gap to measure
+        gap = float(miss) - float(hit) if both else 0.0
+        latency = (f"misses take p50 {miss:.0f} ms vs {hit:.0f} ms on hits" if both
+                   else f"no {'hit' if hit is None else 'miss'} in the window to compare latency with")
         reasons = [f"{c['cache_name']} in {c['tier']}: hit ratio {c['hit_ratio']:.0%} over {c['lookups']} lookups",
-                   f"misses take p50 {c['miss_e2e_p50_ms']:.0f} ms vs {c['hit_e2e_p50_ms']:.0f} ms on hits",
+                   latency,
                    f"restoring {TARGET_HIT:.0%} avoids {gain:.0%} of the {origin} origin's ${origin_cost:,.0f}/month"]
         adjusted = replace(m, delta_cost_usd_month=-gain * origin_cost, delta_p95_ms=-gain * gap, traffic_share=gain)
         out.append(recommendation(adjusted, NAME, reasons, 0.6))
