@@ -1,0 +1,176 @@
+"""Budgets: `[[budget]]` in tierwise.toml, each month's spend and forecast against them, and their status.
+
+Spend is the semantic model's `effective_cost` under the budget's filters for the calendar month (UTC), in the
+budget's currency; the forecast adds the month's remaining days at the median daily spend of the last two weeks the
+ledger covers. A month the ledger covers whole is forecast at what it spent.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from queries.semantic import metric as metrics
+from queries.semantic.model import ModelError
+
+if TYPE_CHECKING:
+    from queries.engines.engine import Engine
+
+STATUSES = ("ok", "warning", "forecast_breach", "breached")
+BREACHES = ("forecast_breach", "breached")  # `tierwise budgets` exits 3 on any of these
+RUN_RATE_DAYS = 14
+DEFAULT_ALERTS = (80.0, 100.0)
+
+
+class BudgetError(ValueError):
+    """A budget that cannot be read or measured, named by position and name."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One `[[budget]]`: a monthly amount in a currency over the money its `where` filters select."""
+
+    name: str
+    amount: float
+    currency: str
+    where: tuple[tuple[str, str], ...] = ()
+    alert_pct: tuple[float, ...] = DEFAULT_ALERTS
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A budget in one month: spend so far, forecast for the whole month, and what they mean against the amount."""
+
+    budget: Budget
+    month: str            # YYYY-MM
+    as_of: date | None    # the last day the ledger covers in the month (None: it holds nothing for the month)
+    actual: float
+    forecast: float
+    status: str
+
+    def as_dict(self) -> dict[str, Any]:
+        b = self.budget
+        return {"name": b.name, "month": self.month, "amount": b.amount, "currency": b.currency,
+                "actual": round(self.actual, 2), "forecast": round(self.forecast, 2), "status": self.status,
+                "used_pct": round(100 * self.actual / b.amount, 1), "forecast_pct": round(100 * self.forecast / b.amount, 1),
+                "as_of": self.as_of.isoformat() if self.as_of else None, "where": dict(b.where),
+                "alert_pct": list(b.alert_pct)}
+
+
+def parse(raw: Any, config: str = "tierwise.toml") -> tuple[Budget, ...]:
+    """The `[[budget]]` tables; BudgetError names the budget and the field at fault."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise BudgetError(f"{config}: [[budget]] must be an array of tables")
+    out: list[Budget] = []
+    for i, entry in enumerate(raw, 1):
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        where_ = f"{config} [[budget]] #{i}" + (f" ({name!r})" if isinstance(name, str) else "")
+        if not isinstance(entry, Mapping):
+            raise BudgetError(f"{where_}: must be a table with name, amount, currency, where and alert_pct")
+        unknown = sorted(set(entry) - {"name", "amount", "currency", "where", "alert_pct"})
+        if unknown:
+            raise BudgetError(f"{where_}: unknown field {unknown[0]!r}")
+        if not isinstance(name, str) or not name.strip() or name.strip() in {b.name for b in out}:
+            raise BudgetError(f"{where_}: `name` must be a non-empty string no other budget has")
+        amount = entry.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount <= 0:
+            raise BudgetError(f"{where_}: `amount` must be a number above 0 (money per month)")
+        currency = entry.get("currency")
+        if not isinstance(currency, str) or not currency.strip().isalpha() or len(currency.strip()) != 3:
+            raise BudgetError(f"{where_}: `currency` must be an ISO 4217 code such as \"USD\"")
+        scope = entry.get("where") or {}
+        if not isinstance(scope, Mapping) or not all(isinstance(v, str) and v for v in scope.values()):
+            raise BudgetError(f"{where_}: `where` must be a table of dimension = \"value\"")
+        alerts = entry.get("alert_pct", list(DEFAULT_ALERTS))
+        if not (isinstance(alerts, list) and alerts and all(
+                isinstance(a, int | float) and not isinstance(a, bool) and 0 < a <= 1000 for a in alerts)):
+            raise BudgetError(f"{where_}: `alert_pct` must be a list of percentages such as [80, 100]")
+        out.append(Budget(name.strip(), float(amount), currency.strip().upper(),
+                          tuple((str(k), str(v)) for k, v in scope.items()), tuple(sorted(float(a) for a in alerts))))
+    return tuple(out)
+
+
+def configured(config: Path | None) -> tuple[Budget, ...]:
+    """The budgets of a tierwise.toml (none without one)."""
+    if config is None:
+        return ()
+    return parse(tomllib.loads(config.read_text(encoding="utf-8")).get("budget"), str(config))
+
+
+def status(actual: float, forecast: float, amount: float, alert_pct: Sequence[float], whole_month: bool) -> str:
+    """breached (spent the amount), forecast_breach (on course to), warning (spend or forecast past an alert below
+    100 %), else ok."""
+    if actual >= amount:
+        return "breached"
+    if not whole_month and forecast >= amount:
+        return "forecast_breach"
+    lowest = min((a for a in alert_pct if a < 100), default=None)
+    if lowest is not None and max(actual, forecast) >= amount * lowest / 100:
+        return "warning"
+    return "ok"
+
+
+def _ns(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 10**9
+
+
+def _month(text: str) -> tuple[date, date]:
+    try:
+        first = datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise BudgetError(f"month {text!r}: use YYYY-MM") from None
+    nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, nxt
+
+
+def latest_month(engine: Engine) -> str | None:
+    """The month (YYYY-MM) of the latest charge in the ledger."""
+    (last,) = engine.first_row("SELECT max(ChargePeriodStart) FROM costs")
+    return last.strftime("%Y-%m") if isinstance(last, datetime | date) else None
+
+
+def _spend(engine: Engine, b: Budget, start: date, end: date, by_day: bool) -> dict[date, float]:
+    req = metrics.Request(("effective_cost",), ("time",) if by_day else (), b.where, _ns(start), _ns(end), "day")
+    try:
+        rows = metrics.run(engine, req)
+    except ModelError as e:
+        raise BudgetError(f"budget {b.name!r}: {e}") from None
+    rows = rows.filter(rows["currency"] == b.currency) if "currency" in rows.columns else rows.clear()
+    if not by_day:
+        return {start: float(rows["effective_cost"].sum() or 0.0)}
+    return {t.date(): float(v or 0.0) for t, v in zip(rows["time"], rows["effective_cost"], strict=True)}
+
+
+def standing(engine: Engine, b: Budget, month: str, covered_to: date | None) -> Standing:
+    """The budget in `month`; `covered_to` is the day after the last the ledger covers (its last charge end)."""
+    first, nxt = _month(month)
+    actual = _spend(engine, b, first, nxt, by_day=False)[first]
+    end = min(covered_to, nxt) if covered_to else first
+    whole = end >= nxt
+    if whole or end <= first:
+        forecast = actual
+    else:
+        daily = _spend(engine, b, end - timedelta(days=RUN_RATE_DAYS), end, by_day=True)
+        days = [daily.get(end - timedelta(days=i + 1), 0.0) for i in range(RUN_RATE_DAYS)]
+        forecast = actual + statistics.median(days) * (nxt - end).days
+    as_of = end - timedelta(days=1) if end > first else None
+    return Standing(b, month, as_of, actual, forecast, status(actual, forecast, b.amount, b.alert_pct, whole))
+
+
+def report(engine: Engine, budgets: Sequence[Budget], month: str | None = None) -> list[Standing]:
+    """Every budget in `month` (default: the month of the latest charge)."""
+    chosen = month or latest_month(engine)
+    if chosen is None:
+        raise BudgetError("the ledger holds no charges: ingest bills first (tierwise ingest BILLS)")
+    (last_end,) = engine.first_row("SELECT max(coalesce(ChargePeriodEnd, ChargePeriodStart)) FROM costs")
+    covered = last_end.date() if isinstance(last_end, datetime) else last_end if isinstance(last_end, date) else None
+    if isinstance(last_end, datetime) and last_end.time() != datetime.min.time():
+        covered = covered + timedelta(days=1) if covered else None  # a charge ending mid-day covers that day
+    return [standing(engine, b, chosen, covered) for b in budgets]
