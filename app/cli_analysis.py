@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -86,19 +87,24 @@ def whatif(db: str | None, workload: str, to_tier: str, from_tier: str | None, s
            engine_name: str | None, clickhouse_url: str | None) -> None:
     """Price one move with the scorecard and estimate its p95 change from observed hop and compute times."""
     from queries import whatif as wi
+    from queries.recommend import Thresholds
+    from queries.recommend.engine import move_value
 
     engine = open_engine(db, engine_name, clickhouse_url)
     try:
         move = wi.run(engine, workload, to_tier, from_tier, site)
+        worth = move_value(move.workload, None, move.delta_cost_usd_month, move.delta_p95_ms, move.traffic_share,
+                           registry.run(engine, "scorecard_inputs"), Thresholds())
     except wi.WhatIfError as e:
         raise click.UsageError(str(e)) from None
     finally:
         engine.close()
-    frame = wi.as_frame([move])
     if fmt == "json":
-        click.echo(frame.write_json())
+        click.echo(json.dumps([wi.as_dict(move, worth)], indent=2))
     else:
-        output.print_frame(frame)
+        output.print_frame(wi.as_frame([move]))
+        if move.refusal:
+            click.echo(f"not allowed: {move.refusal}")
 
 
 @click.group()

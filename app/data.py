@@ -282,9 +282,10 @@ def what_if(workload: str, to_tier: str, from_tier: str | None = None, to_site: 
 
 
 def default_move(workload: str | None = None) -> tuple[str, str, str | None, str | None] | None:
-    """(workload, to tier, from tier, to site) the what-if opens on: the top recommendation (for `workload`, when
-    given), else the first workload × tier pair the what-if accepts; None when nothing can be priced."""
+    """(workload, to tier, from tier, to site) the what-if opens on: the most valuable open recommendation (for
+    `workload`, when given), else the first workload × tier pair the what-if accepts; None when nothing can be priced."""
     recs = recommendations()
+    recs = recs.filter(~savings.rec_keys(recs).is_in(list(decided())))  # open ones: neither accepted nor dismissed
     if workload:
         recs = recs.filter(pl.col("workload") == workload)
     if recs.height:
@@ -324,7 +325,8 @@ def decide(rec_key: str, state: str) -> None:
 def savings_summary() -> pl.DataFrame:
     """queries/savings.summary of the ranked recommendations and the accepted ones (one row)."""
     made = decided()
-    return savings.summary(recommendations(), [k for k, d in made.items() if d.state == "accepted"])
+    return savings.summary(recommendations(), [k for k, d in made.items() if d.state == "accepted"],
+                           [k for k, d in made.items() if d.state == "dismissed"])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -14,10 +14,12 @@ def rec_keys(recs: pl.DataFrame) -> pl.Expr:
     return pl.concat_str("workload", "from_tier", "to_tier", "rule", separator="|")
 
 
-def summary(recs: pl.DataFrame, accepted: Collection[str]) -> pl.DataFrame:
-    """One row: how many recommendations and accepted, savings per month projected (all) and realised (accepted),
-    value per month, how many cut p95 and the largest cut. Savings count only moves that lower cost."""
+def summary(recs: pl.DataFrame, accepted: Collection[str], dismissed: Collection[str] = ()) -> pl.DataFrame:
+    """One row: how many recommendations (dismissed ones left out) and accepted, savings per month projected (every
+    move not dismissed) and realised (accepted), value per month, how many cut p95 and the largest cut. Savings count
+    only moves that lower cost."""
     saving = (-pl.col("delta_cost_usd_month")).clip(lower_bound=0)
+    recs = recs.filter(~rec_keys(recs).is_in(list(dismissed)))
     is_accepted = rec_keys(recs).is_in(list(accepted))
     return recs.lazy().select(
         pl.len().cast(pl.Int64).alias("recommendations"),

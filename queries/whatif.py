@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from queries import registry, scorecard
+from queries import framework, registry, scorecard
+from queries import policy as policies
+from queries.policy import Policy
 from queries.scorecard import DEFAULT_SPEED
 from store.contract import TIERS
 
@@ -20,6 +22,9 @@ DEFAULT_HOP_P95_MS: Mapping[tuple[str, str], float] = {
     ("device", "edge"): 8.0, ("device", "regional"): 45.0, ("device", "hyperscale"): 140.0,
     ("edge", "regional"): 30.0, ("edge", "hyperscale"): 120.0, ("regional", "hyperscale"): 90.0,
 }
+
+
+CURRENCY = "USD"  # the scorecard's money (docs/scorecard.md)
 
 
 class WhatIfError(ValueError):
@@ -46,6 +51,15 @@ class Move:
     delta_p95_ms: float
     traffic_share: float          # share of the workload's requests whose from_tier work moves (already_* excluded)
     already_at_target_share: float = 0.0  # share of from_tier requests that already reach to_tier (not moved)
+    evidence: str = "assumed"     # observed: the target's compute time was measured; assumed: a configured factor
+    evidence_note: str = ""       # what the Δp95 rests on, in words (sample size, or the factor and its value)
+    delta_p95_ms_low: float = 0.0  # the Δp95 range: between the observed and the assumed estimate when both exist
+    delta_p95_ms_high: float = 0.0
+    refusal: str | None = None    # why the seed's framework refuses the move (queries/framework.py), else None
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
 
 
 def hop_p95(hops: pl.DataFrame, a: str, b: str) -> float:
@@ -114,8 +128,10 @@ def already_at_target(inputs: pl.DataFrame, hops: pl.DataFrame, workload: str, s
 
 def estimate(inputs: pl.DataFrame, card: pl.DataFrame, hops: pl.DataFrame, workload: str, to_tier: str,
              from_tier: str | None = None, to_site: str | None = None,
-             speed: Mapping[str, float] = DEFAULT_SPEED) -> Move:
-    """Price moving `workload`'s from_tier portion to to_tier; Δp95 = hop change from its caller + compute change."""
+             speed: Mapping[str, float] = DEFAULT_SPEED, policy: Policy | None = None) -> Move:
+    """Price moving `workload`'s from_tier portion to to_tier; Δp95 = hop change from its caller + compute change,
+    the compute after the move observed when the workload already runs in to_tier, else scaled by `speed`. With a
+    `policy`, a move the seed's framework refuses carries the reason."""
     if to_tier not in TIERS:
         raise WhatIfError(f"tier must be one of {', '.join(TIERS)}, got {to_tier!r}")
     src = from_tier or default_from(inputs, workload, to_tier)
@@ -127,19 +143,44 @@ def estimate(inputs: pl.DataFrame, card: pl.DataFrame, hops: pl.DataFrame, workl
     hop_now = hop_p95(hops, caller, src) if caller else 0.0
     hop_after = hop_p95(hops, caller, to_tier) if caller else 0.0
     compute_now = _num(portion, "compute_p95_ms")
-    compute_after = compute_now * speed.get(src, 1.0) / speed.get(to_tier, 1.0)
+    assumed = compute_now * speed.get(src, 1.0) / speed.get(to_tier, 1.0)
+    seen = observed_compute(inputs, workload, to_tier) if to_tier != src else None
+    compute_after = seen[0] if seen else assumed
+    note = (f"compute p95 {seen[0]:,.0f} ms observed for {workload} on {to_tier} over {seen[1]:,.0f} requests" if seen
+            else f"compute p95 {compute_now:,.0f} ms × speed {src} {speed.get(src, 1.0):g} ÷ {to_tier} "
+                 f"{speed.get(to_tier, 1.0):g} ([scorecard.speed], assumed)")
     most = inputs.filter(pl.col("workload") == workload)["requests_adjusted"].max()
     all_requests = float(most) if isinstance(most, int | float) else 0.0
     already = already_at_target(inputs, hops, workload, src, to_tier)
     share = _num(portion, "requests_adjusted") * (1.0 - already) / all_requests if all_requests else 0.0
+    hop = hop_after - hop_now
+    delta, other = hop + compute_after - compute_now, hop + assumed - compute_now
     return Move(workload, src, _text(portion, "site"), to_tier, to_site,
                 caller, now, after, after - now, hop_now, hop_after, compute_now, compute_after,
-                (hop_after - hop_now) + (compute_after - compute_now), min(share, 1.0), already)
+                delta, min(share, 1.0), already, "observed" if seen else "assumed", note,
+                min(delta, other), max(delta, other),
+                framework.refusal(portion, src, to_tier, caller, policy) if policy is not None else None)
+
+
+def observed_compute(inputs: pl.DataFrame, workload: str, tier: str) -> tuple[float, float] | None:
+    """(compute p95 ms, requests) of the workload's own portion already running in `tier`, when it was measured."""
+    row = inputs.filter((pl.col("workload") == workload) & (pl.col("tier") == tier)
+                        & pl.col("compute_p95_ms").is_not_null() & (pl.col("requests_adjusted").fill_null(0) > 0))
+    if not row.height:
+        return None
+    return float(row["compute_p95_ms"][0]), float(row["requests_adjusted"][0])
 
 
 def as_frame(moves: list[Move]) -> pl.DataFrame:
     """Moves as rows, for the CLI and the dashboard."""
-    return pl.DataFrame([m.__dict__ for m in moves]) if moves else pl.DataFrame()
+    return pl.DataFrame([{**m.__dict__, "allowed": m.allowed} for m in moves]) if moves else pl.DataFrame()
+
+
+def as_dict(m: Move, value: float | None = None) -> dict[str, object]:
+    """One move as `tierwise whatif --format json` gives it: the recommendation fields (`delta_cost` in `currency`,
+    `delta_p95_ms_range`, `evidence`, `value`) plus `allowed` and, when not, the `refusal`."""
+    return {**m.__dict__, "allowed": m.allowed, "delta_cost": m.delta_cost_usd_month, "currency": CURRENCY,
+            "delta_p95_ms_range": [m.delta_p95_ms_low, m.delta_p95_ms_high], "value": value}
 
 
 def run(engine: Engine, workload: str, to_tier: str, from_tier: str | None = None, to_site: str | None = None) -> Move:
@@ -148,4 +189,4 @@ def run(engine: Engine, workload: str, to_tier: str, from_tier: str | None = Non
     inputs = registry.run(engine, "scorecard_inputs")
     card = scorecard.scorecard(inputs.lazy(), cfg).collect()
     return estimate(inputs, card, registry.run(engine, "scorecard_hops"), workload, to_tier, from_tier, to_site,
-                    cfg.speed)
+                    cfg.speed, policies.configured())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from queries import registry, scorecard
+from queries import policy, registry, scorecard, whatif
 from queries.recommend import (
     batch_to_hyperscale,
     cache_fix,
@@ -43,18 +43,24 @@ def collect(engine: Engine, cfg: scorecard.ScorecardConfig | None = None,
                     registry.run(engine, "critical_path_shares"), registry.run(engine, "latency_budgets"),
                     registry.run(engine, "trust_zone_violations"), registry.run(engine, "gpu_idle_hours"),
                     registry.run(engine, "cache_hit_rate"), conf, thresholds or Thresholds(),
-                    registry.run(engine, "gpu_starved_hosts"))
+                    registry.run(engine, "gpu_starved_hosts"), policy.configured())
 
 
 def value(rec: Recommendation, ev: Evidence) -> float:
     """Money saved per month, plus usd_per_ms_month per ms of p95 saved (× traffic share) on latency-critical
     workloads, plus compliance_usd_month for ending a trust-zone violation."""
-    t = ev.thresholds
-    budget = ev.inputs.filter(pl.col("workload") == rec.workload)["budget_ms"].max()
+    return move_value(rec.workload, rec.rule, rec.delta_cost_usd_month, rec.delta_p95_ms, rec.traffic_share,
+                      ev.inputs, ev.thresholds)
+
+
+def move_value(workload: str, rule: str | None, delta_cost: float, delta_p95_ms: float, share: float,
+               inputs: pl.DataFrame, t: Thresholds) -> float:
+    """value() of one move, for the what-if of a move no rule proposed (rule None: no compliance value)."""
+    budget = inputs.filter(pl.col("workload") == workload)["budget_ms"].max()
     critical = isinstance(budget, int | float) and budget <= t.latency_critical_max_ms
-    latency = t.usd_per_ms_month * max(0.0, -rec.delta_p95_ms) * rec.traffic_share if critical else 0.0
-    compliance = t.compliance_usd_month if rec.rule == trust_inward.NAME else 0.0
-    return round(-rec.delta_cost_usd_month + latency + compliance, 2)
+    latency = t.usd_per_ms_month * max(0.0, -delta_p95_ms) * share if critical else 0.0
+    compliance = t.compliance_usd_month if rule == trust_inward.NAME else 0.0
+    return round(-delta_cost + latency + compliance, 2)
 
 
 def rank(recs: list[Recommendation], ev: Evidence) -> list[Recommendation]:
@@ -68,8 +74,8 @@ def rank(recs: list[Recommendation], ev: Evidence) -> list[Recommendation]:
 
 
 def recommend(ev: Evidence, rules: tuple[Rule, ...] = RULES) -> list[Recommendation]:
-    """Every rule over the evidence, ranked."""
-    return rank([rec for rule in rules for rec in rule.fn(ev)], ev)
+    """Every rule over the evidence, ranked; a move the seed's framework refuses is never proposed."""
+    return rank([rec for rule in rules for rec in rule.fn(ev) if rec.refusal is None], ev)
 
 
 def as_frame(recs: list[Recommendation]) -> pl.DataFrame:
@@ -77,8 +83,8 @@ def as_frame(recs: list[Recommendation]) -> pl.DataFrame:
     schema = {"workload": pl.String, "from_tier": pl.String, "from_site": pl.String, "to_tier": pl.String,
               "to_site": pl.String, "rule": pl.String, "reasons": pl.String, "delta_p95_ms": pl.Float64,
               "delta_cost_usd_month": pl.Float64, "confidence": pl.Float64, "traffic_share": pl.Float64,
-              "value_usd_month": pl.Float64}
-    rows = [{**r.__dict__, "reasons": "; ".join(r.reasons)} for r in recs]
+              "value_usd_month": pl.Float64, "evidence": pl.String}
+    rows = [{k: v for k, v in r.__dict__.items() if k in schema} | {"reasons": "; ".join(r.reasons)} for r in recs]
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -89,4 +95,12 @@ def run(engine: Engine) -> list[Recommendation]:
 
 def to_json(recs: list[Recommendation]) -> str:
     """A JSON list of objects (reasons as a list), best first: what `tierwise recommend --format json` prints."""
-    return json.dumps([{**r.__dict__, "reasons": list(r.reasons)} for r in recs], indent=2)
+    return json.dumps([as_dict(r) for r in recs], indent=2)
+
+
+def as_dict(r: Recommendation) -> dict[str, object]:
+    """One recommendation as `tierwise recommend --format json` gives it (money in its currency: the scorecard's,
+    USD; `delta_cost_usd_month` and `value_usd_month` kept under their old names too)."""
+    out = {k: v for k, v in r.__dict__.items() if k not in ("refusal", "delta_p95_ms_range")}
+    return out | {"reasons": list(r.reasons), "delta_cost": r.delta_cost_usd_month, "currency": whatif.CURRENCY,
+                  "value": r.value_usd_month, "delta_p95_ms_range": list(r.delta_p95_ms_range)}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from queries.policy import Policy, from_config
 from queries.scorecard import ScorecardConfig
 from store.contract import TIERS
 
@@ -43,6 +44,7 @@ class Evidence:
     config: ScorecardConfig = field(default_factory=ScorecardConfig)
     thresholds: Thresholds = field(default_factory=Thresholds)
     starved: pl.DataFrame = field(default_factory=pl.DataFrame)  # gpu_starved_hosts
+    policy: Policy = field(default_factory=lambda: from_config({}))  # trust zones a move must respect
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class Recommendation:
     confidence: float
     traffic_share: float
     value_usd_month: float = 0.0
+    evidence: str = "assumed"        # observed or assumed: what the Δp95 rests on (queries/whatif.Move)
+    delta_p95_ms_range: tuple[float, float] = (0.0, 0.0)
+    refusal: str | None = None       # the framework's reason when the move must not be made (never ranked)
 
 
 @dataclass(frozen=True)
