@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from app import cli_analysis, cli_data, cli_finops, cli_map, cli_metric, cli_traces
+from app import cli_analysis, cli_data, cli_finops, cli_map, cli_metric, cli_report, cli_traces
 from app.cli_options import db_option, engine_options
 from store.settings import ENV_CLICKHOUSE_URL, ENV_ENGINE, load_settings
 
@@ -74,7 +74,8 @@ def serve(db: str | None, port: int, address: str, login: Path | None, engine_na
 for command in (cli_data.migrate, cli_data.ingest, cli_data.check, cli_data.quarantine, cli_data.receive, cli_data.generate,
                 cli_data.sample, cli_analysis.summary, cli_analysis.query, cli_analysis.recommend,
                 cli_analysis.whatif, cli_analysis.export, cli_metric.metric, cli_map.map_group,
-                cli_traces.traces_command, cli_finops.budgets_command, cli_finops.anomalies_command):
+                cli_traces.traces_command, cli_finops.budgets_command, cli_finops.anomalies_command,
+                cli_report.report_command):
     cli.add_command(command)
 
 
