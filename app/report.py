@@ -27,7 +27,8 @@ th, td { text-align: left; padding: 2pt 4pt; border-bottom: 1px solid #e3e6ea; v
 td.n, th.n { text-align: right; white-space: nowrap; } .bar { background: #4c78a8; height: 7pt; }
 ul { margin: 0; padding-left: 12pt; } li { margin: 0; } .muted { color: #666; font-size: 8.5pt; }
 .appendix { page-break-before: auto; } td.why { font-size: 8pt; color: #333; padding-bottom: 5pt; }
-tr.move td { border-bottom: none; padding-top: 5pt; } tbody.keep, tr { break-inside: avoid; } td.bars { width: 45%; } .kpi { display: inline-block; margin-right: 18pt; }
+tr.move td { border-bottom: none; padding-top: 5pt; } tbody.keep, tr { break-inside: avoid; } td.bars { width: 45%; }
+.kpi { display: inline-block; margin-right: 18pt; }
 .kpi b { display: block; font-size: 12pt; }
 """
 
