@@ -1,7 +1,8 @@
 """Trace search, the Jaeger/Tempo habit: filters in words, read into queries/trace_search.sql's parameters.
 
 One definition for `tierwise traces` and the dashboard's Trace search page: both build a TraceFilter (from flags or
-from the URL) and call `search`.
+from the URL); the CLI calls `search`, the page runs the registered query through its cache; both shape the rows with
+`result`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from queries import registry
 from queries.registry_traces import MAX_LIMIT, SLACK_NS
 
 __all__ = ["COLUMNS", "MAX_LIMIT", "PRESETS", "SORTS", "STATUSES", "Condition", "TraceFilter", "checked", "parse_condition",
-           "search", "window"]
+           "result", "search", "window"]
 from queries.timeparse import parse_instant_ns
 from store.contract import TIERS, UNKNOWN_TIER
 
@@ -128,7 +129,11 @@ def checked(f: TraceFilter) -> TraceFilter:
 
 def search(engine: Engine, f: TraceFilter) -> pl.DataFrame:
     """The matching traces (COLUMNS), most recent or slowest first; `start` is a UTC datetime."""
-    rows = registry.fetch(engine, "trace_search", checked(f).params())
+    return result(registry.fetch(engine, "trace_search", checked(f).params()))
+
+
+def result(rows: pl.DataFrame) -> pl.DataFrame:
+    """trace_search's rows as the trace list (COLUMNS): `start` a UTC datetime, `tiers` the names of the tiers crossed."""
     names = pl.Series([*TIERS, UNKNOWN_TIER])  # tier_rank 1..n, then n + 1: the contract knows no other tier
     return rows.with_columns(
         pl.from_epoch(pl.col("start_ns"), time_unit="ns").dt.replace_time_zone("UTC").alias("start"),

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import polars as pl
 
 MISSING = "–"  # en dash: what None, NaN and null read as, everywhere
-UNITS: tuple[str, ...] = ("count", "pct", "ms", "money", "gb", "hours", "ratio", "tokens")
+UNITS: tuple[str, ...] = ("count", "pct", "ms", "money", "gb", "hours", "ratio", "tokens", "per_s")
 
 Number = int | float | Decimal
 
@@ -86,8 +86,18 @@ def _ratio(x: Number) -> str:
     return f"{_fixed(x, 2)}×"
 
 
+def _per_s(x: Number) -> str:
+    """A rate per second: two significant digits below 0.1/s (0.0026/s), two decimals below 10/s, one below 100/s,
+    then whole numbers with separators."""
+    size = abs(float(x))
+    if 0 < size < 0.0995:
+        return f"{_fixed(x, min(9, 1 - math.floor(math.log10(size))))}/s"
+    return f"{_fixed(x, 2 if size < 9.995 else 1 if size < 99.95 else 0)}/s"
+
+
 _FORMATTERS: dict[str, Callable[[Number], str]] = {
     "count": _count, "pct": _pct, "ms": _ms, "gb": _gb, "hours": _hours, "ratio": _ratio, "tokens": _count,
+    "per_s": _per_s,
 }
 
 

@@ -43,7 +43,8 @@ def render() -> str:
     lines += [f"| {name} | {_cell(text)} |" for name, text in m.families]
     lines += ["", "## Units", "",
               "count: thousands separators; pct: 1 decimal and %; ms: ms below 1 s, else s; money: 2 decimals, "
-              "separators and the ISO currency; gb: 1e9 bytes; hours: clock hours; ratio: ×. A missing value shows "
+              "separators and the ISO currency; gb: 1e9 bytes; hours: clock hours; ratio: ×; per_s: per second "
+              "(2 significant digits below 0.1/s, 2 decimals below 10/s, 1 below 100/s). A missing value shows "
               "as –. Money is never summed across currencies; `[currency]` in tierwise.toml (`report = \"USD\"`, "
               "`[currency.rates] CAD = 0.73`) converts at the rates you give.", ""]
     return "\n".join(lines)

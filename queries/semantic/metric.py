@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from queries.engines.engine import Engine
 
 TIER_ORDER = (*TIERS, "unknown", "unallocated")
+DAY_NS = 86_400 * 10**9
+OFFSET = {"minute": "1m", "hour": "1h", "day": "1d", "week": "1w", "month": "1mo"}  # a time bucket's width (polars)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ def _plan(req: Request) -> tuple[tuple[Measure, ...], tuple[Dimension, ...], tup
         raise ModelError("name at least one measure (`tierwise metric --list` shows them)")
     if req.grain not in GRAINS:
         raise ModelError(f"grain {req.grain!r}: use one of {', '.join(GRAINS)}")
+    if req.grain == "minute" and "time" in req.by and any(
+            "costs" in model.families_of(model.measure(n)) for n in req.measures):
+        raise ModelError("money is prorated by the hour at the finest: use --grain hour or coarser for cost measures")
     if req.from_ns is not None and req.to_ns is not None and req.from_ns >= req.to_ns:
         raise ModelError("--from must be before --to (--from is inclusive, --to exclusive)")
     measures = tuple(model.measure(n) for n in dict.fromkeys(req.measures))
@@ -89,7 +94,10 @@ def _base(measures: Sequence[Measure]) -> list[Measure]:
     """The family measures to compute: the requested ones and the parts of every ratio, once each."""
     out: dict[str, Measure] = {}
     for m in measures:
-        if m.ratio is None:
+        if m.per_second is not None:
+            part = model.measure(m.per_second)
+            out.setdefault(part.name, part)
+        elif m.ratio is None:
             out[m.name] = m
         else:
             for part in _base([model.measure(n) for n in m.ratio]):
@@ -130,10 +138,42 @@ def run(engine: Engine, req: Request) -> pl.DataFrame:
         if m.ratio is not None:
             num, den = (pl.col(n).cast(pl.Float64) for n in m.ratio)
             out = out.with_columns(pl.when(den > 0).then(num * m.scale / den).otherwise(None).alias(m.name))
+    if any(m.per_second for m in measures):
+        out = _per_second(out, measures, req, _extent(con, req))
     money = any(u.unit == "money" for u in _base(measures)) or any(m.unit == "money" for m in measures)
     cols = [*keys, *(["currency"] if money and "currency" not in keys else []), *(m.name for m in measures)]
     out = out.select(cols)
     return _sorted(out, keys)
+
+
+def _extent(con: Any, req: Request) -> tuple[int | None, int | None]:
+    """The range rates divide by: --from and --to, an open end at the start of the store's first UTC day with spans
+    or the end of its last (the whole days the dashboard shows as "the whole store")."""
+    lo, hi = req.from_ns, req.to_ns
+    if lo is None or hi is None:
+        first, last = con.execute("SELECT min(start_ns), max(start_ns) FROM spans").fetchone()
+        if lo is None and first is not None:
+            lo = first // DAY_NS * DAY_NS
+        if hi is None and last is not None:
+            hi = (last // DAY_NS + 1) * DAY_NS
+    return lo, hi
+
+
+def _per_second(out: pl.DataFrame, measures: Sequence[Measure], req: Request,
+                extent: tuple[int | None, int | None]) -> pl.DataFrame:
+    """Each per-second measure: its count ÷ the seconds of the row's time bucket inside the range (with time grouped),
+    else ÷ the seconds of the whole range."""
+    lo, hi = extent
+    if lo is None or hi is None:
+        return out.with_columns(pl.lit(None, dtype=pl.Float64).alias(m.name) for m in measures if m.per_second)
+    if "time" in req.by and "time" in out.columns:
+        start = pl.col("time").dt.epoch("ns")
+        end = pl.col("time").dt.offset_by(OFFSET[req.grain]).dt.epoch("ns")
+        seconds = (pl.min_horizontal(end, pl.lit(hi)) - pl.max_horizontal(start, pl.lit(lo))).cast(pl.Float64) / 1e9
+    else:
+        seconds = pl.lit((hi - lo) / 1e9)
+    return out.with_columns(pl.when(seconds > 0).then(pl.col(m.per_second).cast(pl.Float64) / seconds)
+                            .otherwise(None).alias(m.name) for m in measures if m.per_second)
 
 
 def _sorted(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:

@@ -10,7 +10,7 @@ from importlib import resources
 
 TAG_PREFIX = "tag:"
 TAG_KEY = re.compile(r"[A-Za-z0-9_.:/@ +=-]{1,128}")
-GRAINS = ("hour", "day", "week", "month")
+GRAINS = ("minute", "hour", "day", "week", "month")
 
 
 class ModelError(ValueError):
@@ -32,6 +32,7 @@ class Measure:
     quantile: float | None = None
     ratio: tuple[str, str] | None = None
     scale: float = 1.0
+    per_second: str | None = None  # this measure ÷ the seconds of its time bucket (or of the whole range)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def model() -> Model:
         ratio = m.get("ratio")
         measures.append(Measure(name, m["label"], m["unit"], m["meaning"], m["definition"], bool(m["adjusted"]),
                                 m.get("family"), m.get("expr"), m.get("quantile"),
-                                (ratio[0], ratio[1]) if ratio else None, float(m.get("scale", 1.0))))
+                                (ratio[0], ratio[1]) if ratio else None, float(m.get("scale", 1.0)),
+                                m.get("per_second")))
     out = Model(tuple((k, v["description"]) for k, v in raw["families"].items()), tuple(measures), tuple(dims))
     _check(out)
     return out
@@ -82,7 +84,12 @@ def model() -> Model:
 def _check(m: Model) -> None:
     families = {f for f, _ in m.families}
     names = {x.name for x in m.measures}
+    additive = {x.name for x in m.measures if x.expr is not None and x.unit == "count"}
     for x in m.measures:
+        if x.per_second is not None:
+            if x.per_second not in additive or x.family or x.expr or x.quantile or x.ratio:
+                raise ModelError(f"measure {x.name}: per_second names a count measure and nothing else is set")
+            continue
         if x.ratio is None and (x.family not in families or (x.expr is None) == (x.quantile is None)):
             raise ModelError(f"measure {x.name}: needs a known family and exactly one of expr, quantile")
         if x.ratio is not None and not set(x.ratio) <= names:
@@ -101,7 +108,9 @@ def measure(name: str) -> Measure:
 
 
 def families_of(m: Measure) -> tuple[str, ...]:
-    """The fact families a measure reads: its own, or those of the two measures it divides."""
+    """The fact families a measure reads: its own, or those of the measures it divides."""
+    if m.per_second is not None:
+        return families_of(measure(m.per_second))
     if m.ratio is None:
         assert m.family is not None
         return (m.family,)

@@ -44,7 +44,7 @@ def units(columns: Sequence[str]) -> dict[str, str]:
 def additive(name: str) -> bool:
     """Whether a measure's rows add up to its total: sums, not ratios or percentiles."""
     m = model.measure(name)
-    return m.ratio is None and m.quantile is None and m.unit != "pct"
+    return m.ratio is None and m.quantile is None and m.per_second is None and m.unit != "pct"
 
 
 def with_totals(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:

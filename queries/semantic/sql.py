@@ -9,7 +9,7 @@ from queries.semantic.model import TAG_PREFIX, Dimension, Measure
 from store.derived.request_entries import THRESHOLD, WEIGHT
 
 BATCH_TYPES = ("training", "batch", "embedding")  # asynchronous work kept out of request measures unless asked for
-STEP = {"hour": "1 hour", "day": "1 day", "week": "7 days", "month": "1 month"}
+STEP = {"minute": "1 minute", "hour": "1 hour", "day": "1 day", "week": "7 days", "month": "1 month"}
 _WEIGHTS = f"""weights AS (  -- each distinct traceState's sampling weight, as store/derived/request_entries.py stores it
     SELECT trace_state, {WEIGHT} AS w
     FROM (SELECT trace_state, {THRESHOLD} AS th FROM (SELECT DISTINCT trace_state FROM spans WHERE trace_state IS NOT NULL))
