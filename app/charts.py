@@ -6,7 +6,6 @@ into a figure through plain.label (or plain.labels), so it shows as the characte
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 
@@ -113,8 +112,12 @@ def tier_latency(tiers: pl.DataFrame) -> go.Figure:
                  title="Latency per tier: p50 (light) / p95 / p99 (solid)")
 
 
-def heatmap(cells: pl.DataFrame, metric: str = "latency_p95_ms", x: str = "workload") -> go.Figure:
-    """Tier × workload (or site) cells coloured by a latency percentile, each labelled with its value."""
+def heatmap(cells: pl.DataFrame, metric: str = "latency_p95_ms", x: str = "workload",
+            x_title: str | None = None, selected: tuple[str, str] | None = None) -> go.Figure:
+    """Tier × workload (or site) cells coloured by a latency percentile, each labelled with its value (in ms or s);
+    `x` is the column of x values (what a click returns), `x_title` its name on the axis (default `x`); the
+    `selected` (tier, x value) cell is outlined."""
+    x_title = x_title or x
     name = metric.removeprefix("latency_").removesuffix("_ms")
     ys = [t for t in (*TIERS, "unknown") if t in set(cells["tier"])]
     xs = sorted({v for v in cells[x].to_list() if v is not None})
@@ -129,12 +132,25 @@ def heatmap(cells: pl.DataFrame, metric: str = "latency_p95_ms", x: str = "workl
                                colorscale="YlOrRd",
                                hoverongaps=False, zmin=0, zmax=max(4.0, top),
                                colorbar={"title": {"text": f"{name} (ms)"}, "tickvals": ticks,
-                                         "ticktext": [f"{10 ** e:,}" for e in ticks]},
-                               hovertemplate="%{y} · %{customdata}<br>" + name + " %{text}<extra></extra>"))
-    fig.update_xaxes(tickangle=-30, title_text=x, tickmode="array", tickvals=xs, ticktext=labels(xs))
-    fig.update_yaxes(autorange="reversed", title_text="tier")
+                                         "ticktext": [f"{10 ** e:,}" for e in ticks]}, hoverinfo="skip"))
+    # Plotly cannot select a heatmap cell (a click sends an empty selection): an invisible marker at each cell's centre
+    # takes the click (the nearest one, wherever in the cell) and carries the hover, so the selection names the cell.
+    filled = [(t, w, text[i][j], names[i][j]) for i, t in enumerate(ys) for j, w in enumerate(xs)
+              if grid[i][j] is not None]
+    fig.add_trace(go.Scatter(x=[c[1] for c in filled], y=[c[0] for c in filled], mode="markers", showlegend=False,
+                             marker={"size": 40, "symbol": "square", "opacity": 0},
+                             selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
+                             text=[c[2] for c in filled], customdata=[c[3] for c in filled],
+                             hovertemplate="%{y} · %{customdata}<br>" + name + " %{text}<extra></extra>"))
+    fig.update_layout(hovermode="closest", hoverdistance=-1)
+    if selected and selected[0] in ys and selected[1] in xs:
+        i, j = ys.index(selected[0]), xs.index(selected[1])
+        fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, line={"color": "#1f2a44", "width": 3})
+    fig.update_xaxes(tickangle=-30, title_text=x_title, tickmode="array", tickvals=xs, ticktext=labels(xs),
+                     range=[-0.5, len(xs) - 0.5])
+    fig.update_yaxes(range=[len(ys) - 0.5, -0.5], title_text="tier")
     # at least three rows' height: with one or two tiers (a tier filter) the colour bar's labels would overlap
-    return _base(fig, 120 + 60 * max(3, len(ys)), title=f"{name} latency by tier × {x}")
+    return _base(fig, 120 + 60 * max(3, len(ys)), title=f"{name} request latency by tier × {x_title}")
 
 
 def latency_over_time(rows: pl.DataFrame) -> go.Figure:
@@ -184,46 +200,6 @@ def critical_share(shares: pl.DataFrame) -> go.Figure:
     fig.update_yaxes(title_text="traces near", autorange="reversed")
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.35})
     return _base(fig, 300, barmode="stack", title="Critical path: where the time goes (hatched = hop)")
-
-
-def waterfall(spans: pl.DataFrame, path: dict[str, int], aligned: dict[str, tuple[int, int]],
-              order: tuple[str, ...]) -> go.Figure:
-    """One trace, parent before child: a bar per span on skew-repaired times, coloured by tier; critical path
-    outlined in red, calls to another tier or site hatched."""
-    by_id = {r["span_id"]: r for r in spans.iter_rows(named=True)}
-    rows = [by_id[s] for s in order if s in by_id]
-    times = {r["span_id"]: aligned.get(r["span_id"], (r["start_ns"], r["end_ns"])) for r in rows}
-    t0 = min((a for a, _ in times.values()), default=0)
-    tiers_of = {r["span_id"]: r["tier"] for r in rows}
-    hop_clients = {r["parent_span_id"] for r in rows if r["kind"] == "server" and r["parent_span_id"] in tiers_of
-                   and by_id[r["parent_span_id"]]["kind"] == "client"
-                   and (tiers_of[r["parent_span_id"]] != r["tier"] or by_id[r["parent_span_id"]]["site"] != r["site"])}
-    names = [label(f"{i + 1:>2}. {r['tier']} · {r['service_name'] or '?'} · {r['name']}"[:70])
-             for i, r in enumerate(rows)]
-    fig = go.Figure()
-    for tier in [t for t in (*TIERS, "unknown") if t in set(tiers_of.values())]:
-        idx = [i for i, r in enumerate(rows) if r["tier"] == tier]
-        ids = [rows[i]["span_id"] for i in idx]
-        fig.add_trace(go.Bar(
-            y=[names[i] for i in idx], x=[(times[s][1] - times[s][0]) / 1e6 for s in ids], name=label(tier),
-            orientation="h", base=[(times[s][0] - t0) / 1e6 for s in ids],
-            marker={"color": tier_color(tier),
-                    "line": {"color": ["#D62728" if s in path else "rgba(0,0,0,0)" for s in ids], "width": 2.5},
-                    "pattern": {"shape": ["/" if s in hop_clients else "" for s in ids]}},
-            customdata=[[label(rows[i]["kind"]), label(rows[i]["status_code"]), path.get(rows[i]["span_id"], 0) / 1e6,
-                         rows[i]["duration_ms"]] for i in idx],
-            hovertemplate="%{y}<br>%{customdata[3]:,.1f} ms (%{customdata[0]}, %{customdata[1]})"
-                          "<br>on critical path: %{customdata[2]:,.1f} ms<extra></extra>"))
-    fig.update_xaxes(title_text="time since trace start (ms; other tiers' clocks aligned to their callers)")
-    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=names)
-    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
-    return _base(fig, 160 + 26 * len(rows), barmode="overlay",
-                 title="Waterfall (red outline = critical path, hatched = call to another tier or site)")
-
-
-def pretty_json(raw: str | None) -> object:
-    """Attributes/events JSON text as a value for st.json (empty when absent)."""
-    return json.loads(raw) if raw else {}
 
 
 def mark_regressions(fig: go.Figure, regressions: pl.DataFrame) -> go.Figure:

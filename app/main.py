@@ -7,7 +7,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from app import auth, components, data
 from app.pages import AUDIENCES, PAGES, PageSpec, by_path
-from app.views import common, mapping
+from app.views import common, mapping, url_controls
 
 
 def _navigation() -> StreamlitPage:
@@ -36,6 +36,7 @@ def run(only: str | None = None) -> None:
         return
     spec: PageSpec | None = by_path(only) if only else None
     page = None if spec else _navigation()
+    st.session_state[url_controls.AT_START] = st.query_params.to_dict()  # pages' own controls, before the sidebar's
     common.sidebar(data.dimensions())
     st.sidebar.caption(f"Store: `{status.path.name}` (read-only). Refresh the page to see newly ingested data.")
     here = spec.url_path if spec else page.url_path if page else ""

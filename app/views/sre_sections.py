@@ -1,13 +1,78 @@
-"""The SRE analyses below the slow-path page's core: slow-path finder, budgets, GPU and queues, caches, trust zones."""
+"""The SRE analyses below the slow-path page's core: the slow traces (of a clicked cell), hops, critical path,
+regressions, slow-path finder, budgets, GPU and queues, caches, trust zones."""
 
 from __future__ import annotations
 
 import polars as pl
 import streamlit as st
 
-from app import charts, components, data, plain
+from app import charts, components, data, plain, slow_state
+from app.slow_state import Cell
 from app.state import Filters
 from app.views import common
+
+
+def slow_traces(f: Filters, cell: Cell | None, by: str, slow: pl.DataFrame) -> None:
+    """The clicked cell's traces (query cell_traces), else the slowest traces under the filters (slow_traces)."""
+    if cell is None:
+        st.subheader("Example slow traces")
+        if not f.workload:
+            st.caption("The 20 slowest traces by end-to-end time, interactive workloads only unless batch and training "
+                       "are included above; click a heatmap cell for the traces of its requests.")
+        _table(slow, f, ("open", "workload", "root_tier", "site", "root_operation", "duration_ms", "spans", "tiers",
+                         "status_code", "trace_id"))
+        return
+    where = slow_state.cell_label(cell.value, cell.workload_type, by)
+    st.subheader(f"Traces with a request in {plain.md(cell.tier)} · {plain.md(where)}")
+    st.caption(f"A trace is listed when it has a request entering {plain.md(cell.tier)} for {by} {plain.md(cell.value)} "
+               "(the requests this cell counts: query cell_traces), the 20 with the slowest such request first. "
+               "Request is that span's own duration; end to end is the whole trace's.")
+    _table(slow, f, ("open", "workload", "site", "entry_service", "entry_operation", "entry_ms", "duration_ms",
+                     "root_operation", "root_tier", "entries", "spans", "tiers", "trace_id"))
+
+
+def _table(slow: pl.DataFrame, f: Filters, columns: tuple[str, ...]) -> None:
+    if slow.height == 0:
+        components.no_rows("traces")
+        return
+    links = slow.with_columns(pl.Series("open", [common.trace_link(t, f) for t in slow["trace_id"]]))
+    ms = {c: st.column_config.NumberColumn(label, format="%.1f")
+          for c, label in (("duration_ms", "end to end (ms)"), ("entry_ms", "request (ms)"))}
+    components.table(links.select(columns), "sre_slow", "slow_traces.csv",
+                     column_config={"open": st.column_config.LinkColumn("trace", display_text="open ↗"), **ms,
+                                    "entries": st.column_config.NumberColumn("requests in cell", format="%d")},
+                     download=slow)
+
+
+def hops(rows: pl.DataFrame) -> None:
+    st.subheader("Hops: network versus compute")
+    if rows.height:
+        components.chart(charts.hop_breakdown(rows), "sre_hops")
+    else:
+        components.no_rows("calls between tiers")
+
+
+def critical_path(f: Filters, wl: str) -> None:
+    # narrowed from the all-workload result (the query guarantees they are equal), so picking a workload or a filter
+    # that changes the default one reruns nothing
+    shares = data.narrowed("critical_path_shares", {**f.window(), "workload": wl}, by="workload")
+    if shares.height == 0:
+        components.no_rows("traces with a root span")
+        return
+    e2e = {r["percentile"]: r["e2e_ms"] for r in shares.select("percentile", "e2e_ms").unique().iter_rows(named=True)}
+    st.caption(" · ".join(f"{p} traces: {charts.fmt_ms(v)} end to end" for p, v in sorted(e2e.items())))
+    components.chart(charts.critical_share(shares), "sre_critical")
+
+
+def regressions(f: Filters) -> pl.DataFrame:
+    """Regressed (workload, tier, day) rows inside the window, to mark on the latency chart."""
+    rows = data.narrowed("latency_regressions", {"workload": f.workload, "tier": f.tier},
+                         by=("tier", "workload")).filter(pl.col("regressed"))
+    if f.start:
+        rows = rows.filter(pl.col("day") >= f.start)
+    if f.end:
+        rows = rows.filter(pl.col("day") <= f.end)
+    return rows
 
 
 def slow_path_finder(f: Filters, workload: str) -> None:
