@@ -67,10 +67,11 @@ def page(context: BrowserContext) -> Iterator[Page]:
     pg.close()
 
 
-def open_page(pg: Page, url: str, heading: str) -> None:
+def open_page(pg: Page, url: str, heading: str, chart: bool = True) -> None:
     pg.goto(url)
     pg.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
-    pg.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    if chart:
+        pg.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
@@ -154,8 +155,11 @@ def test_hostile_urls_render_and_leave_the_store_intact(server: str, page: Page,
     for spec in PAGES:
         for shift in (0, 3):  # every hostile value lands in every other key across the two loads
             qs = urlencode({k: hostile[(i + shift) % len(hostile)] for i, k in enumerate(keys)}, quote_via=quote)
-            open_page(page, f"{server}/{spec.href}?{qs}", spec.heading)
+            # the trace view refuses a malformed trace id with an error and draws no chart (no other trace)
+            open_page(page, f"{server}/{spec.href}?{qs}", spec.heading, chart=spec.url_path != "trace")
             assert page.locator(EXCEPTION).count() == 0
+            if spec.url_path == "trace":
+                page.get_by_text("is not a trace id").first.wait_for(timeout=60_000)
             assert "DROP" not in page.url and "xxxxxxxx" not in page.url and "script" not in page.url
     assert spans() == before
 
