@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.views import executive, finops, mapping, overview, recommendations, slow_paths, trace
+from app.views import costs, executive, finops, mapping, overview, recommendations, services, slow_paths, trace, trace_search
 
 # Navigation sections, in menu order. A page joins the menu by being listed in PAGES; a page is listed only once
 # the queries it shows exist (FinOps, Executive and Recommendations wait for the scorecard and billing analyses).
@@ -37,6 +37,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("Slow paths", ":material/speed:", "SRE", slow_paths.view, "slow-paths", slow_paths.HEADING,
              lazy_tabs=True),
     PageSpec("Trace view", ":material/timeline:", "SRE", trace.view, "trace", trace.HEADING),
+    PageSpec("Trace search", ":material/manage_search:", "SRE", trace_search.view, "search", trace_search.HEADING),
+    PageSpec("Services", ":material/monitor_heart:", "SRE", services.view, "services", services.HEADING),
+    PageSpec("Cost explorer", ":material/query_stats:", "FinOps", costs.view, "costs", costs.HEADING),
     PageSpec("Monthly costs", ":material/payments:", "FinOps", finops.view, "finops", finops.HEADING, lazy_tabs=True),
     PageSpec("Executive ROI", ":material/trending_up:", "Executive", executive.view, "executive", executive.HEADING),
     PageSpec("Recommendations", ":material/recommend:", "Recommendations", recommendations.view, "recommendations",

@@ -11,7 +11,7 @@ most of it, so one spike is reported once, by its driver.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ MIN_IMPACT = 50.0
 MIN_SHARE = 0.2
 K = 3.0
 MAD_SCALE = 1.4826
+Runner = Callable[[metrics.Request], pl.DataFrame]  # runs a semantic-model request: metrics.run, or the dashboard's cache
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,8 @@ def drivers(anomalous: pl.LazyFrame, order: Sequence[str] = DIMENSIONS) -> pl.La
         "impact", "day", "dimension", "value", descending=[True, False, False, False])
 
 
-def _daily(engine: Engine, dimension: str, start: date, end: date) -> pl.DataFrame:
-    req = metrics.Request(("effective_cost",), ("time", dimension), (), _ns(start), _ns(end), "day")
-    rows = metrics.run(engine, req)
+def _daily(run: Runner, dimension: str, start: date, end: date) -> pl.DataFrame:
+    rows = run(metrics.Request(("effective_cost",), ("time", dimension), (), _ns(start), _ns(end), "day"))
     if rows.is_empty():
         return pl.DataFrame(schema={"dimension": pl.String, "value": pl.String, "currency": pl.String,
                                     "day": pl.Date, "cost": pl.Float64})
@@ -103,11 +103,17 @@ def find(engine: Engine, start: date, end: date, min_impact: float = MIN_IMPACT,
          dimensions: Sequence[str] = DIMENSIONS) -> list[Anomaly]:
     """Anomalies on days in [start, end), largest impact first; history before `start` sets the expected cost."""
     (first,) = engine.first_row("SELECT min(ChargePeriodStart) FROM costs")
+    return find_with(lambda req: metrics.run(engine, req), first, start, end, min_impact, dimensions)
+
+
+def find_with(run: Runner, first: object, start: date, end: date, min_impact: float = MIN_IMPACT,
+              dimensions: Sequence[str] = DIMENSIONS) -> list[Anomaly]:
+    """find() through any runner of the semantic model; `first` is the ledger's first charge start (None: empty)."""
     if not isinstance(first, datetime | date):
         return []
     # days before the ledger's first charge are not days of zero cost: history starts where the ledger does
     lead = max(start - timedelta(days=WINDOW_DAYS), first.date() if isinstance(first, datetime) else first)
-    daily = pl.concat([_daily(engine, d, lead, end) for d in dimensions])
+    daily = pl.concat([_daily(run, d, lead, end) for d in dimensions])
     found = drivers(judged(daily.lazy(), min_impact).filter(pl.col("day") >= start)).collect()
     return [Anomaly(r["day"], r["dimension"], r["value"], r["cost"], r["expected"], r["currency"])
             for r in found.iter_rows(named=True)]
@@ -116,6 +122,11 @@ def find(engine: Engine, start: date, end: date, min_impact: float = MIN_IMPACT,
 def default_window(engine: Engine, days: int = 30) -> tuple[date, date] | None:
     """The last `days` days the ledger covers (None when it holds no charges)."""
     (last,) = engine.first_row("SELECT max(ChargePeriodStart) FROM costs")
+    return window_before(last, days)
+
+
+def window_before(last: object, days: int = 30) -> tuple[date, date] | None:
+    """The `days` days up to and including the day of `last` (the ledger's latest charge start; None: no charges)."""
     if not isinstance(last, datetime | date):
         return None
     end = (last.date() if isinstance(last, datetime) else last) + timedelta(days=1)

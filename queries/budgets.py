@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,6 +25,7 @@ STATUSES = ("ok", "warning", "forecast_breach", "breached")
 BREACHES = ("forecast_breach", "breached")  # `tierwise budgets` exits 3 on any of these
 RUN_RATE_DAYS = 14
 DEFAULT_ALERTS = (80.0, 100.0)
+Runner = Callable[[metrics.Request], Any]  # runs a semantic-model request: metrics.run, or the dashboard's cache
 
 
 class BudgetError(ValueError):
@@ -133,44 +134,78 @@ def _month(text: str) -> tuple[date, date]:
 def latest_month(engine: Engine) -> str | None:
     """The month (YYYY-MM) of the latest charge in the ledger."""
     (last,) = engine.first_row("SELECT max(ChargePeriodStart) FROM costs")
+    return month_of(last)
+
+
+def month_of(last: object) -> str | None:
+    """The month (YYYY-MM) of a charge start (None: no charges)."""
     return last.strftime("%Y-%m") if isinstance(last, datetime | date) else None
 
 
-def _spend(engine: Engine, b: Budget, start: date, end: date, by_day: bool) -> dict[date, float]:
-    req = metrics.Request(("effective_cost",), ("time",) if by_day else (), b.where, _ns(start), _ns(end), "day")
-    try:
-        rows = metrics.run(engine, req)
-    except ModelError as e:
-        raise BudgetError(f"budget {b.name!r}: {e}") from None
-    rows = rows.filter(rows["currency"] == b.currency) if "currency" in rows.columns else rows.clear()
+def covered_to(last_end: object) -> date | None:
+    """The day after the last the ledger covers, from its last charge end (a charge ending mid-day covers that day)."""
+    covered = last_end.date() if isinstance(last_end, datetime) else last_end if isinstance(last_end, date) else None
+    if isinstance(last_end, datetime) and last_end.time() != datetime.min.time():
+        covered = covered + timedelta(days=1) if covered else None
+    return covered
+
+
+def _spend(run: Runner, where: tuple[tuple[str, str], ...], currency: str, start: date, end: date,
+           by_day: bool) -> dict[date, float]:
+    rows = run(metrics.Request(("effective_cost",), ("time",) if by_day else (), where, _ns(start), _ns(end), "day"))
+    rows = rows.filter(rows["currency"] == currency) if "currency" in rows.columns else rows.clear()
     if not by_day:
         return {start: float(rows["effective_cost"].sum() or 0.0)}
     return {t.date(): float(v or 0.0) for t, v in zip(rows["time"], rows["effective_cost"], strict=True)}
 
 
-def standing(engine: Engine, b: Budget, month: str, covered_to: date | None) -> Standing:
-    """The budget in `month`; `covered_to` is the day after the last the ledger covers (its last charge end)."""
+@dataclass(frozen=True)
+class MonthEnd:
+    """A month's spend so far under some filters in one currency, and its month-end forecast."""
+
+    month: str            # YYYY-MM
+    as_of: date | None    # the last day the ledger covers in the month (None: it holds nothing for the month)
+    actual: float
+    forecast: float
+    whole: bool           # the ledger covers the whole month: the forecast is what it spent
+
+
+def month_end(run: Runner, where: tuple[tuple[str, str], ...], currency: str, month: str,
+              covered: date | None) -> MonthEnd:
+    """Spend in `month` and its forecast: spend so far + the remaining days × the median daily spend of the last
+    RUN_RATE_DAYS days the ledger covers (a day without charges counts as 0). `covered` is covered_to()'s day."""
     first, nxt = _month(month)
-    actual = _spend(engine, b, first, nxt, by_day=False)[first]
-    end = min(covered_to, nxt) if covered_to else first
+    actual = _spend(run, where, currency, first, nxt, by_day=False)[first]
+    end = min(covered, nxt) if covered else first
     whole = end >= nxt
     if whole or end <= first:
         forecast = actual
     else:
-        daily = _spend(engine, b, end - timedelta(days=RUN_RATE_DAYS), end, by_day=True)
+        daily = _spend(run, where, currency, end - timedelta(days=RUN_RATE_DAYS), end, by_day=True)
         days = [daily.get(end - timedelta(days=i + 1), 0.0) for i in range(RUN_RATE_DAYS)]
         forecast = actual + statistics.median(days) * (nxt - end).days
-    as_of = end - timedelta(days=1) if end > first else None
-    return Standing(b, month, as_of, actual, forecast, status(actual, forecast, b.amount, b.alert_pct, whole))
+    return MonthEnd(month, end - timedelta(days=1) if end > first else None, actual, forecast, whole)
+
+
+def standing(run: Runner, b: Budget, month: str, covered: date | None) -> Standing:
+    """The budget in `month`; `covered` is the day after the last the ledger covers (covered_to)."""
+    try:
+        m = month_end(run, b.where, b.currency, month, covered)
+    except ModelError as e:
+        raise BudgetError(f"budget {b.name!r}: {e}") from None
+    return Standing(b, month, m.as_of, m.actual, m.forecast,
+                    status(m.actual, m.forecast, b.amount, b.alert_pct, m.whole))
 
 
 def report(engine: Engine, budgets: Sequence[Budget], month: str | None = None) -> list[Standing]:
     """Every budget in `month` (default: the month of the latest charge)."""
-    chosen = month or latest_month(engine)
-    if chosen is None:
-        raise BudgetError("the ledger holds no charges: ingest bills first (tierwise ingest BILLS)")
     (last_end,) = engine.first_row("SELECT max(coalesce(ChargePeriodEnd, ChargePeriodStart)) FROM costs")
-    covered = last_end.date() if isinstance(last_end, datetime) else last_end if isinstance(last_end, date) else None
-    if isinstance(last_end, datetime) and last_end.time() != datetime.min.time():
-        covered = covered + timedelta(days=1) if covered else None  # a charge ending mid-day covers that day
-    return [standing(engine, b, chosen, covered) for b in budgets]
+    return report_with(lambda req: metrics.run(engine, req), budgets, month or latest_month(engine), last_end)
+
+
+def report_with(run: Runner, budgets: Sequence[Budget], month: str | None, last_end: object) -> list[Standing]:
+    """report() through any runner: `month` (YYYY-MM; None: the ledger holds no charges), `last_end` the ledger's
+    last charge end."""
+    if month is None:
+        raise BudgetError("the ledger holds no charges: ingest bills first (tierwise ingest BILLS)")
+    return [standing(run, b, month, covered_to(last_end)) for b in budgets]

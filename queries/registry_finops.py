@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from queries import forecast, scorecard
+from queries import allocation_table, cost_explorer, forecast, scorecard
 from queries.catalog import TIER, WORKLOAD, Param, Query, setting
 from queries.cost_by_workload_day import cost_by_workload_day
 
@@ -22,6 +22,14 @@ RISE = setting("min_rise_ratio", float, "and at least this relative rise over th
 
 def _allocated(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
     return cost_by_workload_day(rows)
+
+
+def _allocation_table(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+    return allocation_table.table(rows)
+
+
+def _tag_keys(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
+    return cost_explorer.tag_keys(rows)
 
 
 def _scorecard(rows: pl.LazyFrame, params: Mapping[str, object]) -> pl.LazyFrame:
@@ -55,12 +63,18 @@ FINOPS: tuple[Query, ...] = (
     Query("focus_export", "The cost ledger as a FOCUS 1.2 Cost and Usage dataset (57 columns + x_ columns).", (),
           (("*Cost", "BillingCurrency"), ("*UnitPrice", "BillingCurrency per PricingUnit")), sql="focus_export"),
     Query("ledger_coverage", "The UTC instants the cost ledger covers: first charge start, last charge end.", (),
-          (("first_charge_start", "UTC"), ("last_charge_end", "UTC, exclusive")), sql="ledger_coverage"),
+          (("first_charge_start", "UTC"), ("last_charge_end", "UTC, exclusive"), ("last_charge_start", "UTC")),
+          sql="ledger_coverage"),
     Query("cost_allocation_inputs", "Cost rows, site usage weights and GPU capacity the allocation splits by.", (),
           (("*_micros", "1e-6 USD"),), sql="cost_allocation_inputs"),
     Query("cost_by_workload_day", "EffectiveCost and BilledCost per day, tier, category (allocated, shared, idle, "
           "unallocated) and workload; sums to the ledger.", (), USD, source="cost_allocation_inputs",
           derive=_allocated),
+    Query("cost_allocation_table", "Per workload and tier: allocated, shared and idle GPU cost, total and GPU efficiency "
+          "(used ÷ paid); unallocated rows last; sums to the ledger.", (),
+          (*USD, ("gpu_efficiency_ratio", "fraction 0-1")), source="cost_allocation_inputs", derive=_allocation_table),
+    Query("cost_tag_keys", "The billing tag keys in the ledger (FOCUS Tags), each with the charges carrying it.", (),
+          (("charges", "ledger rows"),), source="focus_export", derive=_tag_keys),
     Query("unit_costs_by_tier", "Cost per 1k requests and per 1M tokens per tier and month (sampling-adjusted).", (),
           (("cost_usd", "USD"), ("usd_per_1k_requests", "USD"), ("usd_per_1m_tokens", "USD")),
           sql="unit_costs_by_tier"),

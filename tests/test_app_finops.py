@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 from test_app_pages import fresh_cache, metrics, open_page, rows, sample_db
 
-from app import charts, charts_finops
-from queries import decisions, recommend, savings, whatif
+from app import charts, charts_costs, charts_finops
+from queries import budgets, decisions, recommend, savings, whatif
 from queries.engines.duckdb_engine import DuckDBEngine
+from queries.semantic.metric import run as metric_run
 
 __all__ = ["fresh_cache", "sample_db"]  # fixtures shared with test_app_pages
 
@@ -36,16 +38,28 @@ def test_finops_totals_equal_the_billing_queries(sample_db: Path, monkeypatch: p
     at = open_page(sample_db, "finops", monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
     shown = metrics(at)
-    assert shown["EffectiveCost"] == charts.fmt_usd(float(rows(sample_db, "cost_by_tier")["cost_usd"].sum()))
+    helps = {m.label: m.proto.help.replace("\\", "") for m in at.metric}  # help is escaped markdown
+    effective = float(rows(sample_db, "cost_by_tier")["cost_usd"].sum())
+    # compact enough for a laptop, the exact amount first in the help
+    assert shown["EffectiveCost"] == charts_costs.compact(effective, "USD")
+    assert helps["EffectiveCost"].startswith(charts.fmt_usd(effective))
     billed = rows(sample_db, "cost_reconciliation")["ledger_billed_usd"].cast(pl.Float64).sum()
-    assert shown["BilledCost"] == charts.fmt_usd(float(billed))
+    assert shown["BilledCost"] == charts_costs.compact(float(billed), "USD")
     idle = rows(sample_db, "gpu_cost_vs_use")["idle_usd"].sum()
-    assert shown["Idle GPU"] == charts.fmt_usd(float(idle)) and float(idle) > 0
-    forecast = rows(sample_db, "cost_forecast").filter(tier="all")["forecast_usd"][0]
-    assert shown["Month-end forecast"] == charts.fmt_usd(forecast)
+    assert shown["Idle GPU"] == charts_costs.compact(float(idle), "USD") and float(idle) > 0
+    duck = DuckDBEngine.open(sample_db)
+    try:  # the forecast of `tierwise budgets`, for the month of the latest charge
+        month = budgets.latest_month(duck)
+        (last_end,) = duck.first_row("SELECT max(coalesce(ChargePeriodEnd, ChargePeriodStart)) FROM costs")
+        ahead = budgets.month_end(lambda r: metric_run(duck, r), (), "USD", str(month), budgets.covered_to(last_end))
+    finally:
+        duck.close()
+    label = f"Forecast for {datetime.strptime(str(month), '%Y-%m'):%b %Y}"
+    assert shown[label] == charts_costs.compact(ahead.forecast, "USD")
+    assert all(len(v) <= 12 for v in shown.values()), shown  # nothing a 1280 px laptop cuts off
     tables, downloads, charts_seen = len(at.dataframe), len(at.get("download_button")), len(at.get("plotly_chart"))
-    for tab in ("Egress", "GPU allocated vs used", "Anomalies", "Reconciliation"):  # the detail tabs draw when opened
-        at.session_state["finops_tab"] = tab
+    for tab in ("Egress", "GPU allocated vs used", "Anomalies", "Budgets", "Allocation", "Reconciliation"):
+        at.session_state["finops_tab"] = tab  # the detail tabs draw when opened
         at.run()
         assert not at.exception, (tab, [e.value for e in at.exception])
         tables, downloads = tables + len(at.dataframe), downloads + len(at.get("download_button"))

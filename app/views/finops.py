@@ -8,19 +8,21 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from app import charts, charts_finops, components, data
+from app import charts_costs, charts_finops, components, data
 from app.state import Filters
-from app.views import common, finops_costs, sre_sections
+from app.views import common, finops_checks, finops_costs, finops_month, sre_sections
 
 HEADING = "FinOps: monthly costs"
 DIMENSIONS = ("provider", "service", "site", "workload")
 
 
-def _money(frame: pl.DataFrame, col: str, currencies: list[str] | None = None) -> str:
-    """A money measure of the semantic model per currency: '1,234.56 USD + 80.00 CAD'; a currency of `currencies`
-    with no rows is 0.00 (nothing of it matched), not missing."""
-    amounts = dict.fromkeys(currencies or [], 0.0) | {r["currency"]: r[col] for r in frame.iter_rows(named=True)}
-    return charts.fmt_money(amounts)
+def _amounts(frame: pl.DataFrame, col: str, currencies: list[str] | None = None) -> dict[str, float]:
+    return dict.fromkeys(currencies or [], 0.0) | {r["currency"]: r[col] for r in frame.iter_rows(named=True)}
+
+
+def _kpi(label: str, amounts: dict[str, float], help_: str) -> tuple[str, str, str]:
+    """A money KPI short enough for a laptop (259.8k USD), its exact amount first in the help."""
+    return label, charts_costs.compact_money(amounts), f"{charts_costs.exact_money(amounts)}. {help_}"
 
 
 def _usd(frame: pl.DataFrame, col: str) -> float:
@@ -39,8 +41,8 @@ def view() -> None:
         components.no_rows("billing rows")
         return
     kpis = st.container()  # filled after the charts: the first chart never waits for the KPI queries
-    ahead = data.query("cost_forecast", {"tier": f.tier, "workload": f.workload})
     modelled = data.models_measures()
+    ahead = pl.DataFrame() if modelled else data.query("cost_forecast", {"tier": f.tier, "workload": f.workload})
     per_month = finops_costs.months(f) if modelled else None
     left, right = st.columns(2)
     with left:
@@ -54,7 +56,9 @@ def view() -> None:
             labels = {t: f"{t:%b %Y}" for t in months["time"].to_list()}
             components.chart(charts_finops.cost_by_period(months, labels, set(), "USD"), "finops_months")
     with right:
-        if ahead.height:
+        if modelled:
+            finops_month.section(f.where(), "finops_month", kpis=False)
+        elif ahead.height:
             components.chart(charts_finops.forecast(ahead), "finops_forecast")
             month = ahead["as_of"].max()
             named = f"{month:%B %Y}" if isinstance(month, date) else "the latest billed month"
@@ -77,21 +81,25 @@ def view() -> None:
             split.filter(category="unallocated"), "effective_cost_usd")]})
         st.caption("On ClickHouse the first three figures cover the whole ledger (registered queries); the semantic "
                    "model that applies every filter runs on the DuckDB store.")
+    forecast = (finops_month.forecast_kpi(f.where()) if modelled else _kpi(
+        "Month-end forecast", {"USD": _usd(total, "forecast_usd")} if total.height else {},
+        "cost_forecast: month to date + remaining days × daily median; tier and workload filters"))
     with kpis:
         components.kpi_row([
-            ("EffectiveCost", _money(money, "effective_cost"), "effective_cost: after discounts, every filter applied"),
-            ("BilledCost", _money(money, "billed_cost"), "billed_cost: what invoices charge, every filter applied"),
-            ("Unallocated", _money(unallocated, "effective_cost", money["currency"].to_list()),
-             "effective_cost of charges no workload could be linked to, every filter applied"),
-            ("Idle GPU", charts.fmt_usd(_usd(gpu, "idle_usd")),
-             "gpu_cost_vs_use: allocated × (1 − utilization); tier filter only, whole ledger"),
-            ("Month-end forecast", charts.fmt_usd(_usd(total, "forecast_usd")) if total.height else "–",
-             "cost_forecast: month to date + remaining days × daily median; tier and workload filters"),
-            ("Cache savings", charts.fmt_usd(sre_sections.cache_saved_usd(data.query("cache_savings"))),
-             "cache_savings: what cache hits saved, whole store (details: Slow paths → Caches)"),
+            _kpi("EffectiveCost", _amounts(money, "effective_cost"),
+                 "effective_cost: after discounts, every filter applied"),
+            _kpi("BilledCost", _amounts(money, "billed_cost"), "billed_cost: what invoices charge, every filter applied"),
+            _kpi("Unallocated", _amounts(unallocated, "effective_cost", money["currency"].to_list()),
+                 "effective_cost of charges no workload could be linked to, every filter applied"),
+            _kpi("Idle GPU", {"USD": _usd(gpu, "idle_usd")},
+                 "gpu_cost_vs_use: allocated × (1 − utilization); tier filter only, whole ledger"),
+            forecast,
+            _kpi("Cache savings", {"USD": sre_sections.cache_saved_usd(data.query("cache_savings"))},
+                 "cache_savings: what cache hits saved, whole store (details: Slow paths → Caches)"),
         ])
-        st.caption("Idle GPU, forecast and cache savings cover the whole ledger (idle GPU follows the tier filter; "
-                   "the forecast the tier and workload filters).")
+        st.caption("Idle GPU and cache savings cover the whole ledger (idle GPU follows the tier filter); the forecast "
+                   "is for the month of the latest charge and follows every filter but the time range. Hover a figure "
+                   "for its exact amount. For any range, grain and group-by, open the Cost explorer.")
     if per_month is not None:
         finops_costs.months_table(per_month)
         _model_breakdown(f)
@@ -127,7 +135,9 @@ def _more(f: Filters, gpu: pl.DataFrame, split: pl.DataFrame, recon: pl.DataFram
     sections: dict[str, Callable[[], None]] = {
         "Unit costs": (lambda: finops_costs.unit_costs_section(f)) if modelled else _unit_costs,
         "Egress": lambda: _egress(f, modelled), "GPU allocated vs used": lambda: _gpu(gpu, split),
-        "Anomalies": lambda: _anomalies(f.tier, f.workload),
+        "Anomalies": finops_checks.anomalies_section if modelled else lambda: _anomalies(f.tier, f.workload),
+        "Budgets": finops_checks.budgets_section if modelled else _duckdb_only,
+        "Allocation": finops_checks.allocation_section,
         "Reconciliation": lambda: components.table(
             recon, "finops_recon", "cost_reconciliation.csv",
             "cost_reconciliation by billing period, whole ledger: an invoice tie-out, so no filter applies "
@@ -136,6 +146,10 @@ def _more(f: Filters, gpu: pl.DataFrame, split: pl.DataFrame, recon: pl.DataFram
         if components.drawn(tab):
             with tab, components.engine_gaps():
                 draw()
+
+
+def _duckdb_only() -> None:
+    st.info("Budgets are measured with the semantic model, which runs on the DuckDB store (`tierwise budgets`).")
 
 
 def _unit_costs() -> None:
