@@ -13,6 +13,7 @@ import polars as pl
 from app.cli_options import db_option, open_engine
 from app.output import print_frame
 from queries import anomalies, budgets
+from queries.semantic import metric as metrics
 from queries.timeparse import parse_instant_ns
 from store.settings import load_settings
 
@@ -39,7 +40,7 @@ def budgets_command(db: str | None, config: str | None, month: str | None, fmt: 
         raise click.UsageError(f"no [[budget]] in {settings.config_path or 'tierwise.toml'}: see docs/billing.md#budgets")
     engine = open_engine(db, None, None)
     try:
-        found = budgets.report(engine, chosen, month)
+        found = budgets.report(engine, chosen, month, metrics.configured_currency(settings.config_path))
     except budgets.BudgetError as e:
         raise click.ClickException(str(e)) from None
     finally:
@@ -76,6 +77,7 @@ def _day(text: str | None, flag: str) -> date | None:
 def anomalies_command(db: str | None, start: str | None, end: str | None, min_impact: float, fmt: str) -> None:
     """Days whose cost rose above the expected (the previous week's median), largest money impact first, each with
     the dimension that drives it (service, workload, site or account)."""
+    currency = metrics.configured_currency(load_settings(db=db).config_path)
     engine = open_engine(db, None, None)
     try:
         window = anomalies.default_window(engine)
@@ -83,7 +85,7 @@ def anomalies_command(db: str | None, start: str | None, end: str | None, min_im
         if window is None:
             found: list[anomalies.Anomaly] = []
         else:
-            found = anomalies.find(engine, lo or window[0], hi or window[1], min_impact)
+            found = anomalies.find(engine, lo or window[0], hi or window[1], min_impact, currency=currency)
     finally:
         engine.close()
     if fmt == "json":

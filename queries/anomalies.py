@@ -12,7 +12,7 @@ most of it, so one spike is reported once, by its driver.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -100,10 +100,13 @@ def _daily(run: Runner, dimension: str, start: date, end: date) -> pl.DataFrame:
 
 
 def find(engine: Engine, start: date, end: date, min_impact: float = MIN_IMPACT,
-         dimensions: Sequence[str] = DIMENSIONS) -> list[Anomaly]:
-    """Anomalies on days in [start, end), largest impact first; history before `start` sets the expected cost."""
+         dimensions: Sequence[str] = DIMENSIONS, currency: metrics.Currency | None = None) -> list[Anomaly]:
+    """Anomalies on days in [start, end), largest impact first; history before `start` sets the expected cost; money
+    converted as `[currency]` says (as the dashboard's data.metric does)."""
     (first,) = engine.first_row("SELECT min(ChargePeriodStart) FROM costs")
-    return find_with(lambda req: metrics.run(engine, req), first, start, end, min_impact, dimensions)
+    cur = currency or metrics.Currency()
+    return find_with(lambda req: metrics.run(engine, replace(req, currency=cur)), first, start, end, min_impact,
+                     dimensions)
 
 
 def find_with(run: Runner, first: object, start: date, end: date, min_impact: float = MIN_IMPACT,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,10 +197,14 @@ def standing(run: Runner, b: Budget, month: str, covered: date | None) -> Standi
                     status(m.actual, m.forecast, b.amount, b.alert_pct, m.whole))
 
 
-def report(engine: Engine, budgets: Sequence[Budget], month: str | None = None) -> list[Standing]:
-    """Every budget in `month` (default: the month of the latest charge)."""
+def report(engine: Engine, budgets: Sequence[Budget], month: str | None = None,
+           currency: metrics.Currency | None = None) -> list[Standing]:
+    """Every budget in `month` (default: the month of the latest charge), money converted as `[currency]` says (the
+    dashboard's data.metric reads the same table)."""
     (last_end,) = engine.first_row("SELECT max(coalesce(ChargePeriodEnd, ChargePeriodStart)) FROM costs")
-    return report_with(lambda req: metrics.run(engine, req), budgets, month or latest_month(engine), last_end)
+    cur = currency or metrics.Currency()
+    return report_with(lambda req: metrics.run(engine, replace(req, currency=cur)), budgets,
+                       month or latest_month(engine), last_end)
 
 
 def report_with(run: Runner, budgets: Sequence[Budget], month: str | None, last_end: object) -> list[Standing]:
