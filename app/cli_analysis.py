@@ -86,6 +86,7 @@ def recommend(db: str | None, fmt: str, engine_name: str | None, clickhouse_url:
 def whatif(db: str | None, workload: str, to_tier: str, from_tier: str | None, site: str | None, fmt: str,
            engine_name: str | None, clickhouse_url: str | None) -> None:
     """Price one move with the scorecard and estimate its p95 change from observed hop and compute times."""
+    from queries import value as values
     from queries import whatif as wi
     from queries.recommend import Thresholds
     from queries.recommend.engine import move_value
@@ -93,8 +94,9 @@ def whatif(db: str | None, workload: str, to_tier: str, from_tier: str | None, s
     engine = open_engine(db, engine_name, clickhouse_url)
     try:
         move = wi.run(engine, workload, to_tier, from_tier, site)
-        worth = move_value(move.workload, None, move.delta_cost_usd_month, move.delta_p95_ms, move.traffic_share,
-                           registry.run(engine, "scorecard_inputs"), Thresholds())
+        worth = move_value(move.workload, move.from_tier, None, move.delta_cost_usd_month, move.delta_p95_ms,
+                           move.traffic_share, registry.run(engine, "scorecard_inputs"),
+                           Thresholds(value=values.configured())).value_usd_month
     except wi.WhatIfError as e:
         raise click.UsageError(str(e)) from None
     finally:

@@ -19,7 +19,7 @@ import store
 from app import auth, connection
 from app.connection import EngineQueryError, NotAStore, Stamp, StoreBusy, connect, opened, release
 from app.state import Dimensions
-from queries import critical_path, decisions, recommend, registry, savings, scorecard, whatif
+from queries import critical_path, decisions, policy, recommend, registry, savings, scorecard, whatif
 from queries.catalog import QueryError
 from queries.engines.duckdb_engine import DuckDBOnly
 from queries.semantic import metric as metrics
@@ -270,7 +270,7 @@ def _what_if(db: str, stamp: tuple[int, int, int, int], workload: str, to_tier: 
     cfg = scorecard.configured()
     try:
         move = whatif.estimate(inputs, _run(db, stamp, "scorecard", ()), hops, workload, to_tier, from_tier, to_site,
-                               cfg.speed)
+                               cfg.speed, policy.configured())  # the framework's refusal, as `tierwise whatif`
     except whatif.WhatIfError as e:
         return WhatIf(pl.DataFrame(), str(e).replace("pass --from to price one", "pick a from tier to price one"))
     return WhatIf(whatif.as_frame([move]))

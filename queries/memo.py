@@ -60,10 +60,9 @@ def method(cfg: scorecard.ScorecardConfig, t: Thresholds, policy: Policy) -> tup
         ("Δp95", f"hop change from the caller plus compute change. Observed: the workload's own compute p95 on the "
                  f"target tier. Assumed: compute scaled by the configured accelerator speed ({speeds}). The range "
                  f"spans the observed and the assumed estimate when both exist."),
-        ("Value", f"savings per month + {t.usd_per_ms_month:g} USD per ms of p95 saved (× traffic share) on "
-                  f"latency-critical workloads (budget ≤ {t.latency_critical_max_ms:g} ms) + "
-                  f"{t.compliance_usd_month:,.0f} USD per month for ending a trust-zone violation. Value is not money: "
-                  f"savings are shown apart."),
+        ("Value", f"money saved per month (−Δcost) + the gains the configured method prices: {t.value.describe()}. "
+                  f"ms of p95 count on latency-critical workloads (budget ≤ {t.latency_critical_max_ms:g} ms); a gain "
+                  f"the method does not price adds nothing and is given in ms or requests. Savings are shown apart."),
         ("Framework", f"moves that break the seed's framework are never proposed: training or batch onto devices, a "
                       f"data class outside its trust zone ({zones}), a device serving another tier's callers."),
         ("Savings", "projected: every move not dismissed that lowers cost; realised: the accepted ones "

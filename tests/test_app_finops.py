@@ -11,6 +11,7 @@ import pytest
 from test_app_pages import fresh_cache, metrics, open_page, rows, sample_db
 
 from app import charts, charts_costs, charts_finops
+from app.views.executive_spend import compact_signed
 from queries import budgets, decisions, recommend, savings, whatif
 from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic.metric import run as metric_run
@@ -101,7 +102,7 @@ def test_accept_and_dismiss_persist_across_sessions(own_db: Path, monkeypatch: p
     assert made[key0].state == "accepted" and made[key1].state == "dismissed"
     ex = open_page(own_db, "executive", monkeypatch)
     expected = savings.summary(recs, [key0])["realised_savings_usd_month"][0]
-    assert metrics(ex)["Realised savings / month"] == charts.fmt_usd(expected)
+    assert metrics(ex)["Realised savings / month"] == charts_costs.compact(expected, "USD")  # compact; exact in the help
 
 
 def test_executive_headline_and_what_if_equal_the_queries(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,10 +110,12 @@ def test_executive_headline_and_what_if_equal_the_queries(sample_db: Path, monke
     at = open_page(sample_db, "executive", monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
     summary = savings.summary(recs, []).row(0, named=True)
-    assert metrics(at)["Projected savings / month"] == charts.fmt_usd(summary["projected_savings_usd_month"])
-    assert metrics(at)["Realised savings / month"] == charts.fmt_usd(0.0)
+    assert metrics(at)["Projected savings / month"] == charts_costs.compact(summary["projected_savings_usd_month"], "USD")
+    assert metrics(at)["Realised savings / month"] == charts_costs.compact(0.0, "USD")
     at.selectbox(key="whatif_workload").select("kiosk-copilot").run()
     at.selectbox(key="whatif_tier").select("hyperscale").run()
+    # kiosk-copilot may already be the opening (top) move, from hyperscale: price from its main serving tier
+    at.selectbox(key="whatif_from").select("auto").run()
     assert not at.exception, [e.value for e in at.exception]
     duck = DuckDBEngine.open(sample_db)
     try:
@@ -120,7 +123,7 @@ def test_executive_headline_and_what_if_equal_the_queries(sample_db: Path, monke
     finally:
         duck.close()
     shown = metrics(at)
-    assert shown["Δcost per month"] == charts_finops.fmt_delta_usd(move.delta_cost_usd_month)
+    assert shown["Δcost per month"] == compact_signed(move.delta_cost_usd_month, "USD")  # exact in its help
     assert shown["Δp95"] == f"{move.delta_p95_ms:+,.0f} ms"
     assert shown["Moves"] == f"{move.from_tier} → hyperscale"
 

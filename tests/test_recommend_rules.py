@@ -20,6 +20,7 @@ from queries.recommend import (
     top_latency_edge,
     trust_inward,
 )
+from queries.value import ValueMethod
 
 INPUT_COLS: dict[str, Any] = {
     "workload": pl.String, "tier": pl.String, "site": pl.String, "workload_type": pl.String, "data_class": pl.String,
@@ -152,8 +153,19 @@ def test_registry_and_ranking() -> None:
     assert len({r.name for r in RULES}) == len(RULES) == 6
     recs = recommend(kiosk(0.6))
     assert [r.rule for r in recs] == ["latency_closer"]  # top_latency_edge's same move is folded into it
-    # value = −Δcost + $50 per ms saved × traffic share (kiosk's 200 ms budget is latency-critical)
-    assert recs[0].value_usd_month == pytest.approx(-recs[0].delta_cost_usd_month + 50 * 123 * 0.1, abs=0.01)
+    # without a [value] method the value is the money alone; the 123 ms saved are given in ms, never as money
+    assert recs[0].value_usd_month == pytest.approx(-recs[0].delta_cost_usd_month, abs=0.01)
+    assert recs[0].value_ms_p95_saved == pytest.approx(123) and recs[0].value_latency_usd_month is None
+    assert "123 ms of p95 saved" in recs[0].value_note and "not priced" in recs[0].value_note
+    # with one: + USD per ms of p95 per 1M requests × ms saved × the moved requests per month (kiosk's 200 ms budget
+    # is latency-critical): 10 % of 1,000 requests over 30 days, scaled to a 730-hour month
+    ev = kiosk(0.6)
+    priced = recommend(replace(ev, thresholds=replace(ev.thresholds, value=ValueMethod(1000.0))))[0]
+    per_month = 0.1 * 1000 * 730 / (24 * 30)
+    assert priced.value_requests_per_month == pytest.approx(per_month, abs=0.1)
+    assert priced.value_latency_usd_month == pytest.approx(1000 * 123 * per_month / 1e6, abs=0.01)
+    assert priced.value_usd_month == pytest.approx(-priced.delta_cost_usd_month + 1000 * 123 * per_month / 1e6,
+                                                   abs=0.02)
 
 
 def test_whatif_refuses_unknown_portions() -> None:

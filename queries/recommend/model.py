@@ -9,6 +9,7 @@ import polars as pl
 
 from queries.policy import Policy, from_config
 from queries.scorecard import ScorecardConfig
+from queries.value import ValueMethod
 from store.contract import TIERS
 
 TIER_ORDER = {tier: i for i, tier in enumerate(TIERS)}
@@ -25,8 +26,7 @@ class Thresholds:
     starved_hours_min: int = 4           # a GPU host starved (low utilization, deep queue) at least this many hours
     cache_hit_min: float = 0.3           # below this hit ratio a cache is failing repeatable prompts
     top_traffic_share: float = 0.2       # the seed's phase 3: the top 20 % of latency-critical traffic
-    usd_per_ms_month: float = 50.0       # value of 1 ms of p95 saved on a latency-critical workload, per month
-    compliance_usd_month: float = 10000.0  # value of ending a trust-zone violation, per month
+    value: ValueMethod = field(default_factory=ValueMethod)  # [value]: prices of latency and compliance, or none
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,17 @@ class Recommendation:
     delta_cost_usd_month: float
     confidence: float
     traffic_share: float
-    value_usd_month: float = 0.0
+    value_usd_month: float = 0.0     # the ranking value: money saved + the gains [value] prices (queries/value.py)
     evidence: str = "assumed"        # observed or assumed: what the Δp95 rests on (queries/whatif.Move)
     delta_p95_ms_range: tuple[float, float] = (0.0, 0.0)
     refusal: str | None = None       # the framework's reason when the move must not be made (never ranked)
+    # the gains beyond money (queries/value.Worth), in their own units and, when [value] prices them, in USD/month
+    value_ms_p95_saved: float = 0.0
+    value_requests_per_month: float = 0.0
+    value_requests_into_zone_per_month: float = 0.0
+    value_latency_usd_month: float | None = 0.0
+    value_compliance_usd_month: float | None = 0.0
+    value_note: str = ""
 
 
 @dataclass(frozen=True)
