@@ -24,6 +24,11 @@ def spend(f: Filters) -> pl.DataFrame:
 
 def section(f: Filters) -> None:
     st.subheader("1. Spend and where it goes")
+    if not data.models_measures():  # ClickHouse serves the registered queries only
+        st.info("Spend by month, tier and workload comes from the semantic model, which runs on the DuckDB store.",
+                icon=":material/info:")
+        _unit_cost(f)
+        return
     m = finops_costs.months(f)
     for currency in m.rows["currency"].drop_nulls().unique().sort().to_list():
         part = m.rows.filter(pl.col("currency") == currency)
@@ -81,6 +86,8 @@ def _unit_cost(f: Filters) -> None:
 
 def spend_kpi(f: Filters) -> tuple[str, str, str]:
     """(label, compact value, help with the exact amounts) of the spend over the filters."""
+    if not data.models_measures():
+        return ("Spend", "–", "the semantic model's effective_cost runs on the DuckDB store")
     rows = spend(f)
     amounts = {str(r["currency"]): float(r["effective_cost"]) for r in rows.iter_rows(named=True)}
     exact = charts_costs.exact_money(amounts)
