@@ -4,7 +4,9 @@ framework refuses shows why."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,11 @@ def cli_json(db: Path, *args: str) -> Any:
     return json.loads(done.output)
 
 
+def shown(cell: object) -> str:
+    """A st.table cell as the reader sees it: plain.md's backslashes, entities and word joiners undone."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", str(cell)).replace("\u2060", ""))
+
+
 def helps(at: Any) -> dict[str, str]:
     return {m.label: (m.proto.help or "").replace("\\", "") for m in at.metric}
 
@@ -47,8 +54,8 @@ def test_the_moves_table_says_what_tierwise_recommend_says(sample_db: Path, monk
     assert recs
     at = open_page(sample_db, "executive", monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
-    moves, rests = (t.value for t in at.table[:2])
-    assert list(moves.index) == [str(i + 1) for i in range(len(recs))]  # ranked as recommend ranks them
+    moves, rests = (t.value.map(shown) for t in at.table[:2])  # st.table renders Markdown: cells are escaped
+    assert list(moves["#"]) == [str(i + 1) for i in range(len(recs))]  # ranked as recommend ranks them
     for (_, row), (_, why), r in zip(moves.iterrows(), rests.iterrows(), recs, strict=True):
         assert row["Move"].startswith(f"{r['workload']}: {r['from_tier']} → {r['to_tier']}") and r["rule"] in row["Move"]
         assert r["currency"] == "USD" and row["Δcost (USD/month)"] == charts_finops.fmt_delta_usd(r["delta_cost"])
@@ -83,7 +90,7 @@ def test_a_dismissed_move_leaves_projected_savings_on_the_page(own_db: Path, mon
     assert metrics(at)["Projected savings / month"] == compact(projected, "USD")
     assert helps(at)["Projected savings / month"].startswith(charts.fmt_usd(projected))
     assert helps(at)["Realised savings / month"].startswith(charts.fmt_usd(realised))
-    moves = at.table[0].value
+    moves = at.table[0].value.map(shown)
     status = dict(zip(moves["Move"], moves["Status"], strict=True))
     assert [s for m, s in status.items() if m.startswith(f"{gone['workload']}: ")] == ["dismissed"]
     said = " ".join(m.value for m in at.markdown)

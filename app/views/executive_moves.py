@@ -86,6 +86,12 @@ def risks_frame(recs: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=dict.fromkeys(RISK_COLUMNS, pl.String))
 
 
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """A table whose cells st.table shows as written: it renders Markdown in cells, and workload names, reasons and
+    sites come from telemetry (plain.md escapes them)."""
+    return frame.with_columns(pl.col(c).map_elements(plain.md, return_dtype=pl.String) for c in frame.columns)
+
+
 def section(m: Moves) -> None:
     st.subheader("2. The moves, ranked")
     if m.recs.height == 0:
@@ -96,9 +102,9 @@ def section(m: Moves) -> None:
                "ms of p95 or requests instead; a compliance fix ranks by its money unless compliance is priced. "
                "Δcost is the scorecard's target minus current, USD per 730-hour month; Δp95 is for the moved portion, "
                "with the range between the observed and the assumed estimate.")
-    st.table(moves_frame(m.recs).to_pandas().set_index("#"))  # the rank as the row label, no extra index
+    st.table(_as_text(moves_frame(m.recs)))
     st.markdown("**What each estimate rests on, and the risks**")
-    st.table(risks_frame(m.recs).to_pandas().set_index("#"))
+    st.table(_as_text(risks_frame(m.recs)))
     st.caption("Downtime risk: the scorecard's (1 − SLA of the target) × 730 h × the cost of an hour down. Trust: the "
                "portion's data class against [trust_zones]. Migration effort: the kind of change; no effort estimate "
                "is made. Status: accept or dismiss on the Recommendations page.")
