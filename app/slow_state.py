@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.state import MAX_PARAM_CHARS
+from app.state import param_text
 from queries.catalog import TIER_NAMES
 
 PERCENTILES = ("p50", "p95", "p99")
@@ -55,26 +55,17 @@ class SlowView:
         return {k: v for k, v in raw.items() if v is not None}
 
 
-def _text(params: Mapping[str, str | list[str]], key: str) -> str | None:
-    value = params.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    if value is None or len(value) > MAX_PARAM_CHARS:
-        return None
-    return value.strip() or None
-
-
 def parse(params: Mapping[str, str | list[str]]) -> SlowView:
     """The page's controls from URL query parameters; a malformed value falls back to its default. Workload and site
     names are checked against the data by the page (a cell not in the heatmap is dropped there)."""
-    pct, cols, tab = _text(params, "pct"), _text(params, "cols"), _text(params, "tab")
-    batch = _text(params, "batch") in ("yes", "1", "true")
-    tier, value, kind = _text(params, "cell_tier"), _text(params, "cell"), _text(params, "cell_type")
+    pct, cols, tab = param_text(params, "pct"), param_text(params, "cols"), param_text(params, "tab")
+    batch = param_text(params, "batch") in ("yes", "1", "true")
+    tier, value, kind = param_text(params, "cell_tier"), param_text(params, "cell"), param_text(params, "cell_type")
     cell = None
     if tier in TIER_NAMES and value is not None and (kind is None or (batch and kind.isprintable())):
         cell = Cell(tier, value, kind if batch else None)
     return SlowView(percentile=pct if pct in PERCENTILES else "p95", columns=cols if cols in COLUMNS else "workload",
-                    batch=batch, cell=cell, tab=tab if tab in TABS else TABS[0], cp_workload=_text(params, "cp"))
+                    batch=batch, cell=cell, tab=tab if tab in TABS else TABS[0], cp_workload=param_text(params, "cp"))
 
 
 def cell_label(value: str, workload_type: str | None, columns: str) -> str:

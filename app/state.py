@@ -143,11 +143,12 @@ def _day_ns(day: date | None) -> int | None:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
-def _text(params: Mapping[str, str | list[str]], key: str) -> str | None:
+def param_text(params: Mapping[str, str | list[str]], key: str, limit: int = MAX_PARAM_CHARS) -> str | None:
+    """One URL value of `key` (the last, when repeated), stripped; None when absent, empty or longer than `limit`."""
     value = params.get(key)
     if isinstance(value, list):
         value = value[-1] if value else None
-    if value is None or len(value) > MAX_PARAM_CHARS:
+    if value is None or len(value) > limit:
         return None
     return value.strip() or None
 
@@ -170,18 +171,18 @@ def _one_of(raw: str | None, allowed: tuple[str, ...]) -> str | None:
 
 def parse(params: Mapping[str, str | list[str]], dims: Dimensions) -> Filters:
     """Filters from URL query parameters; any value the store does not hold (or that is malformed) is dropped."""
-    start, end = _day(_text(params, "start"), dims), _day(_text(params, "end"), dims)
+    start, end = _day(param_text(params, "start"), dims), _day(param_text(params, "end"), dims)
     if start and end and start > end:
         start, end = end, start
-    trace = _text(params, "trace_id")
-    last = _one_of(_text(params, "last"), tuple(PRESETS))
-    lo, hi = (None, None) if last else (_instant(_text(params, "from")), _instant(_text(params, "to")))
+    trace = param_text(params, "trace_id")
+    last = _one_of(param_text(params, "last"), tuple(PRESETS))
+    lo, hi = (None, None) if last else (_instant(param_text(params, "from")), _instant(param_text(params, "to")))
     if lo is not None and hi is not None and lo >= hi:
         lo = hi = None
     f = Filters(start=start, end=end,
-                tier=_one_of(_text(params, "tier"), dims.tiers),
-                site=_one_of(_text(params, "site"), dims.sites),
-                workload=_one_of(_text(params, "workload"), dims.workloads),
+                tier=_one_of(param_text(params, "tier"), dims.tiers),
+                site=_one_of(param_text(params, "site"), dims.sites),
+                workload=_one_of(param_text(params, "workload"), dims.workloads),
                 trace_id=trace.lower() if trace and TRACE_ID.fullmatch(trace.lower()) else None,
                 last=last, from_ns=lo, to_ns=hi, anchor_ns=dims.last_ns if last else None)
     return windowed(f)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
+from app.state import param_text
 from app.views import common
 
 AT_START = "tierwise.url_at_start"
@@ -39,13 +40,9 @@ def write(own: Mapping[str, str], keys: Sequence[str]) -> None:
 
 
 def text(params: Mapping[str, str | list[str]], key: str) -> str | None:
-    """One value of `key`, stripped; None when absent, empty or too long."""
-    value = params.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    if value is None or len(value) > MAX_CHARS:
-        return None
-    return value.strip() or None
+    """One value of `key`, stripped; None when absent, empty or too long (a page's controls may be longer than the
+    sidebar's: attribute conditions)."""
+    return param_text(params, key, MAX_CHARS)
 
 
 def number(params: Mapping[str, str | list[str]], key: str, low: float = 0.0, high: float = 1e12) -> float | None:
