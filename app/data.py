@@ -329,17 +329,6 @@ def savings_summary() -> pl.DataFrame:
                            [k for k, d in made.items() if d.state == "dismissed"])
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _payback(db: str, stamp: tuple[int, int, int, int]) -> pl.DataFrame:
-    return savings.edge_payback(_run(db, stamp, "scorecard", ()), _run(db, stamp, "edge_capex", ()),
-                                _recommendations(db, stamp))
-
-
-def edge_payback() -> pl.DataFrame:
-    """queries/savings.edge_payback on the store (one row)."""
-    return _read(_payback)
-
-
 def clear() -> None:
     """Drop every cached result and the kept chdb session (tests; a store replaced under the same mtime)."""
     st.cache_data.clear()
