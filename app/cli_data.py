@@ -11,7 +11,7 @@ import click
 
 import store
 from app.cli_options import db_option, engine_options, open_store
-from store.settings import load_settings
+from store.settings import DEFAULT_FOLD_MEMORY, load_settings, memory_size
 
 
 @click.command()
@@ -151,13 +151,15 @@ def quarantine(db: str | None, limit: int) -> None:
 @click.option("--decoders", type=click.IntRange(min=0), default=None,
               help="Processes decoding request bodies beside the fold (default: one fewer than the cores, at least one; "
                    "0 decodes in the receiver's threads).")
+@click.option("--fold-memory", default=DEFAULT_FOLD_MEMORY, show_default=True,
+              help="DuckDB's memory limit while folding (e.g. 512MB); with --max-inflight-bytes it bounds the RSS.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
               help="tierwise.toml with tier derivation rules.")
 @click.option("--store-content/--no-store-content", default=None,
               help="Keep prompt and completion text (off unless you opt in).")
 def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: Path | None, max_body_bytes: int,
             max_backlog_bytes: int, max_inflight_bytes: int, fold_interval: float, decoders: int | None,
-            config: str | None, store_content: bool | None) -> None:
+            fold_memory: str, config: str | None, store_content: bool | None) -> None:
     """Receive OTLP/HTTP traces and metrics (POST /v1/traces, /v1/metrics) into the store.
 
     SIGINT, SIGTERM and SIGHUP stop it after a final fold of everything answered 200.
@@ -167,11 +169,12 @@ def receive(db: str | None, host: str, port: int, token: str | None, spool_dir: 
 
     try:
         settings = load_settings(db=db, config=config, store_content=store_content, token=token)
+        fold_memory = memory_size(fold_memory, "--fold-memory")
     except ValueError as e:  # a [[map]] / [[cost_map]] rule (RuleError) or a setting that cannot be used
         raise click.UsageError(str(e)) from None
     rc = ReceiverConfig(host=host, port=port, spool_dir=spool_dir, max_body_bytes=max_body_bytes,
                         max_backlog_bytes=max_backlog_bytes, fold_interval_s=fold_interval,
-                        max_inflight_bytes=max_inflight_bytes,
+                        max_inflight_bytes=max_inflight_bytes, fold_memory=fold_memory,
                         decode_workers=max(1, usable_cores() - 1) if decoders is None else decoders)
     logs = logging.getLogger("tierwise")  # the receiver's and the folder's lines, one each, on stderr
     if not logs.handlers:

@@ -66,7 +66,7 @@ def engine_options(f: F) -> F:
 
 
 def open_store(path: Path) -> duckdb.DuckDBPyConnection:
-    """The DuckDB store read-only and checked current: a writer's lock is waited out for TIERWISE_LOCK_WAIT_S (10 s),
+    """The DuckDB store read-only and checked current: a writer's lock is waited out for TIERWISE_LOCK_WAIT_S (20 s),
     then it, a file that is not a store, or a missing or outdated store ends the command with one line."""
     try:
         wait_s = connection.lock_wait_s()

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from queries.engines.engine import Engine
 
 ENV_LOCK_WAIT = "TIERWISE_LOCK_WAIT_S"  # how long a CLI reader waits out a writer's lock, in seconds
-DEFAULT_LOCK_WAIT_S = 10.0  # a fold holds the lock for about a second; ingest of a big folder for minutes
+DEFAULT_LOCK_WAIT_S = 20.0  # a receiver's fold pass holds the lock up to about 12 s under load; ingest for minutes
+MAX_PAUSE_S = 0.25  # between tries: under half the receiver's 0.5 s gap between fold passes, so a try lands in it
 PAGE_LOCK_WAIT_S = 3.0  # a page waits less: it shows its last good data instead (app/data.py)
 _CHDB_TURN = threading.RLock()
 _HELD: dict[str, Engine] = {}  # the chdb session, by URL: opening one takes ~0.8 s, so it is opened once
@@ -49,7 +50,7 @@ class NotAStore(StoreUnavailable):
 
 
 def lock_wait_s() -> float:
-    """Seconds a CLI reader waits for a writer: TIERWISE_LOCK_WAIT_S, else 10."""
+    """Seconds a CLI reader waits for a writer: TIERWISE_LOCK_WAIT_S, else DEFAULT_LOCK_WAIT_S."""
     raw = os.environ.get(ENV_LOCK_WAIT, "").strip()
     if not raw:
         return DEFAULT_LOCK_WAIT_S
@@ -119,7 +120,7 @@ def explain(path: Path, e: BaseException, waited_s: float | None = None) -> Stor
 
 
 def read_only(path: Path, wait_s: float) -> duckdb.DuckDBPyConnection:
-    """The DuckDB store at `path`, read-only, waiting up to `wait_s` seconds (backing off 0.05 s … 1 s) while a writer
+    """The DuckDB store at `path`, read-only, waiting up to `wait_s` seconds (backing off 0.05 s … 0.25 s) while a writer
     holds its lock. Raises StoreBusy or NotAStore with a one-line message, store.StoreError when there is no file."""
     if (foreign := not_duckdb(path)) is not None:
         raise foreign
@@ -132,7 +133,7 @@ def read_only(path: Path, wait_s: float) -> duckdb.DuckDBPyConnection:
             left = deadline - time.monotonic()
             if is_lock_error(e) and left > 0:
                 time.sleep(min(pause, left))
-                pause = min(pause * 2, 1.0)
+                pause = min(pause * 2, MAX_PAUSE_S)
                 continue
             plain = explain(path, e, wait_s)
             if plain is None:

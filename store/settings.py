@@ -32,6 +32,9 @@ DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
 # nothing more and raise peak memory (docs/benchmarks/history/ingest.md, Round 4)
 DEFAULT_COMMIT_SPANS = 100_000
 DEFAULT_WRITER_MEMORY = "512MB"  # keeps a 1M-span JSON ingest under 1 GB peak RSS (docs/benchmarks.md, Ingest)
+# The receiver's fold (`tierwise receive --fold-memory`): with its 64 MiB in-flight budget and one decoder process it
+# peaked at 1,033 MiB of RSS under load with 512MB, 853 MiB with this, at the same fold rate (docs/benchmarks.md).
+DEFAULT_FOLD_MEMORY = "320MB"
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,11 @@ class Settings:
     cost_rules: tuple[Rule, ...] = ()  # [[cost_map]]: workload, tier and site of ledger rows
 
 
-def _memory(value: object) -> str:
+def memory_size(value: object, where: str = f"writer memory (from {ENV_WRITER_MEMORY} or [ingest] writer_memory)") -> str:
     """A DuckDB memory size such as 512MB, 1.5GB or 2GiB; anything else is refused here, not inside SQL."""
     text = str(value).strip()
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text, re.IGNORECASE):
-        raise ValueError(f"writer memory {text!r} (from {ENV_WRITER_MEMORY} or [ingest] writer_memory): use e.g. 512MB")
+        raise ValueError(f"{where}: {text!r} is not a size; use e.g. 512MB")
     return text
 
 
@@ -133,7 +136,7 @@ def load_settings(
         batch_bytes=max(1, int(environ.get(ENV_BATCH_BYTES) or raw.get("ingest", {}).get("batch_bytes", DEFAULT_BATCH_BYTES))),
         commit_spans=max(1, int(environ.get(ENV_COMMIT_SPANS)
                                 or raw.get("ingest", {}).get("commit_spans", DEFAULT_COMMIT_SPANS))),
-        writer_memory=_memory(environ.get(ENV_WRITER_MEMORY) or raw.get("ingest", {}).get("writer_memory")
+        writer_memory=memory_size(environ.get(ENV_WRITER_MEMORY) or raw.get("ingest", {}).get("writer_memory")
                               or DEFAULT_WRITER_MEMORY),
         engine=chosen,
         clickhouse_url=clickhouse_url or environ.get(ENV_CLICKHOUSE_URL) or None,

@@ -88,6 +88,30 @@ def test_a_reader_succeeds_when_the_writer_lets_go_within_the_wait(tiny_db: Path
     assert "Requests" in done[1][0] and (tmp_path / "focus.csv").stat().st_size > 0
 
 
+# A receiver under load: a fold pass, the 0.5 s it leaves readers (spool.READER_GAP_S), then the next pass.
+PASSES = ("import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(2.0); "
+          "con.close(); time.sleep(0.5)\n"
+          "while True:\n"
+          "    try:\n"
+          "        con = duckdb.connect(sys.argv[1]); break\n"
+          "    except duckdb.IOException:\n"
+          "        time.sleep(0.01)\n"
+          "sys.stdin.readline(); con.close()")
+
+
+def test_a_reader_gets_in_between_two_fold_passes(tiny_db: Path) -> None:
+    """Tries at most MAX_PAUSE_S apart land in a 0.5 s gap; backing off to 1 s stepped over this one (1.55 → 2.55 s)."""
+    proc = subprocess.Popen([sys.executable, "-c", PASSES, str(tiny_db)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        con = connection.read_only(tiny_db, 6.0)  # StoreBusy, a failure here, if every try met a pass
+        assert con.execute("SELECT count(*) FROM spans").fetchone() is not None
+        con.close()
+    finally:
+        release(proc)
+
+
 @pytest.mark.parametrize("command", READERS, ids=list(READERS))
 def test_a_db_that_is_not_a_store_is_one_line(command: str, tmp_path: Path) -> None:
     bogus = tmp_path / "notes.duckdb"

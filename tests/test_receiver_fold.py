@@ -17,11 +17,21 @@ from ingest.receiver.decoders import Decoders, accept
 from ingest.receiver.spool import FAILED_DIR, Folder, Spool
 from ingest.sinks import loader
 from store import derived
-from store.settings import load_settings
+from store.settings import Settings, load_settings
 
 
 def _requests(n: int) -> list[bytes]:
     return [traces_doc([json_span(r * 10 + k) for k in range(1, 4)]) for r in range(n)]
+
+
+def _spooled_one_per_group(db_path: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, Spool]:
+    """n decoded requests in a spool, with settings under which every request is a group of its own."""
+    monkeypatch.setenv("TIERWISE_COMMIT_SPANS", "1")
+    settings = load_settings(db=db_path)
+    spool = Spool(db_path.with_name("spool"))
+    for body in _requests(n):
+        spool.write("traces", accept("traces", "json", body, settings).spooled or b"")
+    return settings, spool
 
 
 def test_many_spooled_requests_fold_in_one_transaction(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,20 +52,52 @@ def test_many_spooled_requests_fold_in_one_transaction(db_path: Path, monkeypatc
     assert rows(db_path, "SELECT count(*), count(DISTINCT span_id) FROM spans") == [(18, 18)]
     assert rows(db_path, "SELECT count(*), min(format), min(status), sum(rows_accepted) FROM ingest_files") == [
         (6, "spooled", "complete", 18)]
+    # one ledger row per request, each with its own counts, though written in one statement for the group
+    assert rows(db_path, "SELECT f.rows_accepted, f.rows_rejected, b.batch_index, b.rows_accepted, f.completed_at "
+                         "IS NOT NULL FROM ingest_files f JOIN ingest_batches b USING (content_sha256)") == [
+        (3, 0, 0, 3, True)] * 6
 
 
 def test_a_pass_stops_after_its_time_and_the_final_fold_takes_the_rest(db_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TIERWISE_COMMIT_SPANS", "1")  # every request is a group of its own
-    settings = load_settings(db=db_path)
-    spool = Spool(db_path.with_name("spool"))
-    for body in _requests(4):
-        spool.write("traces", accept("traces", "json", body, settings).spooled or b"")
+    settings, spool = _spooled_one_per_group(db_path, 4, monkeypatch)
     folder = Folder(spool, settings, max_pass_s=0.0)
     assert folder.fold_once().folded == 1  # readers get the store between passes
     assert len(spool.ready()) == 3
     assert folder.stop().folded == 3
     assert spool.ready() == [] and rows(db_path, "SELECT count(*) FROM spans") == [(12,)]
+
+
+def test_a_committed_group_leaves_the_backlog_before_its_pass_ends(db_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """So exporters are not told to retry while the pass goes on; the files themselves go once the store is closed."""
+    settings, spool = _spooled_one_per_group(db_path, 3, monkeypatch)
+    sizes = [p.stat().st_size for p in spool.ready()]
+    seen: list[tuple[int, int]] = []
+    real = loader.commit_files
+
+    def watched(con: Any, files: Any) -> None:
+        seen.append((spool.backlog_bytes, len(spool.ready())))
+        real(con, files)
+    monkeypatch.setattr(spool_module.loader, "commit_files", watched)
+    assert Folder(spool, settings).fold_once().folded == 3
+    assert seen == [(sum(sizes), 3), (sum(sizes[1:]), 3), (sizes[2], 3)]
+    assert spool.backlog_bytes == 0 and spool.ready() == []
+
+
+def test_a_pass_goes_on_under_load_and_stops_for_a_trickle(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERWISE_COMMIT_SPANS", "100")  # a group: about 100 × GROUP_BYTES_PER_SPAN spooled bytes
+    settings = load_settings(db=db_path)
+    spool = Spool(db_path.with_name("spool"))
+    folder = Folder(spool, settings)
+    share = 100 * spool_module.GROUP_BYTES_PER_SPAN // spool_module.KEEP_GOING_SHARE
+    first = spool.write("traces", b"x" * (share - 2))
+    now = spool_module.time.monotonic()
+    assert folder._more({first}, now) == []  # what it took is not counted again
+    assert folder._more(set(), now) == []  # a trickle: under a share of a group waits
+    second = spool.write("traces", b"x" * 2)
+    assert folder._more({second}, now) == [] and folder._more(set(), now) == [first, second]
+    assert folder._more(set(), now - folder.max_pass_s - 1) == []  # no time left in the pass
 
 
 def test_an_older_versions_spool_file_and_a_damaged_one(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -105,11 +147,7 @@ def test_decoder_processes_answer_as_the_threads_do(db_path: Path) -> None:
 
 def test_an_abort_ends_the_fold_after_the_group_in_hand(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What a second stop signal does: the rest stays in the spool for the next start, and stop() takes no more."""
-    monkeypatch.setenv("TIERWISE_COMMIT_SPANS", "1")  # every request is a group of its own
-    settings = load_settings(db=db_path)
-    spool = Spool(db_path.with_name("spool"))
-    for body in _requests(4):
-        spool.write("traces", accept("traces", "json", body, settings).spooled or b"")
+    settings, spool = _spooled_one_per_group(db_path, 4, monkeypatch)
     folder = Folder(spool, settings)
     real = spool_module._fold_group
 

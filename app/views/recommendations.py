@@ -51,7 +51,8 @@ def _card(i: int, r: dict[str, object], made: dict[str, decisions.Decision]) -> 
                                                              "value_usd_month", "confidence"))
         components.kpi_row([("Δcost per month", charts_finops.fmt_delta_usd(cost), "scorecard: target minus current"),
                             ("Δp95", f"{p95:+,.0f} ms", "hop change from the caller + compute change"),
-                            ("Value per month", charts.fmt_usd(value), "the ranking value"),
+                            ("Value per month", charts.fmt_usd(value),
+                             "the ranking value: money saved plus the gains [value] in tierwise.toml prices"),
                             ("Confidence", f"{sure:.0%}", None)])
         st.markdown("\n".join(f"- {plain.md(reason)}" for reason in str(r["reasons"]).split("; ")))
         st.markdown(f"Evidence: [slow paths]({_link('slow-paths', workload=workload, tier=src)}) · "

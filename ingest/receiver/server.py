@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
@@ -22,7 +22,7 @@ from starlette.routing import Route
 from ingest.receiver.decoders import Decoders
 from ingest.receiver.spool import Folder, Spool, default_spool_dir
 from ingest.receiver.wire import CONTENT_TYPES, MIB, HttpError, decompress, error_response, success_response
-from store.settings import Settings
+from store.settings import DEFAULT_FOLD_MEMORY, Settings
 
 log = logging.getLogger("tierwise.receiver")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -42,6 +42,7 @@ class ReceiverConfig:
     max_inflight_bytes: int = 64 * MIB  # bodies being read or decoded at once, all requests together
     shutdown_grace_s: int = 5  # on stop, how long requests already being handled may take before they are cancelled
     decode_workers: int = 0  # processes decoding request bodies; 0 decodes in the receiver's own threads
+    fold_memory: str = DEFAULT_FOLD_MEMORY  # DuckDB's memory_limit while folding, in place of the settings' writer_memory
 
 
 class InflightBudget:
@@ -244,7 +245,7 @@ class Receiver:
         self.settings = settings
         self.config = config
         self.spool = Spool(config.spool_dir or default_spool_dir(settings.db_path))
-        self.folder = Folder(self.spool, settings, config.fold_interval_s)
+        self.folder = Folder(self.spool, replace(settings, writer_memory=config.fold_memory), config.fold_interval_s)
         self.budget = InflightBudget(config.max_inflight_bytes)
         self.decoders = Decoders(settings, config.decode_workers)
         app = build_app(self.spool, settings, config, self.budget, self.decoders)

@@ -16,7 +16,7 @@ import duckdb
 import store
 from ingest.receiver import spooled
 from ingest.remap.batches import place_decoded
-from ingest.sinks import loader
+from ingest.sinks import ledger, loader
 from store.settings import Settings
 
 log = logging.getLogger("tierwise.spool")
@@ -26,6 +26,7 @@ GROUP_BYTES_PER_SPAN = 200  # spooled (lz4 Arrow) bytes per span, about; sizes a
 MAX_GROUP_FILES = 2000
 PASS_CHECKPOINT = "4GB"  # WAL a pass may write before DuckDB checkpoints mid-pass; closing checkpoints anyway
 READER_GAP_S = 0.5  # at least this long between passes, the store is free for the dashboard and the CLI
+KEEP_GOING_SHARE = 4  # a pass goes on while a 1/this share of a group waits: under load, not for a trickle
 
 
 def default_spool_dir(db_path: Path) -> Path:
@@ -101,9 +102,9 @@ class Spool:
             self._backlog_bytes += len(data)
         return final
 
-    def forget(self, path: Path, size: int) -> None:
-        """Drop a folded file from the spool and the backlog count."""
-        path.unlink(missing_ok=True)
+    def settle(self, size: int) -> None:
+        """Count bytes off the backlog: their rows are committed to the store (or set aside), so new requests may
+        take their place while the file itself waits for the end of the pass."""
         with self._lock:
             self._backlog_bytes = max(0, self._backlog_bytes - size)
 
@@ -112,7 +113,7 @@ def _set_aside(spool: Spool, path: Path, size: int) -> None:
     failed = spool.directory / FAILED_DIR
     failed.mkdir(exist_ok=True)
     os.replace(path, failed / path.name)
-    spool.forget(path, size)
+    spool.settle(size)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def _fold_group(con: duckdb.DuckDBPyConnection, group: list[Path], settings: Set
             continue
         parts.append((loader.Part(held.sha256, str(path), 0, place_decoded(held.decoded, settings.map_rules)), size))
         done.append((path, size))
-    seen = loader.complete_shas(con, [p.sha for p, _ in parts])
+    seen = ledger.complete_shas(con, [p.sha for p, _ in parts])
     fresh: list[tuple[loader.Part, int]] = []
     for part, size in parts:  # a retried body (same bytes) is committed once
         if part.sha not in seen:
@@ -194,8 +195,8 @@ class Folder:
         """Ingest the ready files, close the store, then delete what was folded; a locked store waits.
 
         Spooled requests are committed many per transaction (up to the settings' commit_spans); files an older version
-        spooled as OTLP bodies go through the file loader one by one. A pass ends after `max_pass_s`, so readers get
-        the store between passes even while a backlog drains.
+        spooled as OTLP bodies go through the file loader one by one. A pass starts no group that would take it past
+        `max_pass_s` (judged by the last group), so readers get the store between passes even while a backlog drains.
         """
         with self._fold_lock:
             files = self.spool.ready()
@@ -211,28 +212,35 @@ class Folder:
             done: list[tuple[Path, int]] = []
             bad: list[tuple[Path, int]] = []
             accepted = groups = 0
+            group_s = 0.0  # how long the last group took: a group that would end past max_pass_s waits
             try:
                 while files:
                     for group in _groups(files, self.settings.commit_spans):
-                        if self._aborted or (groups and time.monotonic() - began > self.max_pass_s):
+                        if self._aborted or (groups and time.monotonic() + group_s - began > self.max_pass_s):
                             files = []  # the rest waits for the next pass (or, stopping in a hurry, the next start)
                             break
+                        started = time.monotonic()
                         try:
                             folded = _fold_group(con, group, self.settings)
                         except duckdb.Error as e:
                             log.error("folding %s failed, left in the spool: %s", group[0].name, e)
                             files = []
                             break
+                        group_s = time.monotonic() - started
                         groups += 1
                         accepted += folded.accepted
+                        self.spool.settle(sum(size for _, size in folded.done))
                         done.extend(folded.done)
                         bad.extend(folded.bad)
-                    else:  # more arrived meanwhile: a full group keeps the store (and saves a checkpoint)
-                        files = self._more(set(p for p, _ in done + bad), began)
+                    else:  # more arrived meanwhile: under load the pass goes on (and saves a checkpoint)
+                        files = self._more(set(p for p, _ in done + bad), began + group_s)
             finally:
+                closing = time.monotonic()
                 con.close()
-            for path, size in done:
-                self.spool.forget(path, size)
+                log.debug("fold pass: %d groups, %d files, %d spans and points in %.2f s, closing %.2f s", groups,
+                          len(done), accepted, closing - began, time.monotonic() - closing)
+            for path, _ in done:  # only now: a file goes once the store that holds its rows is closed
+                path.unlink(missing_ok=True)
             for path, size in bad:
                 _set_aside(self.spool, path, size)
             if done or bad:
@@ -240,12 +248,18 @@ class Folder:
             return FoldResult(len(done), len(bad), accepted)
 
     def _more(self, taken: set[Path], began: float) -> list[Path]:
-        """Files that arrived during this pass, when they fill a group and the pass has time left."""
+        """Files that arrived during this pass, when they show sustained load and the pass has time left (`began`:
+        when it began, plus the time another group would take).
+
+        Each pass ends with a checkpoint (1 to 2 s, mostly fixed) and a gap for readers, so under load a pass that
+        goes on with part of a group folds more per second than one that stops for want of a full group; a trickle
+        of small requests still ends the pass at once.
+        """
         if time.monotonic() - began > self.max_pass_s:
             return []
         more = [p for p in self.spool.ready() if p not in taken]
         size = sum(p.stat().st_size for p in more if p.suffix == spooled.SUFFIX)
-        return more if size >= self.settings.commit_spans * GROUP_BYTES_PER_SPAN else []
+        return more if size * KEEP_GOING_SHARE >= self.settings.commit_spans * GROUP_BYTES_PER_SPAN else []
 
     def wake(self) -> None:
         """Ask for a fold pass now instead of at the next interval."""

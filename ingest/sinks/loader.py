@@ -18,12 +18,13 @@ from ingest.otlp.decode import Decoded, decode_batch
 from ingest.otlp.rows import Rejection
 from ingest.receiver import spooled
 from ingest.remap.batches import place_decoded
+from ingest.sinks import ledger
 from store import derived
 from store.map_rules import Rule
 from store.settings import Settings
 
 __all__ = ["BATCH_BYTES", "Decoded", "FileResult", "Progress", "batch_key", "commit_batch", "commit_batches",
-           "commit_files", "complete_shas", "decode_batch", "group_full", "ingest_file", "Part", "quarantined",
+           "commit_files", "decode_batch", "group_full", "ingest_file", "Part", "quarantined",
            "sha256_file"]
 
 BATCH_BYTES = 16 * 1024 * 1024
@@ -145,11 +146,9 @@ def _write_parts(con: duckdb.DuckDBPyConnection, parts: Sequence[Part]) -> None:
             con.register("reject_batch", _rejection_table(batch.rejections, p.sha, p.source, p.index))
             con.execute("INSERT INTO quarantine BY NAME SELECT *, now() AS quarantined_at FROM reject_batch")
             con.unregister("reject_batch")
-        con.execute(
-            "INSERT INTO ingest_batches VALUES ($sha, $i, $k, $src, $acc, $rej, $skip, now())",
-            {"sha": p.sha, "i": p.index, "k": key, "src": p.source, "acc": batch.accepted,
-             "rej": sum(r.rows for r in batch.rejections), "skip": batch.skipped},
-        )
+    ledger.insert_batches(con, [ledger.BatchRow(p.sha, p.index, batch_key(p.sha, p.index), p.source, p.batch.accepted,
+                                                sum(r.rows for r in p.batch.rejections), p.batch.skipped)
+                                for p in parts])
 
 
 def commit_batches(con: duckdb.DuckDBPyConnection, sha: str, source: str,
@@ -176,8 +175,7 @@ def commit_files(con: duckdb.DuckDBPyConnection, files: Sequence[tuple[Part, int
     con.execute("BEGIN TRANSACTION")
     try:
         _write_parts(con, [p for p, _ in files])
-        for p, size in files:
-            _record_file(con, _spooled_result(p), size)
+        ledger.record_files(con, [_file_row(_spooled_result(p), size) for p, size in files])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -190,28 +188,8 @@ def _spooled_result(p: Part) -> FileResult:
                       sum(r.rows for r in b.rejections), b.skipped, 1, 0, "", b.rejections)
 
 
-def complete_shas(con: duckdb.DuckDBPyConnection, shas: Sequence[str]) -> set[str]:
-    """Which of these contents the ledger already holds as complete."""
-    rows = con.execute("SELECT content_sha256 FROM ingest_files WHERE status = 'complete' "
-                       "AND list_contains($shas, content_sha256)", {"shas": list(shas)}).fetchall()
-    return {str(r[0]) for r in rows}
-
-
-def _record_file(con: duckdb.DuckDBPyConnection, r: FileResult, size: int) -> None:
-    totals = con.execute(
-        "SELECT coalesce(sum(rows_accepted), 0), coalesce(sum(rows_rejected), 0), coalesce(sum(rows_skipped), 0) "
-        "FROM ingest_batches WHERE content_sha256 = $h", {"h": r.content_sha256}).fetchone()
-    acc, rej, skip = totals if totals else (0, 0, 0)
-    con.execute(
-        "INSERT INTO ingest_files VALUES ($h, $src, $sig, $fmt, $size, $st, $msg, $acc, $rej, $skip, now(), "
-        "CASE WHEN $st = 'complete' THEN now() END) "
-        "ON CONFLICT (content_sha256) DO UPDATE SET source = excluded.source, signal = excluded.signal, "
-        "format = excluded.format, status = excluded.status, message = excluded.message, "
-        "rows_accepted = excluded.rows_accepted, rows_rejected = excluded.rows_rejected, "
-        "rows_skipped = excluded.rows_skipped, completed_at = excluded.completed_at",
-        {"h": r.content_sha256, "src": r.source, "sig": ",".join(r.signals) or None, "fmt": r.fmt or None,
-         "size": size, "st": r.status, "msg": r.message or None, "acc": acc, "rej": rej, "skip": skip},
-    )
+def _file_row(r: FileResult, size: int) -> ledger.FileRow:
+    return ledger.FileRow(r.content_sha256, r.source, r.signals, r.fmt, size, r.status, r.message)
 
 
 class Sink(Protocol):
@@ -241,7 +219,7 @@ class DuckDBSink:
         commit_batches(self.con, sha, source, items)
 
     def record_file(self, result: FileResult, size: int) -> None:
-        _record_file(self.con, result, size)
+        ledger.record_files(self.con, [_file_row(result, size)])
 
 
 def decode_placed(records: list[Record], fmt: str, settings: Settings, signal: str | None = None) -> Decoded:
