@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from queries.semantic import metric as metrics
 from queries.semantic.model import ModelError
+from store import config_tables
 
 if TYPE_CHECKING:
     from queries.engines.engine import Engine
@@ -25,6 +26,7 @@ STATUSES = ("ok", "warning", "forecast_breach", "breached")
 BREACHES = ("forecast_breach", "breached")  # `tierwise budgets` exits 3 on any of these
 RUN_RATE_DAYS = 14
 DEFAULT_ALERTS = (80.0, 100.0)
+BUDGET_FIELDS = ("name", "amount", "currency", "where", "alert_pct")
 Runner = Callable[[metrics.Request], Any]  # runs a semantic-model request: metrics.run, or the dashboard's cache
 
 
@@ -65,19 +67,9 @@ class Standing:
 
 def parse(raw: Any, config: str = "tierwise.toml") -> tuple[Budget, ...]:
     """The `[[budget]]` tables; BudgetError names the budget and the field at fault."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise BudgetError(f"{config}: [[budget]] must be an array of tables")
     out: list[Budget] = []
-    for i, entry in enumerate(raw, 1):
-        name = entry.get("name") if isinstance(entry, Mapping) else None
-        where_ = f"{config} [[budget]] #{i}" + (f" ({name!r})" if isinstance(name, str) else "")
-        if not isinstance(entry, Mapping):
-            raise BudgetError(f"{where_}: must be a table with name, amount, currency, where and alert_pct")
-        unknown = sorted(set(entry) - {"name", "amount", "currency", "where", "alert_pct"})
-        if unknown:
-            raise BudgetError(f"{where_}: unknown field {unknown[0]!r}")
+    for where_, entry in config_tables.entries(raw, "budget", BUDGET_FIELDS, config, BudgetError):
+        name = entry.get("name")
         if not isinstance(name, str) or not name.strip() or name.strip() in {b.name for b in out}:
             raise BudgetError(f"{where_}: `name` must be a non-empty string no other budget has")
         amount = entry.get("amount")
@@ -86,15 +78,13 @@ def parse(raw: Any, config: str = "tierwise.toml") -> tuple[Budget, ...]:
         currency = entry.get("currency")
         if not isinstance(currency, str) or not currency.strip().isalpha() or len(currency.strip()) != 3:
             raise BudgetError(f"{where_}: `currency` must be an ISO 4217 code such as \"USD\"")
-        scope = entry.get("where") or {}
-        if not isinstance(scope, Mapping) or not all(isinstance(v, str) and v for v in scope.values()):
-            raise BudgetError(f"{where_}: `where` must be a table of dimension = \"value\"")
+        scope = config_tables.scope(entry.get("where"), where_, BudgetError)
         alerts = entry.get("alert_pct", list(DEFAULT_ALERTS))
         if not (isinstance(alerts, list) and alerts and all(
                 isinstance(a, int | float) and not isinstance(a, bool) and 0 < a <= 1000 for a in alerts)):
             raise BudgetError(f"{where_}: `alert_pct` must be a list of percentages such as [80, 100]")
-        out.append(Budget(name.strip(), float(amount), currency.strip().upper(),
-                          tuple((str(k), str(v)) for k, v in scope.items()), tuple(sorted(float(a) for a in alerts))))
+        out.append(Budget(name.strip(), float(amount), currency.strip().upper(), scope,
+                          tuple(sorted(float(a) for a in alerts))))
     return tuple(out)
 
 

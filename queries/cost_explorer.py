@@ -20,6 +20,7 @@ import polars as pl
 from queries.semantic import metric as metrics
 from queries.semantic import model
 from queries.semantic.model import ModelError
+from store import config_tables
 
 RANGES = {"mtd": "Month to date", "last_month": "Last month", "last_3_months": "Last 3 months",
           "all": "Whole ledger", "custom": "Custom"}
@@ -172,19 +173,9 @@ def _check_dimension(name: str, role: str, where_: str) -> None:
 
 def parse_views(raw: Any, config: str = "tierwise.toml") -> tuple[SavedView, ...]:
     """The `[[view]]` tables; ViewError names the view (position and name) and the field at fault."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ViewError(f"{config}: [[view]] must be an array of tables")
     out: list[SavedView] = []
-    for i, entry in enumerate(raw, 1):
-        name = entry.get("name") if isinstance(entry, Mapping) else None
-        where_ = f"{config} [[view]] #{i}" + (f" ({name!r})" if isinstance(name, str) else "")
-        if not isinstance(entry, Mapping):
-            raise ViewError(f"{where_}: must be a table with name, range, grain, by and where")
-        unknown = sorted(set(entry) - set(VIEW_FIELDS))
-        if unknown:
-            raise ViewError(f"{where_}: unknown field {unknown[0]!r} (known: {', '.join(VIEW_FIELDS)})")
+    for where_, entry in config_tables.entries(raw, "view", VIEW_FIELDS, config, ViewError):
+        name = entry.get("name")
         if not isinstance(name, str) or not name.strip() or name.strip() in {v.name for v in out}:
             raise ViewError(f"{where_}: `name` must be a non-empty string no other view has")
         rng = entry.get("range", "custom" if "from" in entry or "to" in entry else Explore().range)
@@ -209,16 +200,13 @@ def parse_views(raw: Any, config: str = "tierwise.toml") -> tuple[SavedView, ...
         if not isinstance(by, str):
             raise ViewError(f"{where_}: `by` must be a dimension name")
         _check_dimension(by, "`by`", where_)
-        scope = entry.get("where") or {}
-        if not isinstance(scope, Mapping) or not all(isinstance(v, str) and v for v in scope.values()):
-            raise ViewError(f"{where_}: `where` must be a table of dimension = \"value\"")
-        for dim in scope:
-            _check_dimension(str(dim), "`where` key", where_)
+        scope = config_tables.scope(entry.get("where"), where_, ViewError)
+        for dim, _ in scope:
+            _check_dimension(dim, "`where` key", where_)
         start, end = bounds["from"], bounds["to"]
         if start and end and start > end:
             raise ViewError(f"{where_}: `from` must not be after `to`")
-        out.append(SavedView(name.strip(), Explore(rng, start, end, grain, by,
-                                                   tuple(sorted((str(k), str(v)) for k, v in scope.items())))))
+        out.append(SavedView(name.strip(), Explore(rng, start, end, grain, by, tuple(sorted(scope)))))
     return tuple(out)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from store import config_tables
 from store.contract import DATA_CLASSES, TIERS, normalize_tier
 
 TELEMETRY_TARGETS = ("tier", "site", "workload", "data_class")
@@ -24,6 +25,7 @@ COST_KEYS = ("BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccou
              "RegionId", "AvailabilityZone", "ChargeDescription", "x_CostComponent", "x_SiteId")
 TAG_PREFIX = "tag:"
 RESERVED_SOURCES = ("declared", "unknown")  # built-in tier_source values a rule name may not take
+RULE_FIELDS = ("name", "when", "set")  # what a [[map]] or [[cost_map]] rule holds
 KINDS = ("exact", "glob", "regex", "cidr")
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -158,20 +160,10 @@ def _sets(raw: Any, targets: tuple[str, ...], where: str) -> tuple[tuple[str, st
 
 def parse(raw: Any, table: str, config: str = "tierwise.toml") -> tuple[Rule, ...]:
     """The rules of one array of tables (`map` or `cost_map`); RuleError names the rule and field at fault."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise RuleError(f"{config}: [[{table}]] must be an array of tables")
     cost = table == "cost_map"
     rules: list[Rule] = []
-    for i, entry in enumerate(raw, 1):
-        name = entry.get("name") if isinstance(entry, Mapping) else None
-        where = f"{config} [[{table}]] #{i}" + (f" ({name!r})" if isinstance(name, str) else "")
-        if not isinstance(entry, Mapping):
-            raise RuleError(f"{where}: must be a table with name, when and set")
-        unknown = sorted(set(entry) - {"name", "when", "set"})
-        if unknown:
-            raise RuleError(f"{where}: unknown field {unknown[0]!r} (a rule has name, when and set)")
+    for where, entry in config_tables.entries(raw, table, RULE_FIELDS, config, RuleError):
+        name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise RuleError(f"{where}: `name` must be a non-empty string (it becomes the tier_source)")
         name = name.strip()  # as stored: the checks below see the name rows will carry
