@@ -133,3 +133,19 @@ def test_recommendation_links_open_the_what_if_on_that_workload(sample_db: Path,
     at = open_page(sample_db, "executive", monkeypatch, workload="public-chat")
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="whatif_workload").value == "public-chat"
+
+
+def test_the_cost_breakdown_opens_from_and_writes_to_the_url(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shared link shows the same breakdown; the default keeps the URL clean; a value no page offers is ignored."""
+    at = open_page(sample_db, "finops", monkeypatch, breakdown="site")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["finops_dim"] == "site" and at.query_params["breakdown"] == "site"
+    at.session_state["finops_dim"] = "tier"
+    at.run()
+    assert at.query_params["breakdown"] == "tier"
+    at.session_state["finops_dim"] = "workload"
+    at.run()
+    assert "breakdown" not in at.query_params
+    bogus = open_page(sample_db, "finops", monkeypatch, breakdown="<b>x</b>")
+    assert not bogus.exception and bogus.session_state["finops_dim"] == "workload"
+    assert "breakdown" not in bogus.query_params

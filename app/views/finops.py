@@ -117,7 +117,7 @@ def breakdown_section(tier: str | None) -> None:
     detail = data.query("cost_by_month")
     if tier:
         detail = detail.filter(tier=tier)
-    by = st.segmented_control("Break cost down by", DIMENSIONS, default="workload", key="finops_dim") or "workload"
+    by = finops_costs.pick_breakdown(DIMENSIONS)
     totals = detail.group_by(by, "tier").agg(pl.col("effective_cost_usd").sum().alias("effective_cost"))
     components.chart(charts_finops.cost_by_dimension(totals, by, by, "USD"), "finops_by")
     components.table(detail, "finops_detail", "cost_by_month.csv",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -10,12 +11,25 @@ import streamlit as st
 
 from app import charts_finops, components, data
 from app.state import Filters
+from app.views import url_controls
 from queries.semantic import metric as metrics
 from queries.semantic import present
 from queries.units import format_value
 from store.contract import TIERS
 
 BREAKDOWN = ("workload", "tier", "provider", "cloud_service", "service_category", "site", "account", "charge_category")
+BREAKDOWN_KEY = "breakdown"  # "Break cost down by" in the URL, absent at its default
+DEFAULT_BREAKDOWN = "workload"
+
+
+def pick_breakdown(options: Sequence[str], format_func: Callable[[str], str] = str) -> str:
+    """"Break cost down by", seeded from the link that opened the page and kept in the URL, so a view can be shared."""
+    asked = url_controls.text(url_controls.opened_with([BREAKDOWN_KEY]), BREAKDOWN_KEY)
+    url_controls.seed({"finops_dim": asked if asked in options else DEFAULT_BREAKDOWN})
+    chosen = st.segmented_control("Break cost down by", options, key="finops_dim", format_func=format_func)
+    by = chosen if chosen is not None and chosen in options else DEFAULT_BREAKDOWN
+    url_controls.write({BREAKDOWN_KEY: by} if by != DEFAULT_BREAKDOWN else {}, (BREAKDOWN_KEY,))
+    return by
 
 
 def _coverage() -> tuple[date | None, date | None]:
@@ -98,8 +112,7 @@ def months_table(m: Months) -> None:
 
 def breakdown_section(f: Filters) -> None:
     """Effective cost by one dimension (stacked by tier), every filter applied."""
-    by = st.segmented_control("Break cost down by", BREAKDOWN, default="workload", key="finops_dim",
-                              format_func=lambda d: present.labels([d])[d]) or "workload"
+    by = pick_breakdown(BREAKDOWN, lambda d: present.labels([d])[d])
     keys = (by,) if by == "tier" else (by, "tier")
     rows = data.metric(("effective_cost", "billed_cost"), keys, f.where(), f.start_ns, f.end_ns)
     if rows.height == 0:
