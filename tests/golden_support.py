@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 from ingest_helpers import isolated, run_cli
+from polars.testing import assert_frame_equal
 
 from queries import registry
 from queries.engines.duckdb_engine import DuckDBEngine
@@ -47,3 +49,14 @@ def assert_golden(stem: str, frame: pl.DataFrame) -> str:
         path.write_text(got, encoding="utf-8")
     assert got == path.read_text(encoding="utf-8")
     return got
+
+
+def assert_golden_and_cli(db: Path, stem: str, name: str, params: dict[str, object]) -> None:
+    """The query's rows equal tests/golden/<stem>.csv, and `tierwise query NAME --format csv` prints the same rows."""
+    got = assert_golden(stem, run_query(db, name, params))
+    args = [a for k, v in params.items() for a in ("--param", f"{k}={v}")]
+    result = run_cli("query", name, "--db", str(db), "--format", "csv", *args)
+    assert result.exit_code == 0, result.output
+    printed = pl.read_csv(io.StringIO(result.stdout)) if result.stdout.strip() else pl.DataFrame()
+    golden = pl.read_csv(GOLDEN / f"{stem}.csv") if got.strip() else pl.DataFrame()
+    assert_frame_equal(printed.with_columns(pl.col(pl.Float64).round(6)), golden, check_dtypes=False, abs_tol=1e-6)

@@ -3,15 +3,12 @@ every cell, its traces are exactly those of the entries the heatmap's measure co
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
-from golden_support import GOLDEN, assert_golden, run_query
-from ingest_helpers import TINY, ingest_cli, run_cli
-from polars.testing import assert_frame_equal
+from golden_support import assert_golden_and_cli, run_query
+from ingest_helpers import TINY, ingest_cli
 
 from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic import metric as model_metric
@@ -46,13 +43,7 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("stem", "name", "params"), CASES, ids=[c[0] for c in CASES])
 def test_golden_rows_and_cli(tiny_db: Path, stem: str, name: str, params: dict[str, object]) -> None:
-    got = assert_golden(stem, run_query(tiny_db, name, params))
-    args = [a for k, v in params.items() for a in ("--param", f"{k}={v}")]
-    result = run_cli("query", name, "--db", str(tiny_db), "--format", "csv", *args)
-    assert result.exit_code == 0, result.output
-    printed = pl.read_csv(io.StringIO(result.stdout)) if result.stdout.strip() else pl.DataFrame()
-    golden = pl.read_csv(GOLDEN / f"{stem}.csv") if got.strip() else pl.DataFrame()
-    assert_frame_equal(printed.with_columns(pl.col(pl.Float64).round(6)), golden, check_dtypes=False, abs_tol=1e-6)
+    assert_golden_and_cli(tiny_db, stem, name, params)
 
 
 def test_every_owned_sql_has_a_golden() -> None:
