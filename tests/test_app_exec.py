@@ -7,14 +7,13 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from ingest_helpers import isolated, run_cli
-from test_app_pages import fresh_cache, metrics, open_page, sample_db
+from test_app_pages import fresh_cache, metrics, open_page, own_db, sample_db
 
 from app import charts, charts_finops
 from app.charts_costs import compact
@@ -22,15 +21,7 @@ from app.views import executive_moves
 from queries import decisions, savings
 from queries.units import format_value
 
-__all__ = ["fresh_cache", "sample_db"]  # fixtures shared with test_app_pages
-
-
-@pytest.fixture
-def own_db(sample_db: Path, tmp_path: Path) -> Path:
-    """A private copy of the sample store, so a decisions file written beside it stays in this test."""
-    db = tmp_path / "own.duckdb"
-    shutil.copy(sample_db, db)
-    return db
+__all__ = ["fresh_cache", "own_db", "sample_db"]  # fixtures shared with test_app_pages
 
 
 def cli_json(db: Path, *args: str) -> Any:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
-from test_app_pages import fresh_cache, metrics, open_page, rows, sample_db
+from test_app_pages import fresh_cache, metrics, open_page, own_db, rows, sample_db
 
 from app import charts, charts_costs, charts_finops
 from app.views.executive_spend import compact_signed
@@ -16,15 +15,7 @@ from queries import budgets, decisions, recommend, savings, whatif
 from queries.engines.duckdb_engine import DuckDBEngine
 from queries.semantic.metric import run as metric_run
 
-__all__ = ["fresh_cache", "sample_db"]  # fixtures shared with test_app_pages
-
-
-@pytest.fixture
-def own_db(sample_db: Path, tmp_path: Path) -> Path:
-    """A private copy of the sample store, so a decisions file written beside it stays in this test."""
-    db = tmp_path / "own.duckdb"
-    shutil.copy(sample_db, db)
-    return db
+__all__ = ["fresh_cache", "own_db", "sample_db"]  # fixtures shared with test_app_pages
 
 
 def engine(db: Path) -> pl.DataFrame:

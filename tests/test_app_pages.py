@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -42,6 +43,14 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = run_cli("ingest", "--quiet", "--db", str(db), str(SAMPLE / "traces"), str(SAMPLE / "bills"),
                          *map(str, metrics))
     assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture
+def own_db(sample_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample store, so a decisions file written beside it stays in this test."""
+    db = tmp_path / "own.duckdb"
+    shutil.copy(sample_db, db)
     return db
 
 
