@@ -20,7 +20,6 @@ from app import auth, connection
 from app.connection import EngineQueryError, NotAStore, Stamp, StoreBusy, connect, opened, release
 from app.state import Dimensions
 from queries import critical_path, decisions, policy, recommend, registry, savings, scorecard, whatif
-from queries.catalog import QueryError
 from queries.engines.duckdb_engine import DuckDBOnly
 from queries.semantic import metric as metrics
 from store.contract import TIERS
@@ -154,14 +153,6 @@ def narrowed(name: str, params: dict[str, object], by: str | tuple[str, ...] = "
     for key, value in chosen.items():
         rows = rows.filter(pl.col(key) == value)
     return rows
-
-
-def has_query(name: str) -> bool:
-    try:
-        registry.get(name)
-    except QueryError:
-        return False
-    return True
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -121,7 +121,3 @@ def keep_in_url(params: dict[str, str], keys: tuple[str, ...]) -> None:
 def trace_link(trace_id: str, filters: Filters) -> str:
     """A relative URL opening the trace view on `trace_id` with the same filters."""
     return "trace?" + urlencode({**filters.with_(trace_id=trace_id).to_query_params()})
-
-
-def scope_caption(filters: Filters, applies: str = "time range, tier, site and workload") -> None:
-    st.caption(f"Filters applied here: {applies}.")

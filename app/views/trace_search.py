@@ -91,11 +91,6 @@ def found(tf: TraceFilter) -> pl.DataFrame:
     return traces.result(data.query("trace_search", tf.params()))
 
 
-def search_link(s: Search, f: Filters) -> str:
-    """A relative URL opening this page on `s` with the same sidebar filters."""
-    return "search?" + urlencode({**f.with_(trace_id=None).to_query_params(), **to_params(s)})
-
-
 def services_and_operations() -> pl.DataFrame:
     """Every (service, operation) requests enter, over the whole store: the choices offered (others can be typed)."""
     if not data.models_measures():
